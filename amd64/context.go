@@ -1,0 +1,121 @@
+package amd64
+
+import "unsafe"
+
+// Segment selectors. The order is the one SYSRET needs (Intel SDM Vol. 3A
+// 5.8.8): STAR[63:48]=0x18 makes SYSRET load CS=0x28|3 and SS=0x20|3.
+const (
+	KernelCS = 0x08
+	KernelDS = 0x10
+	UserDS   = 0x20 | 3
+	UserCS   = 0x28 | 3
+	TSSSel   = 0x30
+)
+
+// Vector numbers (Intel SDM Vol. 3A table 6-1), plus the kernel's own.
+const (
+	VecDivide       = 0
+	VecDebug        = 1
+	VecNMI          = 2
+	VecBreakpoint   = 3
+	VecOverflow     = 4
+	VecBound        = 5
+	VecInvalidOp    = 6
+	VecDeviceNA     = 7
+	VecDoubleFault  = 8
+	VecInvalidTSS   = 10
+	VecSegmentNP    = 11
+	VecStackFault   = 12
+	VecGP           = 13
+	VecPageFault    = 14
+	VecFPU          = 16
+	VecAlignment    = 17
+	VecMachineCheck = 18
+	VecSIMD         = 19
+	VecVirt         = 20
+	VecCP           = 21
+
+	// VecTimer is the local APIC timer interrupt.
+	VecTimer = 32
+	// VecSpurious is the local APIC spurious-interrupt vector.
+	VecSpurious = 255
+	// VecSyscall marks a frame saved by the SYSCALL entry.
+	VecSyscall = 256
+)
+
+var vectorNames = [...]string{
+	VecDivide: "#DE divide error", VecDebug: "#DB debug", VecNMI: "NMI",
+	VecBreakpoint: "#BP breakpoint", VecOverflow: "#OF overflow",
+	VecBound: "#BR bound range", VecInvalidOp: "#UD invalid opcode",
+	VecDeviceNA: "#NM device not available", VecDoubleFault: "#DF double fault",
+	9: "coprocessor segment overrun", VecInvalidTSS: "#TS invalid TSS",
+	VecSegmentNP: "#NP segment not present", VecStackFault: "#SS stack fault",
+	VecGP: "#GP general protection", VecPageFault: "#PF page fault",
+	15: "reserved", VecFPU: "#MF x87 error", VecAlignment: "#AC alignment check",
+	VecMachineCheck: "#MC machine check", VecSIMD: "#XM SIMD exception",
+	VecVirt: "#VE virtualization", VecCP: "#CP control protection",
+}
+
+// VectorName names an exception vector ("#PF page fault"), or "interrupt".
+func VectorName(v uint64) string {
+	switch {
+	case v < uint64(len(vectorNames)) && vectorNames[v] != "":
+		return vectorNames[v]
+	case v < 32:
+		return "reserved exception"
+	case v == VecSyscall:
+		return "syscall"
+	}
+	return "interrupt"
+}
+
+// HasErrorCode reports whether the CPU pushes an error code for vector v.
+func HasErrorCode(v int) bool {
+	switch v {
+	case VecDoubleFault, VecInvalidTSS, VecSegmentNP, VecStackFault, VecGP,
+		VecPageFault, VecAlignment, VecCP, 29, 30:
+		return true
+	}
+	return false
+}
+
+// Frame is the register state saved on every kernel entry. The last five
+// fields are the hardware interrupt frame in the order IRETQ pops it.
+// trap.s addresses the fields through go_asm.h.
+type Frame struct {
+	R15, R14, R13, R12, R11, R10, R9, R8 uint64
+	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
+
+	Vector    uint64
+	ErrorCode uint64
+
+	RIP, CS, RFLAGS, RSP, SS uint64
+}
+
+// User reports whether the frame was saved from ring 3.
+func (f *Frame) User() bool { return f.CS&3 == 3 }
+
+// FXArea is an FXSAVE image (Intel SDM Vol. 1 10.5.1). FXSAVE needs it
+// 16-byte aligned; Context keeps it first and sized to a multiple of 16.
+type FXArea [512]byte
+
+// Context is one thread's CPU state while it is not running: where the trap
+// path saves it and where it resumes it from.
+type Context struct {
+	FX     FXArea
+	Regs   Frame
+	FSBase uint64
+	_      uint64 // keeps the size a multiple of 16
+}
+
+// InitFX gives fx the state a new Linux process starts with: x87 control
+// word 0x37f and MXCSR 0x1f80, everything else zero.
+func (fx *FXArea) InitFX() {
+	*fx = FXArea{}
+	fx[0], fx[1] = 0x7f, 0x03                         // FCW
+	fx[24], fx[25], fx[26], fx[27] = 0x80, 0x1f, 0, 0 // MXCSR
+	fx[28], fx[29] = 0xff, 0xff                       // MXCSR_MASK: all bits writable
+}
+
+// addr is a Context's address as trap.s sees it.
+func (c *Context) addr() uintptr { return uintptr(unsafe.Pointer(c)) }

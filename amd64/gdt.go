@@ -1,0 +1,126 @@
+package amd64
+
+import "unsafe"
+
+//go:generate go run gen_vectors.go
+
+// vectorTable holds the entry stub address of every vector (vectors_gen.s).
+var vectorTable [256]uintptr
+
+// tss is the 64-bit task-state segment (Intel SDM Vol. 3A 8.7, figure
+// 8-11). Only the stack pointers matter in long mode. The hardware layout
+// is packed (RSP0 at offset 4), so it is kept as bytes.
+type tss [104]byte
+
+const (
+	tssRSP0  = 4
+	tssIST1  = 36
+	tssIOMap = 102
+)
+
+func (t *tss) put64(off int, v uint64) {
+	for i := 0; i < 8; i++ {
+		t[off+i] = byte(v >> (8 * i))
+	}
+}
+
+type gate struct {
+	offLo    uint16
+	sel      uint16
+	ist      uint8
+	attr     uint8
+	offMid   uint16
+	offHi    uint32
+	reserved uint32
+}
+
+var (
+	gdt     [8]uint64
+	theTSS  tss
+	idt     [256]gate
+	gdtDesc [10]byte
+	idtDesc [10]byte
+)
+
+// Descriptor values (Intel SDM Vol. 3A 3.4.5): present, DPL, S=1,
+// type, L=1 for code.
+const (
+	descKernelCode = 0x00209a0000000000
+	descKernelData = 0x0000920000000000
+	descUserData   = 0x0000f20000000000
+	descUserCode   = 0x0020fa0000000000
+)
+
+// Interrupt-stack-table slots.
+const (
+	istEntry     = 1
+	istEmergency = 2
+)
+
+func pseudoDescriptor(d *[10]byte, base uintptr, limit int) {
+	d[0], d[1] = byte(limit), byte(limit>>8)
+	for i := 0; i < 8; i++ {
+		d[2+i] = byte(base >> (8 * i))
+	}
+}
+
+// InitCPU loads the GDT, TSS and IDT, and programs SYSCALL. It runs once,
+// at boot, on the trap stack.
+func InitCPU() {
+	gdt[1] = descKernelCode
+	gdt[2] = descKernelData
+	gdt[4] = descUserData
+	gdt[5] = descUserCode
+	base := uint64(uintptr(unsafe.Pointer(&theTSS)))
+	limit := uint64(unsafe.Sizeof(theTSS) - 1)
+	// 64-bit available TSS descriptor, two slots (Intel SDM Vol. 3A 8.2.3).
+	gdt[6] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
+	gdt[7] = base >> 32
+
+	theTSS.put64(tssIST1+8*(istEntry-1), uint64((uintptr(unsafe.Pointer(&entryStack[0]))+uintptr(len(entryStack)))&^15))
+	theTSS.put64(tssIST1+8*(istEmergency-1), uint64(emergencyTop))
+	theTSS.put64(tssRSP0, uint64(trapStackTop))
+	// I/O map base beyond the segment limit: no I/O bitmap, so ring 3
+	// gets no ports.
+	theTSS[tssIOMap], theTSS[tssIOMap+1] = byte(len(theTSS)), 0
+
+	pseudoDescriptor(&gdtDesc, uintptr(unsafe.Pointer(&gdt)), int(unsafe.Sizeof(gdt))-1)
+	lgdt(uintptr(unsafe.Pointer(&gdtDesc)), KernelCS)
+	ltr(TSSSel)
+
+	for v := range idt {
+		ist := uint8(istEntry)
+		switch v {
+		case VecDoubleFault, VecNMI, VecMachineCheck:
+			ist = istEmergency
+		}
+		dpl := uint8(0)
+		if v == VecBreakpoint || v == VecOverflow {
+			dpl = 3 // INT3 and INTO work from ring 3, as on Linux
+		}
+		pc := vectorTable[v]
+		idt[v] = gate{
+			offLo: uint16(pc), sel: KernelCS, ist: ist,
+			attr:   0x8e | dpl<<5, // present, 64-bit interrupt gate (IF cleared)
+			offMid: uint16(pc >> 16), offHi: uint32(pc >> 32),
+		}
+	}
+	pseudoDescriptor(&idtDesc, uintptr(unsafe.Pointer(&idt)), int(unsafe.Sizeof(idt))-1)
+	lidt(uintptr(unsafe.Pointer(&idtDesc)))
+
+	WriteMSR(MSR_EFER, ReadMSR(MSR_EFER)|EFER_SCE|EFER_NXE)
+	WriteMSR(MSR_STAR, uint64(0x18)<<48|uint64(KernelCS)<<32)
+	WriteMSR(MSR_LSTAR, syscallEntryPC())
+	WriteMSR(MSR_FMASK, RFLAGS_IF|RFLAGS_TF|RFLAGS_DF|RFLAGS_AC|RFLAGS_NT)
+}
+
+// InitFPU enables SSE (CR0.MP|NE, CR4.OSFXSR|OSXMMEXCPT, Intel SDM Vol. 3A
+// 13.1.4). XSAVE and AVX stay off: the Go runtime then never uses AVX, and
+// FXSAVE covers the whole state a thread can touch.
+func InitFPU() {
+	cr0 := ReadCR0()
+	cr0 &^= CR0_EM | CR0_TS
+	cr0 |= CR0_MP | CR0_NE | CR0_WP
+	WriteCR0(cr0)
+	WriteCR4(ReadCR4() | CR4_OSFXSR | CR4_OSXMMEXCPT)
+}

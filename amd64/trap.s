@@ -1,0 +1,152 @@
+#include "textflag.h"
+#include "go_asm.h"
+
+// SAVE_GPRS stores every general register but RAX into the Context at AX.
+#define SAVE_GPRS \
+	MOVQ	BX, (Context_Regs+Frame_RBX)(AX); \
+	MOVQ	CX, (Context_Regs+Frame_RCX)(AX); \
+	MOVQ	DX, (Context_Regs+Frame_RDX)(AX); \
+	MOVQ	SI, (Context_Regs+Frame_RSI)(AX); \
+	MOVQ	DI, (Context_Regs+Frame_RDI)(AX); \
+	MOVQ	BP, (Context_Regs+Frame_RBP)(AX); \
+	MOVQ	R8, (Context_Regs+Frame_R8)(AX); \
+	MOVQ	R9, (Context_Regs+Frame_R9)(AX); \
+	MOVQ	R10, (Context_Regs+Frame_R10)(AX); \
+	MOVQ	R11, (Context_Regs+Frame_R11)(AX); \
+	MOVQ	R12, (Context_Regs+Frame_R12)(AX); \
+	MOVQ	R13, (Context_Regs+Frame_R13)(AX); \
+	MOVQ	R14, (Context_Regs+Frame_R14)(AX); \
+	MOVQ	R15, (Context_Regs+Frame_R15)(AX)
+
+// trapCommon is where every vector stub jumps, on IST1 or IST2 with
+// interrupts disabled. The stack holds: vector, error code, RIP, CS,
+// RFLAGS, RSP, SS.
+TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
+	CMPQ	·trapDepth(SB), $0
+	JNE	nestedFault
+	PUSHQ	AX
+	MOVQ	·current(SB), AX
+	SAVE_GPRS
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_RAX)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_Vector)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_ErrorCode)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_RIP)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_CS)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_RFLAGS)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_RSP)(AX)
+	POPQ	BX
+	MOVQ	BX, (Context_Regs+Frame_SS)(AX)
+	JMP	saved<>(SB)
+
+nestedFault:
+	MOVQ	AX, ·nestedRAX(SB)
+	MOVQ	SP, ·nestedSP(SB)
+	MOVQ	·emergencyTop(SB), SP
+	JMP	callNested<>(SB)
+
+// syscallEntry is programmed into MSR_LSTAR. SYSCALL put the return RIP in
+// RCX and RFLAGS in R11, masked IF through MSR_FMASK, and did not switch
+// stacks: RSP is still the caller's, which may be a ring-3 stack with a
+// red zone below it, so nothing is pushed until the stack is switched.
+// CS and SS are not saved by SYSCALL; the Go handler fills them in.
+TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
+	CMPQ	·trapDepth(SB), $0
+	JNE	nestedSyscall
+	MOVQ	AX, ·scratch(SB)
+	MOVQ	·current(SB), AX
+	SAVE_GPRS
+	MOVQ	SP, (Context_Regs+Frame_RSP)(AX)
+	MOVQ	CX, (Context_Regs+Frame_RIP)(AX)
+	MOVQ	R11, (Context_Regs+Frame_RFLAGS)(AX)
+	MOVQ	·scratch(SB), BX
+	MOVQ	BX, (Context_Regs+Frame_RAX)(AX)
+	MOVQ	$const_VecSyscall, (Context_Regs+Frame_Vector)(AX)
+	MOVQ	$0, (Context_Regs+Frame_ErrorCode)(AX)
+	JMP	saved<>(SB)
+
+nestedSyscall:
+	// The trap handler executed SYSCALL: a kernel bug. Report it like a
+	// fault with vector VecSyscall and RIP in RCX.
+	MOVQ	AX, ·nestedRAX(SB)
+	MOVQ	·emergencyTop(SB), SP
+	PUSHQ	$0		// SS
+	PUSHQ	$0		// RSP
+	PUSHQ	R11		// RFLAGS
+	PUSHQ	$const_KernelCS
+	PUSHQ	CX		// RIP
+	PUSHQ	$0		// error code
+	PUSHQ	$const_VecSyscall
+	MOVQ	SP, ·nestedSP(SB)
+	JMP	callNested<>(SB)
+
+// saved: the Context at AX holds the general registers and the frame.
+TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$1, ·trapDepth(SB)
+	FXSAVE64	Context_FX(AX)
+	MOVQ	·trapStackTop(SB), SP
+	// FS base -> trap TLS, so Go finds the trap g (clobbers AX, CX, DX).
+	MOVQ	·trapFSBase(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$const_MSR_FS_BASE, CX
+	WRMSR
+	CALL	·dispatch(SB)
+	JMP	·resume(SB)
+
+TEXT callNested<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	·trapFSBase(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$const_MSR_FS_BASE, CX
+	WRMSR
+	CALL	·nested(SB)
+	JMP	·Halt(SB)
+
+// func resume()
+// Restores the Context named by ·current and returns into it with IRETQ,
+// to ring 0 or ring 3 alike. Runs with interrupts disabled; the IRETQ
+// frame is built on the trap stack.
+TEXT ·resume(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	·current(SB), SI
+	FXRSTOR64	Context_FX(SI)
+	MOVQ	Context_FSBase(SI), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$const_MSR_FS_BASE, CX
+	WRMSR
+	MOVQ	·trapStackTop(SB), SP
+	PUSHQ	(Context_Regs+Frame_SS)(SI)
+	PUSHQ	(Context_Regs+Frame_RSP)(SI)
+	PUSHQ	(Context_Regs+Frame_RFLAGS)(SI)
+	PUSHQ	(Context_Regs+Frame_CS)(SI)
+	PUSHQ	(Context_Regs+Frame_RIP)(SI)
+	MOVQ	$0, ·trapDepth(SB)
+	MOVQ	(Context_Regs+Frame_RAX)(SI), AX
+	MOVQ	(Context_Regs+Frame_RBX)(SI), BX
+	MOVQ	(Context_Regs+Frame_RCX)(SI), CX
+	MOVQ	(Context_Regs+Frame_RDX)(SI), DX
+	MOVQ	(Context_Regs+Frame_RDI)(SI), DI
+	MOVQ	(Context_Regs+Frame_RBP)(SI), BP
+	MOVQ	(Context_Regs+Frame_R8)(SI), R8
+	MOVQ	(Context_Regs+Frame_R9)(SI), R9
+	MOVQ	(Context_Regs+Frame_R10)(SI), R10
+	MOVQ	(Context_Regs+Frame_R11)(SI), R11
+	MOVQ	(Context_Regs+Frame_R12)(SI), R12
+	MOVQ	(Context_Regs+Frame_R13)(SI), R13
+	MOVQ	(Context_Regs+Frame_R14)(SI), R14
+	MOVQ	(Context_Regs+Frame_R15)(SI), R15
+	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
+	IRETQ
+
+// func syscallEntryPC() uint64
+TEXT ·syscallEntryPC(SB),NOSPLIT,$0-8
+	LEAQ	·syscallEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

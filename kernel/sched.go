@@ -1,0 +1,164 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"yolk/amd64"
+)
+
+// ThreadState is where a thread is in its life.
+type ThreadState uint8
+
+const (
+	Free ThreadState = iota
+	Runnable
+	Blocked
+)
+
+// waitKind says what a blocked thread waits for, and so what its system
+// call returns when a deadline passes.
+type waitKind uint8
+
+const (
+	waitNone waitKind = iota
+	waitFutex
+	waitSleep
+	waitEpoll
+)
+
+// Thread is a kernel thread: one of the Go runtime's Ms (created by its
+// clone calls) or the idle thread. Its Context is where the trap path
+// saves and resumes it; it must stay the first field (FXSAVE alignment).
+type Thread struct {
+	amd64.Context
+
+	State    ThreadState
+	wait     waitKind
+	Tid      int32
+	futex    uint64 // address waited on
+	deadline int64  // monotonic ns when the wait times out; 0 = never
+	epfd     int32  // epoll_pwait: instance, events buffer, capacity
+	evbuf    uint64
+	evmax    int32
+
+	SigMask  uint64
+	AltStack [3]uint64 // stack_t: ss_sp, ss_flags|pad, ss_size
+
+	RunNs      int64 // time spent running
+	sliceStart int64 // when it last started to run
+}
+
+const maxThreads = 128
+
+// Scheduler is the run queue of one CPU: round-robin among runnable
+// threads, thread 0 (idle) only when none is. It holds no pointers and
+// never allocates, so the trap handler can use it.
+type Scheduler struct {
+	T       [maxThreads]Thread
+	Cur     int
+	nextTid int32
+}
+
+// Current returns the running thread.
+func (s *Scheduler) Current() *Thread { return &s.T[s.Cur] }
+
+// Spawn claims a free slot (never slot 0) and gives it a thread ID.
+func (s *Scheduler) Spawn() (int, bool) {
+	for i := 1; i < maxThreads; i++ {
+		if s.T[i].State == Free {
+			s.nextTid++
+			s.T[i] = Thread{State: Blocked, Tid: s.nextTid}
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Exit frees slot i.
+func (s *Scheduler) Exit(i int) { s.T[i].State = Free }
+
+// Block puts thread i to sleep for kind until deadline (0: no deadline).
+func (s *Scheduler) Block(i int, kind waitKind, deadline int64) {
+	t := &s.T[i]
+	t.State, t.wait, t.deadline = Blocked, kind, deadline
+}
+
+// Wake makes thread i runnable with ret as its system call's result.
+func (s *Scheduler) Wake(i int, ret uint64) {
+	t := &s.T[i]
+	t.State, t.wait, t.deadline = Runnable, waitNone, 0
+	t.Regs.RAX = ret
+}
+
+// Pick chooses the next thread to run: the first runnable thread after
+// the current one, then the current one, then idle.
+func (s *Scheduler) Pick() int {
+	for k := 1; k < maxThreads; k++ {
+		i := (s.Cur + k) % maxThreads
+		if i != 0 && s.T[i].State == Runnable {
+			return i
+		}
+	}
+	if s.Cur != 0 && s.T[s.Cur].State == Runnable {
+		return s.Cur
+	}
+	return 0
+}
+
+// Runnable reports whether any thread but idle and the current one could
+// run.
+func (s *Scheduler) othersRunnable() bool {
+	for i := 1; i < maxThreads; i++ {
+		if i != s.Cur && s.T[i].State == Runnable {
+			return true
+		}
+	}
+	return false
+}
+
+// Expire wakes the threads whose deadline is at or before now and returns
+// how many it woke.
+func (s *Scheduler) Expire(now int64) int {
+	n := 0
+	for i := 1; i < maxThreads; i++ {
+		t := &s.T[i]
+		if t.State != Blocked || t.deadline == 0 || t.deadline > now {
+			continue
+		}
+		ret := uint64(0)
+		if t.wait == waitFutex {
+			ret = errnoRet(unix.ETIMEDOUT)
+		}
+		s.Wake(i, ret)
+		n++
+	}
+	return n
+}
+
+// NextDeadline returns the earliest deadline of a blocked thread, or 0.
+func (s *Scheduler) NextDeadline() int64 {
+	d := int64(0)
+	for i := 1; i < maxThreads; i++ {
+		t := &s.T[i]
+		if t.State == Blocked && t.deadline != 0 && (d == 0 || t.deadline < d) {
+			d = t.deadline
+		}
+	}
+	return d
+}
+
+// FutexWake wakes up to n threads waiting on addr and returns how many.
+func (s *Scheduler) FutexWake(addr uint64, n int) int {
+	woken := 0
+	for i := 1; i < maxThreads && woken < n; i++ {
+		t := &s.T[i]
+		if t.State == Blocked && t.wait == waitFutex && t.futex == addr {
+			s.Wake(i, 0)
+			woken++
+		}
+	}
+	return woken
+}
+
+// errnoRet is a system call's return value for errno e: -e.
+func errnoRet(e unix.Errno) uint64 { return uint64(-int64(e)) }

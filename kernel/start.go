@@ -1,0 +1,254 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"yolk/amd64"
+	"yolk/linux/abi"
+)
+
+// Start brings the machine from the boot page tables to the Go runtime:
+// memory map and frame allocator, the kernel's page tables, GDT/IDT/TSS
+// and SYSCALL, clocks and the timer, the idle thread and the runtime's
+// first thread, which it resumes at the runtime's Linux entry point with
+// a Linux initial stack. It runs on the boot stack before the runtime is
+// initialised: no allocation, no package-level values that need init
+// code, no error values.
+func Start(p BootParams) {
+	params = p
+	stamp(stageEntry, p.EntryTSC)
+	stamp(stageGo, amd64.RDTSC())
+	com1.Init()
+	amd64.InitTrapStacks()
+	amd64.SetCurrent(&bootCtx)
+	amd64.SetTrapHandler(trap)
+	amd64.SetNestedHandler(nestedFault)
+	amd64.InitCPU()
+
+	bootRead := func(phys uint64, n int) []byte {
+		if phys+uint64(n) > 1<<30 || phys == 0 {
+			return nil // only the first GiB is mapped this early
+		}
+		return physBytes(phys, n)
+	}
+	if !ParseStartInfo(bootRead, p.StartInfo, &bootInfo) {
+		kprint("yolk: no usable hvm_start_info (needs a PVH loader with memory map)\n")
+		poweroff(ExitKernelFault)
+	}
+	initMemory()
+	stamp(stageMemory, amd64.RDTSC())
+	calibrateClock()
+	initTimer()
+	stamp(stageClock, amd64.RDTSC())
+
+	// Thread 0: idle.
+	idle := &sched.T[0]
+	idle.State = Runnable
+	idle.FX.InitFX()
+	idle.Regs = amd64.Frame{
+		RIP: amd64.IdlePC(), CS: amd64.KernelCS, SS: amd64.KernelDS,
+		RFLAGS: amd64.RFLAGS_IF | 2,
+		RSP:    uint64(uintptr(unsafe.Pointer(&idleStack[0]))+uintptr(len(idleStack))) &^ 15,
+	}
+	idle.FSBase = amd64.TrapFSBase()
+
+	// Thread 1: the Go runtime's m0, entering like a Linux process.
+	i, _ := sched.Spawn()
+	t := &sched.T[i]
+	t.State = Runnable
+	t.FX.InitFX()
+	t.Regs = amd64.Frame{
+		RIP: uint64(p.RuntimeEntry), CS: amd64.KernelCS, SS: amd64.KernelDS,
+		RFLAGS: amd64.RFLAGS_IF | 2,
+		RSP:    runtimeStack(),
+	}
+	t.FSBase = uint64(uintptr(unsafe.Pointer(&dummyTLS[2])))
+	sched.Cur = i
+	t.sliceStart = nanotime()
+	amd64.SetCurrent(&t.Context)
+	stamp(stageRuntime, amd64.RDTSC())
+	amd64.Resume()
+}
+
+// runtimeStack lays out the Linux initial process stack for the Go
+// runtime at the top of m0Stack: argc, argv, envp, auxv (AT_PAGESZ and
+// AT_RANDOM are all the runtime needs from it), and returns its address.
+func runtimeStack() uint64 {
+	top := uintptr(unsafe.Pointer(&m0Stack[0])) + uintptr(len(m0Stack))
+	// Strings and random bytes at the very top.
+	name := top - 16
+	for k, c := range []byte("yolk\x00") {
+		*(*byte)(ptr(name + uintptr(k))) = c
+	}
+	rnd := name - 16
+	r := unsafe.Slice((*byte)(ptr(rnd)), 16)
+	for k := 0; k < 16; k += 8 {
+		v := randomWord()
+		for j := 0; j < 8; j++ {
+			r[k+j] = byte(v >> (8 * j))
+		}
+	}
+	words := [...]uint64{
+		1, uint64(name), 0, // argc, argv[0], end of argv
+		0, // end of envp
+		abi.AT_PAGESZ, amd64.PageSize,
+		abi.AT_RANDOM, uint64(rnd),
+		abi.AT_NULL, 0,
+	}
+	sp := (rnd - uintptr(len(words))*8) &^ 15
+	for k, w := range words {
+		*(*uint64)(ptr(sp + uintptr(8*k))) = w
+	}
+	return uint64(sp)
+}
+
+// randomWord returns RDRAND output where the CPU has it, else a TSC-based
+// mix. Used for seeds (AT_RANDOM, getrandom), see sysGetrandom.
+func randomWord() uint64 {
+	if amd64.HasFeature(true, 30) {
+		for i := 0; i < 10; i++ {
+			if v, ok := amd64.RDRAND(); ok {
+				return v
+			}
+		}
+	}
+	return splitmix(amd64.RDTSC())
+}
+
+var mixState uint64
+
+func splitmix(seed uint64) uint64 {
+	mixState += 0x9e3779b97f4a7c15 ^ seed
+	z := mixState
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// initMemory builds the frame allocator from the PVH memory map and
+// replaces the boot page tables with the kernel's own.
+func initMemory() {
+	etext, data, end := amd64.ImageBounds()
+	base := params.KernelVirtBase
+	kernelStartPhys = kernelPhys
+	kernelEndPhys = pageUp(end - base)
+
+	var ram uint64
+	for i := 0; i < bootInfo.NMemmap; i++ {
+		m := bootInfo.Memmap[i]
+		if m.Type != e820RAM {
+			continue
+		}
+		ram += m.Size
+		if m.Addr+m.Size > maxPhys {
+			maxPhys = m.Addr + m.Size
+		}
+	}
+	if ram < MinMemMiB<<20 {
+		kprint("yolk: need at least ")
+		kprintDec(MinMemMiB)
+		kprint(" MiB of memory, have ")
+		kprintDec(int64(ram >> 20))
+		kprint(" MiB\n")
+		poweroff(ExitNoMemory)
+	}
+
+	// The bitmap goes in the first RAM above the kernel that holds it,
+	// inside the first GiB (all the boot tables map).
+	nframe := pageUp(maxPhys) >> amd64.PageShift
+	words := (nframe + 63) / 64
+	need := pageUp(words * 8)
+	var bm uint64
+	for i := 0; i < bootInfo.NMemmap && bm == 0; i++ {
+		m := bootInfo.Memmap[i]
+		start := pageUp(m.Addr)
+		if start < kernelEndPhys {
+			start = kernelEndPhys
+		}
+		if m.Type == e820RAM && start+need <= m.Addr+m.Size && start+need <= 1<<30 && !overlapsModule(start, need) {
+			bm = start
+		}
+	}
+	if bm == 0 {
+		kprint("yolk: no room for the frame bitmap\n")
+		poweroff(ExitNoMemory)
+	}
+	frames.Init(unsafe.Slice((*uint64)(ptr(uintptr(DirectMap+bm))), words), nframe)
+	for i := 0; i < bootInfo.NMemmap; i++ {
+		m := bootInfo.Memmap[i]
+		if m.Type == e820RAM {
+			first := pageUp(m.Addr) >> amd64.PageShift
+			last := pageDown(m.Addr+m.Size) >> amd64.PageShift
+			if last > first {
+				frames.AddFree(first, last-first)
+			}
+		}
+	}
+	frames.Reserve(0, 0x100000>>amd64.PageShift) // firmware, start_info
+	frames.Reserve(kernelStartPhys>>amd64.PageShift, (kernelEndPhys-kernelStartPhys)>>amd64.PageShift)
+	frames.Reserve(bm>>amd64.PageShift, need>>amd64.PageShift)
+	for i := 0; i < bootInfo.NModules; i++ {
+		m := bootInfo.Modules[i]
+		first := pageDown(m.Addr)
+		frames.Reserve(first>>amd64.PageShift, (pageUp(m.Addr+m.Size)-first)>>amd64.PageShift)
+	}
+	frames.ResetPeak()
+
+	// The kernel's page tables.
+	root, ok := physMem.Alloc()
+	if !ok {
+		poweroff(ExitNoMemory)
+	}
+	pt := amd64.PageTable{Root: root, Mem: physMem}
+	imgStart := base + kernelPhys
+	for va := imgStart; va < base+kernelEndPhys; va += amd64.PageSize {
+		flags := uint64(amd64.PTE_G)
+		switch {
+		case va >= imgStart+amd64.PageSize && va < etext:
+			// text: executable, read-only
+		case va < data:
+			flags |= amd64.PTE_NX // headers and read-only data
+		default:
+			flags |= amd64.PTE_NX | amd64.PTE_W
+		}
+		if !pt.Map(va, va-base, flags) {
+			poweroff(ExitNoMemory)
+		}
+	}
+	for i := 0; i < bootInfo.NMemmap; i++ {
+		m := bootInfo.Memmap[i]
+		if m.Type != e820RAM {
+			continue
+		}
+		for pa := m.Addr &^ (amd64.HugeSize - 1); pa < m.Addr+m.Size; pa += amd64.HugeSize {
+			if e, ok := pt.Lookup(DirectMap + pa); ok && e&amd64.PTE_PS != 0 {
+				continue // shared with the previous region
+			}
+			if !pt.MapHuge(DirectMap+pa, pa, amd64.PTE_W|amd64.PTE_NX|amd64.PTE_G) {
+				poweroff(ExitNoMemory)
+			}
+		}
+	}
+	for _, mmio := range [...]uint64{lapicPhys, gedPhys} {
+		if !pt.Map(DirectMap+mmio, mmio, amd64.PTE_W|amd64.PTE_NX|amd64.PTE_PCD|amd64.PTE_PWT) {
+			poweroff(ExitNoMemory)
+		}
+	}
+	kernelAS.PT = pt
+	kernelAS.Mem = physMem
+	kernelAS.Lo, kernelAS.Hi = RuntimeLo, RuntimeHi
+	kernelAS.Flush = flushPage
+	amd64.WriteCR3(root)
+}
+
+func flushPage(va uint64) { amd64.INVLPG(uintptr(va)) }
+
+func overlapsModule(start, n uint64) bool {
+	for i := 0; i < bootInfo.NModules; i++ {
+		m := bootInfo.Modules[i]
+		if start < m.Addr+m.Size && m.Addr < start+n {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,154 @@
+package kernel
+
+import "yolk/amd64"
+
+// trap is the kernel's trap handler (see package amd64 for the contract:
+// interrupts off, no allocation, no pointer writes to globals).
+func trap() {
+	t := sched.Current()
+	r := &t.Regs
+	resched := false
+	switch v := r.Vector; {
+	case v == amd64.VecSyscall:
+		r.CS, r.SS = amd64.KernelCS, amd64.KernelDS
+		resched = runtimeSyscall(t)
+	case v == amd64.VecTimer:
+		lapicAck()
+		resched = tick()
+	case v == amd64.VecPageFault:
+		cr2 := amd64.ReadCR2()
+		write := r.ErrorCode&2 != 0
+		exec := r.ErrorCode&16 != 0
+		if r.ErrorCode&1 == 0 || write {
+			if kernelAS.Fault(cr2, write, exec) {
+				break
+			}
+		}
+		kernelFault(t, cr2)
+	case v == amd64.VecSpurious || (v >= 32 && v < 48):
+		// APIC spurious interrupt, or a masked PIC line: no EOI.
+	case v >= 32:
+		lapicAck()
+	default:
+		kernelFault(t, amd64.ReadCR2())
+	}
+	if resched || t.State != Runnable {
+		switchTo(sched.Pick())
+	}
+}
+
+// tick runs on every timer interrupt: it wakes threads whose deadline
+// passed and asks for a switch when the current thread's slice is over.
+func tick() bool {
+	now := nanotime()
+	woke := sched.Expire(now) > 0
+	if sched.Cur == 0 {
+		return woke
+	}
+	return now-sched.Current().sliceStart >= sliceNs && sched.othersRunnable()
+}
+
+// switchTo makes thread i the one the trap path resumes.
+func switchTo(i int) {
+	now := nanotime()
+	cur := sched.Current()
+	cur.RunNs += now - cur.sliceStart
+	sched.Cur = i
+	next := &sched.T[i]
+	next.sliceStart = now
+	amd64.SetCurrent(&next.Context)
+}
+
+// crashed is set once a kernel fault is being reported.
+var crashed bool
+
+// kernelFault reports a CPU exception in kernel code and powers off.
+func kernelFault(t *Thread, cr2 uint64) {
+	if crashed {
+		poweroff(ExitKernelFault)
+	}
+	crashed = true
+	r := &t.Regs
+	kprint("\nyolk: kernel fault: ")
+	kprint(amd64.VectorName(r.Vector))
+	kprint(" error ")
+	kprintHex(r.ErrorCode)
+	kprint(" cr2 ")
+	kprintHex(cr2)
+	kprint(" thread ")
+	kprintDec(int64(t.Tid))
+	kprint("\n")
+	printRegs(r)
+	printCode(r.RIP)
+	poweroff(ExitKernelFault)
+}
+
+func printRegs(r *amd64.Frame) {
+	regs := [...]struct {
+		name string
+		v    uint64
+	}{
+		{"rip", r.RIP}, {"rsp", r.RSP}, {"rflags", r.RFLAGS}, {"cs", r.CS}, {"ss", r.SS},
+		{"rax", r.RAX}, {"rbx", r.RBX}, {"rcx", r.RCX}, {"rdx", r.RDX},
+		{"rsi", r.RSI}, {"rdi", r.RDI}, {"rbp", r.RBP}, {"r8", r.R8},
+		{"r9", r.R9}, {"r10", r.R10}, {"r11", r.R11}, {"r12", r.R12},
+		{"r13", r.R13}, {"r14", r.R14}, {"r15", r.R15},
+	}
+	for i, x := range regs {
+		kprint(" ")
+		kprint(x.name)
+		kprint("=")
+		kprintHex(x.v)
+		if i%4 == 3 {
+			kprint("\n")
+		}
+	}
+	kprint("\n")
+}
+
+// printCode prints the bytes at rip if they are mapped.
+func printCode(rip uint64) {
+	var code [16]byte
+	n := readKernel(rip, code[:])
+	kprint(" code:")
+	for _, b := range code[:n] {
+		const digits = "0123456789abcdef"
+		consoleWrite([]byte{' ', digits[b>>4], digits[b&15]})
+	}
+	kprint("\n")
+}
+
+// readKernel copies mapped kernel memory at va into b, stopping at the
+// first unmapped byte, and returns the count.
+func readKernel(va uint64, b []byte) int {
+	if kernelAS.PT.Root == 0 {
+		return 0
+	}
+	for i := range b {
+		if _, ok := kernelAS.PT.Lookup(va + uint64(i)); !ok {
+			return i
+		}
+		b[i] = *(*byte)(ptr(uintptr(va) + uintptr(i)))
+	}
+	return len(b)
+}
+
+// nestedFault runs on the emergency stack when the trap handler itself
+// faulted: a kernel bug. sp points at vector, error code, RIP, CS,
+// RFLAGS, RSP, SS.
+func nestedFault(sp uintptr) {
+	f := (*[7]uint64)(ptr(sp))
+	kprint("\nyolk: fault inside the trap handler: ")
+	kprint(amd64.VectorName(f[0]))
+	kprint(" error ")
+	kprintHex(f[1])
+	kprint(" rip ")
+	kprintHex(f[2])
+	kprint(" rsp ")
+	kprintHex(f[5])
+	kprint(" cr2 ")
+	kprintHex(amd64.ReadCR2())
+	kprint("\n")
+	printCode(f[2])
+	poweroff(ExitKernelFault)
+}
