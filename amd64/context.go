@@ -105,7 +105,9 @@ type Context struct {
 	FX     FXArea
 	Regs   Frame
 	FSBase uint64
-	_      uint64 // keeps the size a multiple of 16
+	// FaultAddr is CR2 for a page fault that ended a user-mode run. It
+	// also keeps the size a multiple of 16.
+	FaultAddr uint64
 }
 
 // InitFX gives fx the state a new Linux process starts with: x87 control

@@ -46,6 +46,13 @@ type Thread struct {
 
 	RunNs      int64 // time spent running
 	sliceStart int64 // when it last started to run
+
+	// While the thread runs a Linux program (EnterUser), Context is the
+	// program's state, kctx the kernel's state at the EnterUser call and
+	// userCtx the address of the caller's Context to report traps into.
+	inUser  bool
+	userCtx uint64
+	kctx    amd64.Context
 }
 
 const maxThreads = 128

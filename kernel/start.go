@@ -36,6 +36,7 @@ func Start(p BootParams) {
 		poweroff(ExitKernelFault)
 	}
 	initMemory()
+	initUserAS()
 	stamp(stageMemory, amd64.RDTSC())
 	calibrateClock()
 	initTimer()

@@ -85,6 +85,13 @@ func runtimeSyscall(t *Thread) bool {
 		ret = sysGetrandom(a0, a1)
 	case unix.SYS_ARCH_PRCTL:
 		ret = sysArchPrctl(t, a0, a1)
+	case sysEnterUser:
+		ret = enterUser(t, a0)
+		if ret == 0 {
+			return false // t now resumes in ring 3
+		}
+	case sysUserMap, sysUserUnmap, sysUserProtect, sysUserEnsure, sysUserDiscard:
+		ret = userMM(nr, a0, a1, a2)
 	default:
 		ret = unsupported(nr, r.RIP)
 	}

@@ -8,6 +8,12 @@ func trap() {
 	t := sched.Current()
 	r := &t.Regs
 	resched := false
+	if t.inUser {
+		if userTrap(t) || t.State != Runnable {
+			switchTo(sched.Pick())
+		}
+		return
+	}
 	switch v := r.Vector; {
 	case v == amd64.VecSyscall:
 		r.CS, r.SS = amd64.KernelCS, amd64.KernelDS

@@ -5,13 +5,60 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"time"
+
+	"github.com/usbarmory/tamago/soc/intel/rtc"
 
 	"yolk/boot"
 	"yolk/kernel"
+	"yolk/kernel/selftest"
 )
 
 func main() {
 	kernel.MarkMain()
-	fmt.Printf("yolk: hello from Go, entry %#x\n", boot.EntryPC())
-	os.Exit(0)
+	opts := kernel.ParseCmdline(kernel.Cmdline())
+	for _, w := range opts.Ignored {
+		fmt.Printf("yolk: ignoring unknown option %q\n", w)
+	}
+	setWallClock()
+	// yolk has one CPU but time-slices its threads, so two Ps keep a
+	// goroutine that never reaches a preemption point from starving the
+	// others (the runtime's signal-based preemption is not delivered).
+	runtime.GOMAXPROCS(2)
+
+	if opts.Bootstats {
+		names, us := kernel.BootStats()
+		fmt.Printf("yolk: boot stats (TSC %d MHz, PVH entry %#x)\n", kernel.TSCHz()/1e6, boot.EntryPC())
+		for i := range names {
+			fmt.Printf("yolk:   %-14s %8d us\n", names[i], us[i])
+		}
+	}
+	if opts.Selftest {
+		failed := selftest.Run(os.Stdout, selftest.Env{
+			MemStats:     kernel.MemStats,
+			ResetMemPeak: kernel.ResetMemPeak,
+			RTC:          readRTC,
+		})
+		os.Exit(min(failed, 1))
+	}
+	fmt.Println("yolk: no program to run (boot with -initrd PROGRAM, or -append selftest)")
+	os.Exit(127)
+}
+
+var clock rtc.RTC
+
+func readRTC() (time.Time, error) { return clock.Now() }
+
+// setWallClock sets CLOCK_REALTIME from the CMOS RTC, which QEMU keeps in
+// UTC.
+func setWallClock() {
+	for i := 0; i < 100; i++ {
+		if t, err := readRTC(); err == nil {
+			kernel.SetWallClock(t.UnixNano())
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("yolk: cannot read the RTC; the wall clock starts at 1970")
 }

@@ -1,0 +1,83 @@
+package kernel
+
+import "strings"
+
+// Options is the parsed kernel command line (QEMU -append):
+//
+//	[option ...] [env.NAME=value ...] [-- arg ...]
+//
+// Options before "--" configure the kernel; env.NAME=value words become
+// the program's environment; the words after "--" are the program's
+// argv[1:]. Double quotes group words with spaces ("a b"), and a
+// backslash escapes the next character.
+type Options struct {
+	Selftest  bool   // run the built-in self-test and power off
+	Bootstats bool   // print the time from entry to each boot stage
+	Strace    bool   // print each program syscall, strace style
+	Debug     bool   // print each program syscall request, shim style
+	Init      string // init=PATH: the program to run from a cpio initrd
+	Env       []string
+	Args      []string // the program's argv[1:]
+	Ignored   []string // unknown options, reported and otherwise ignored
+}
+
+// ParseCmdline parses a kernel command line.
+func ParseCmdline(s string) Options {
+	var o Options
+	words := splitWords(s)
+	for i, w := range words {
+		if w == "--" {
+			o.Args = append([]string{}, words[i+1:]...)
+			break
+		}
+		switch {
+		case w == "selftest":
+			o.Selftest = true
+		case w == "bootstats":
+			o.Bootstats = true
+		case w == "strace":
+			o.Strace = true
+		case w == "debug":
+			o.Debug = true
+		case strings.HasPrefix(w, "init="):
+			o.Init = w[len("init="):]
+		case strings.HasPrefix(w, "env.") && strings.Contains(w, "="):
+			o.Env = append(o.Env, w[len("env."):])
+		default:
+			o.Ignored = append(o.Ignored, w)
+		}
+	}
+	return o
+}
+
+// splitWords splits on blanks, honouring double quotes and backslashes.
+func splitWords(s string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			inWord = true
+		case c == '"':
+			quoted = !quoted
+			inWord = true
+		case (c == ' ' || c == '\t' || c == '\n') && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}

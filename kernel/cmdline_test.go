@@ -1,0 +1,28 @@
+package kernel
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseCmdline(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Options
+	}{
+		{"", Options{}},
+		{"selftest", Options{Selftest: true}},
+		{"bootstats strace  debug", Options{Bootstats: true, Strace: true, Debug: true}},
+		{"init=/bin/sh env.HOME=/ env.A=b=c -- -c 'x'", Options{Init: "/bin/sh", Env: []string{"HOME=/", "A=b=c"}, Args: []string{"-c", "'x'"}}},
+		{`-- "hello world" a\ b ""`, Options{Args: []string{"hello world", "a b", ""}}},
+		{"console=ttyS0 selftest bogus", Options{Selftest: true, Ignored: []string{"console=ttyS0", "bogus"}}},
+		{"-- selftest --", Options{Args: []string{"selftest", "--"}}},
+		{"--", Options{Args: []string{}}},
+		{"env.NOEQ", Options{Ignored: []string{"env.NOEQ"}}},
+	} {
+		got := ParseCmdline(c.in)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("ParseCmdline(%q) = %+v, want %+v", c.in, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package kernel
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"yolk/amd64"
+)
+
+// Running a Linux program. A goroutine calls EnterUser with the
+// program's register state; the call is a system call with a private
+// number (so the Go runtime treats it as blocking and keeps scheduling
+// other goroutines), which the trap handler turns into a switch to ring 3
+// on the calling thread. When the program traps in a way the kernel does
+// not handle itself (a system call, a fault it cannot resolve), the trap
+// handler copies the program's state back into the caller's Context and
+// resumes the thread in ring 0 where it called EnterUser, which returns
+// the vector. Timer interrupts and demand-paging faults in the program
+// are handled without leaving the trap handler.
+//
+// The program's address space (UserAS) is the lower half of the kernel's
+// page tables; its pages carry the user bit, the kernel's do not, so
+// nothing the program does can reach kernel memory. Mappings change only
+// in the trap handler (through UserMap & co., private system calls too),
+// which keeps the frame allocator single-threaded.
+
+// Private system call numbers, far above Linux's.
+const (
+	sysEnterUser = 0x7f000000 + iota
+	sysUserMap
+	sysUserUnmap
+	sysUserProtect
+	sysUserEnsure
+	sysUserDiscard
+	sysUserBrk
+)
+
+// User address-space window: above mmap_min_addr (64 KiB, as Linux) and
+// below the top of the canonical lower half.
+const (
+	UserLo = 0x10000
+	UserHi = 0x7ffffffff000
+)
+
+var userAS AddressSpace
+
+// userFlags are the RFLAGS bits the program may set: arithmetic flags,
+// DF, AC and ID. IF is always set and IOPL is always 0.
+const userFlags = 0xcd5 | amd64.RFLAGS_DF | amd64.RFLAGS_AC | amd64.RFLAGS_ID
+
+// EnterUser runs the program from state ctx on this thread until it traps
+// in a way the kernel leaves to its caller, and returns the vector:
+// amd64.VecSyscall for a system call (number in ctx.Regs.RAX), or a CPU
+// exception (ctx.Regs.ErrorCode, and ctx.FaultAddr for a page fault).
+// ctx must stay alive and unmoved during the call (keep it on the heap).
+func EnterUser(ctx *amd64.Context) uint64 {
+	syscall.Syscall(sysEnterUser, uintptr(unsafe.Pointer(ctx)), 0, 0)
+	return ctx.Regs.Vector
+}
+
+// enterUser runs in the trap handler on the sysEnterUser call.
+func enterUser(t *Thread, ctxAddr uint64) uint64 {
+	size := uint64(unsafe.Sizeof(amd64.Context{}))
+	b, ok := kmem(ctxAddr, size, true)
+	if !ok || ctxAddr%16 != 0 {
+		return errnoRet(unix.EFAULT)
+	}
+	u := (*amd64.Context)(unsafe.Pointer(&b[0]))
+	if !amd64.Canonical(u.Regs.RIP) || u.Regs.RIP >= UserHi || !amd64.Canonical(u.FSBase) {
+		u.Regs.Vector = amd64.VecGP
+		u.Regs.ErrorCode = 0
+		return 0
+	}
+	t.kctx = t.Context
+	t.kctx.Regs.RAX = 0
+	t.Context = *u
+	r := &t.Regs
+	r.CS, r.SS = amd64.UserCS, amd64.UserDS
+	r.RFLAGS = r.RFLAGS&userFlags | amd64.RFLAGS_IF | 2
+	t.inUser = true
+	t.userCtx = ctxAddr
+	return 0
+}
+
+// leaveUser ends a user-mode run: the program's state goes back to the
+// EnterUser caller, whose thread resumes in ring 0.
+func leaveUser(t *Thread, faultAddr uint64) {
+	b, ok := kmem(t.userCtx, uint64(unsafe.Sizeof(amd64.Context{})), true)
+	t.FaultAddr = faultAddr
+	if ok {
+		*(*amd64.Context)(unsafe.Pointer(&b[0])) = t.Context
+	}
+	t.Context = t.kctx
+	t.inUser = false
+}
+
+// userTrap handles a trap taken in ring 3 (or a SYSCALL from it). It
+// reports whether the scheduler should pick another thread.
+func userTrap(t *Thread) bool {
+	r := &t.Regs
+	switch v := r.Vector; {
+	case v == amd64.VecTimer:
+		lapicAck()
+		return tick()
+	case v == amd64.VecPageFault:
+		cr2 := amd64.ReadCR2()
+		if r.ErrorCode&1 == 0 && userAS.Fault(cr2, r.ErrorCode&2 != 0, r.ErrorCode&16 != 0) {
+			return false
+		}
+		leaveUser(t, cr2)
+	case v == amd64.VecSpurious || (v >= 32 && v < 48):
+	case v >= 32:
+		lapicAck()
+	default: // system call or exception: the caller decides
+		leaveUser(t, 0)
+	}
+	return false
+}
+
+// userMM runs an address-space operation for the program in the trap
+// handler.
+func userMM(nr, a0, a1, a2 uint64) uint64 {
+	switch nr {
+	case sysUserMap:
+		fixed := a2&(1<<32) != 0
+		va, e := userAS.Map(a0, a1, uint32(a2), fixed)
+		return errnoOr(e, va)
+	case sysUserUnmap:
+		return errnoOr(userAS.Unmap(a0, a1), 0)
+	case sysUserProtect:
+		return errnoOr(userAS.Protect(a0, a1, uint32(a2)), 0)
+	case sysUserDiscard:
+		return errnoOr(userAS.Discard(a0, a1), 0)
+	case sysUserEnsure:
+		if !userAS.Ensure(a0, a1, a2 != 0) {
+			return errnoRet(unix.EFAULT)
+		}
+		return 0
+	}
+	return errnoRet(unix.ENOSYS)
+}
+
+func mmCall(nr uintptr, a0, a1, a2 uint64) (uint64, unix.Errno) {
+	r, _, _ := syscall.RawSyscall(nr, uintptr(a0), uintptr(a1), uintptr(a2))
+	if int64(r) < 0 && int64(r) > -4096 {
+		return 0, unix.Errno(-int64(r))
+	}
+	return uint64(r), 0
+}
+
+// UserMap maps anonymous memory for the program (mmap(2) semantics: addr
+// is a hint unless fixed). Pages are backed on first touch.
+func UserMap(addr, length uint64, prot uint32, fixed bool) (uint64, unix.Errno) {
+	f := uint64(prot)
+	if fixed {
+		f |= 1 << 32
+	}
+	return mmCall(sysUserMap, addr, length, f)
+}
+
+// UserUnmap implements munmap(2) for the program.
+func UserUnmap(addr, length uint64) unix.Errno {
+	_, e := mmCall(sysUserUnmap, addr, length, 0)
+	return e
+}
+
+// UserProtect implements mprotect(2) for the program.
+func UserProtect(addr, length uint64, prot uint32) unix.Errno {
+	_, e := mmCall(sysUserProtect, addr, length, uint64(prot))
+	return e
+}
+
+// UserDiscard implements madvise(MADV_DONTNEED) for the program.
+func UserDiscard(addr, length uint64) unix.Errno {
+	_, e := mmCall(sysUserDiscard, addr, length, 0)
+	return e
+}
+
+// UserMapped reports whether the program's [va, va+n) is mapped (for
+// writing if write is set), backing its pages so the kernel can access
+// them without faulting.
+func UserMapped(va, n uint64, write bool) bool {
+	if va < UserLo || va+n > UserHi || va+n < va {
+		return false
+	}
+	w := uint64(0)
+	if write {
+		w = 1
+	}
+	_, e := mmCall(sysUserEnsure, va, n, w)
+	return e == 0
+}
+
+// UserBytes returns the program's memory [va, va+n) for the kernel to read
+// or write, or false (EFAULT) if it is not all mapped with that access.
+// The slice is valid until the program's mappings change.
+func UserBytes(va, n uint64, write bool) ([]byte, bool) {
+	if n == 0 {
+		return nil, true
+	}
+	if !UserMapped(va, n, write) {
+		return nil, false
+	}
+	return unsafeBytes(va, n), true
+}
+
+// UserVMAs returns a copy of the program's mappings.
+func UserVMAs() []VMA { return append([]VMA(nil), userAS.VMAs()...) }
+
+// initUserAS sets up the program's address space in the lower half of
+// the kernel's page tables.
+func initUserAS() {
+	userAS.PT = kernelAS.PT
+	userAS.Mem = physMem
+	userAS.Lo, userAS.Hi = UserLo, UserHi
+	userAS.User = true
+	userAS.Flush = flushPage
+}
+
+// MemStats reports physical memory in bytes: free, usable, and the most
+// ever in use since ResetPeak.
+func MemStats() (free, total, peak uint64) {
+	f, t, p := frames.Stats()
+	return f << amd64.PageShift, t << amd64.PageShift, p << amd64.PageShift
+}
+
+// ResetMemPeak starts a new peak measurement.
+func ResetMemPeak() { frames.ResetPeak() }
