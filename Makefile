@@ -12,7 +12,7 @@ KERNEL_TEXT := -2145382400
 LDFLAGS := -T $(KERNEL_TEXT) -R 0x1000
 GOSRC := $(shell find boot amd64 kernel linux cmd -name '*.go' -o -name '*.s') go.mod
 
-.PHONY: all kernel clean
+.PHONY: all kernel test unit-test qemu-test setup generate check-generated clean
 all: kernel
 kernel: $(KERNEL)
 
@@ -20,6 +20,29 @@ $(KERNEL): $(GOSRC)
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(BUILD)/kernel.raw -ldflags '$(LDFLAGS)' ./cmd/kernel
 	GOOS= GOARCH= $(GO) run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 $(BUILD)/kernel.raw $@
+
+# make test: everything — vet, generated files current, unit tests, and
+# the QEMU tests (TCG is enough).
+test: check-generated
+	# framepointer is off: trap.s and entry.s load BP with the interrupted
+	# context's value, which is their job.
+	$(GO) vet -framepointer=false ./...
+	YOLK_REQUIRE_QEMU=1 $(GO) test -count=1 ./...
+
+unit-test:
+	$(GO) test ./...
+
+setup:
+	scripts/setup
+
+# Regenerate checked-in generated files.
+generate:
+	$(GO) generate ./...
+
+# Fail when a generated file is stale.
+check-generated:
+	@$(GO) generate ./... && git diff --exit-code --stat -- '*_gen.go' '*_gen.s' README.md || \
+		{ echo "generated files are stale: run make generate and commit"; exit 1; }
 
 clean:
 	rm -rf $(BUILD)

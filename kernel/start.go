@@ -145,12 +145,16 @@ func initMemory() {
 			maxPhys = m.Addr + m.Size
 		}
 	}
-	if ram < MinMemMiB<<20 {
+	// Compare the top of RAM, which is what -m sets for small machines
+	// (the usable total is a little less: firmware keeps low memory).
+	if (maxPhys+1<<20-1)>>20 < MinMemMiB {
 		kprint("yolk: need at least ")
 		kprintDec(MinMemMiB)
 		kprint(" MiB of memory, have ")
-		kprintDec(int64(ram >> 20))
-		kprint(" MiB\n")
+		kprintDec(int64((maxPhys + 1<<20 - 1) >> 20))
+		kprint(" MiB (")
+		kprintDec(int64(ram >> 10))
+		kprint(" KiB usable)\n")
 		poweroff(ExitNoMemory)
 	}
 

@@ -46,8 +46,8 @@ import (
 // report shows.
 type Regs struct {
 	RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP uint64
-	R8, R9, R10, R11, R12, R13, R14, R15  uint64
-	RIP, RFLAGS, CS, SS, FSBase           uint64
+	R8, R9, R10, R11, R12, R13, R14, R15   uint64
+	RIP, RFLAGS, CS, SS, FSBase            uint64
 }
 
 // Fault is the state captured when a CPU exception happened.

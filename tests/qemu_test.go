@@ -1,0 +1,126 @@
+// Package tests boots the kernel under QEMU (TCG) and checks what a user
+// sees: output and exit status. It builds build/kernel.elf with make
+// first. Without qemu-system-x86_64 the tests skip, unless
+// YOLK_REQUIRE_QEMU=1 (as in CI), where they fail.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var root string
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	root = filepath.Dir(wd)
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		if os.Getenv("YOLK_REQUIRE_QEMU") == "1" {
+			fmt.Fprintln(os.Stderr, "tests: qemu-system-x86_64 not found and YOLK_REQUIRE_QEMU=1")
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "tests: qemu-system-x86_64 not found; skipping QEMU tests")
+		os.Exit(0)
+	}
+	cmd := exec.Command("make", "-C", root, "kernel")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tests: make kernel:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+type result struct {
+	out    string
+	status int
+}
+
+// run boots the kernel with qemu/run and the given flags.
+func run(t *testing.T, flags ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args := append([]string{"-q", "-A", "tcg", "-k", filepath.Join(root, "build/kernel.elf"), "-T", "240"}, flags...)
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "qemu/run"), args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdin = nil
+	err := cmd.Run()
+	status := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		status = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("qemu/run %v: %v", flags, err)
+	}
+	s := strings.ReplaceAll(out.String(), "\r\n", "\n")
+	t.Logf("qemu/run %s -> %d\n%s", strings.Join(flags, " "), status, s)
+	return result{s, status}
+}
+
+var summary = regexp.MustCompile(`(?m)^selftest: (\d+) passed, (\d+) failed$`)
+
+func TestSelftest(t *testing.T) {
+	for _, c := range []struct{ machine, mem string }{
+		{"microvm", "256M"}, {"q35", "256M"}, {"microvm", "64M"}, {"q35", "24M"},
+	} {
+		t.Run(c.machine+"-"+c.mem, func(t *testing.T) {
+			t.Parallel()
+			before := time.Now()
+			r := run(t, "-M", c.machine, "-m", c.mem, "-o", "selftest bootstats no-such-option")
+			after := time.Now()
+			if r.status != 0 {
+				t.Errorf("exit status %d, want 0", r.status)
+			}
+			m := summary.FindStringSubmatch(r.out)
+			if m == nil || m[2] != "0" {
+				t.Fatalf("no passing summary line in output")
+			}
+			if n, _ := strconv.Atoi(m[1]); n < 8 {
+				t.Errorf("%s checks passed, want at least 8", m[1])
+			}
+			if !strings.Contains(r.out, `yolk: ignoring unknown option "no-such-option"`) {
+				t.Errorf("unknown option not reported")
+			}
+			if !strings.Contains(r.out, "yolk:   kernel main") {
+				t.Errorf("bootstats not printed")
+			}
+			now := regexp.MustCompile(`now=(\d+)`).FindStringSubmatch(r.out)
+			if now == nil {
+				t.Fatalf("no wall-clock line")
+			}
+			sec, _ := strconv.ParseInt(now[1], 10, 64)
+			if sec < before.Unix()-2 || sec > after.Unix()+2 {
+				t.Errorf("guest time %d outside host interval [%d, %d] ± 2 s", sec, before.Unix(), after.Unix())
+			}
+		})
+	}
+}
+
+func TestTooLittleMemory(t *testing.T) {
+	t.Parallel()
+	r := run(t, "-m", "20M", "-o", "selftest")
+	if r.status != 113 {
+		t.Errorf("exit status %d, want 113", r.status)
+	}
+	if !regexp.MustCompile(`yolk: need at least \d+ MiB of memory`).MatchString(r.out) {
+		t.Errorf("missing 'need at least N MiB' message")
+	}
+}
+
+func TestNoProgram(t *testing.T) {
+	t.Parallel()
+	r := run(t)
+	if r.status != 127 {
+		t.Errorf("exit status %d, want 127", r.status)
+	}
+}
