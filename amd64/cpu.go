@@ -139,3 +139,6 @@ func IdlePC() uint64
 // ImageBounds returns linker-defined addresses of the kernel image: the
 // end of text, the start of the writable data, and the end of bss.
 func ImageBounds() (etext, data, end uint64)
+
+// UD2 executes an undefined instruction (for testing fault reports).
+func UD2()

@@ -210,3 +210,8 @@ TEXT ·IdlePC(SB),NOSPLIT,$0-8
 	LEAQ	·IdleLoop(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// func UD2()
+TEXT ·UD2(SB),NOSPLIT,$0
+	UD2
+	RET

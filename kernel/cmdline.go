@@ -16,6 +16,7 @@ type Options struct {
 	Strace    bool   // print each program syscall, strace style
 	Debug     bool   // print each program syscall request, shim style
 	Init      string // init=PATH: the program to run from a cpio initrd
+	CrashTest string // crashtest=nil|ud: fault in kernel code on purpose (tests the crash report)
 	Env       []string
 	Args      []string // the program's argv[1:]
 	Ignored   []string // unknown options, reported and otherwise ignored
@@ -39,6 +40,8 @@ func ParseCmdline(s string) Options {
 			o.Strace = true
 		case w == "debug":
 			o.Debug = true
+		case strings.HasPrefix(w, "crashtest="):
+			o.CrashTest = w[len("crashtest="):]
 		case strings.HasPrefix(w, "init="):
 			o.Init = w[len("init="):]
 		case strings.HasPrefix(w, "env.") && strings.Contains(w, "="):

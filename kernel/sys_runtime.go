@@ -85,6 +85,21 @@ func runtimeSyscall(t *Thread) bool {
 		ret = sysGetrandom(a0, a1)
 	case unix.SYS_ARCH_PRCTL:
 		ret = sysArchPrctl(t, a0, a1)
+	case unix.SYS_PRCTL:
+		// PR_SET_VMA names mappings; Linux without CONFIG_ANON_VMA_NAME
+		// answers EINVAL, which the runtime expects and ignores.
+		ret = errnoRet(unix.EINVAL)
+		if a0 != unix.PR_SET_VMA {
+			ret = unsupported(nr, r.RIP)
+		}
+	case unix.SYS_TGKILL, unix.SYS_TKILL:
+		// The runtime's preemption requests (SIGURG): signals are not
+		// delivered to the kernel's runtime. Logged in debug mode only:
+		// the GC sends them routinely.
+		ret = errnoRet(unix.ENOSYS)
+		if DebugLog {
+			unsupported(nr, r.RIP)
+		}
 	case sysEnterUser:
 		ret = enterUser(t, a0)
 		if ret == 0 {
@@ -111,6 +126,9 @@ func exitGroup(status int) {
 // exitHook, when set, runs before an exit_group powers off (for boot
 // statistics and flushing).
 var exitHook func(int)
+
+// DebugLog enables the kernel's debug messages (-append debug).
+var DebugLog bool
 
 var unsupportedSeen [(sysno.Max + 64) / 64]uint64
 

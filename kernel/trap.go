@@ -47,6 +47,7 @@ func trap() {
 // passed and asks for a switch when the current thread's slice is over.
 func tick() bool {
 	now := nanotime()
+	crashWatchdog(now)
 	woke := sched.Expire(now) > 0
 	if sched.Cur == 0 {
 		return woke
@@ -65,27 +66,18 @@ func switchTo(i int) {
 	amd64.SetCurrent(&next.Context)
 }
 
-// crashed is set once a kernel fault is being reported.
-var crashed bool
-
-// kernelFault reports a CPU exception in kernel code and powers off.
+// kernelFault reports a CPU exception in kernel code: through the
+// reporter goroutine when it is running (the faulting thread is frozen),
+// else at once; then the machine powers off with ExitKernelFault.
 func kernelFault(t *Thread, cr2 uint64) {
-	if crashed {
-		poweroff(ExitKernelFault)
+	if crashDeadline != 0 {
+		poweroff(ExitKernelFault) // a second fault while reporting
 	}
-	crashed = true
-	r := &t.Regs
-	kprint("\nyolk: kernel fault: ")
-	kprint(amd64.VectorName(r.Vector))
-	kprint(" error ")
-	kprintHex(r.ErrorCode)
-	kprint(" cr2 ")
-	kprintHex(cr2)
-	kprint(" thread ")
-	kprintDec(int64(t.Tid))
+	if recordCrash(t, cr2) {
+		return
+	}
 	kprint("\n")
-	printRegs(r)
-	printCode(r.RIP)
+	rawCrash()
 	poweroff(ExitKernelFault)
 }
 

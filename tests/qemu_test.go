@@ -124,3 +124,26 @@ func TestNoProgram(t *testing.T) {
 		t.Errorf("exit status %d, want 127", r.status)
 	}
 }
+
+func TestKernelCrashReport(t *testing.T) {
+	for _, c := range []struct{ opt, want, insn string }{
+		{"crashtest=nil", "yolk: kernel fault: #PF page fault (vector 14), error 0x2: not-present write from kernel mode", "movq $0x1,(%rax)"},
+		{"crashtest=ud", "yolk: kernel fault: #UD invalid opcode (vector 6)", "ud2"},
+	} {
+		t.Run(c.opt, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, "-o", c.opt)
+			if r.status != 112 {
+				t.Errorf("exit status %d, want 112", r.status)
+			}
+			for _, w := range []string{c.want, "instruction: " + c.insn, "  rip 0x", "rax 0x", "fs.base 0x"} {
+				if !strings.Contains(r.out, w) {
+					t.Errorf("crash report lacks %q", w)
+				}
+			}
+			if !regexp.MustCompile(`rip 0xffffffff8[0-9a-f]+ (main\.main|yolk/amd64\.UD2)\+0x`).MatchString(r.out) {
+				t.Errorf("crash report lacks the Go function containing RIP")
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/usbarmory/tamago/soc/intel/rtc"
 
+	"yolk/amd64"
 	"yolk/boot"
 	"yolk/kernel"
 	"yolk/kernel/selftest"
@@ -21,7 +22,9 @@ func main() {
 	for _, w := range opts.Ignored {
 		fmt.Printf("yolk: ignoring unknown option %q\n", w)
 	}
+	kernel.DebugLog = opts.Debug
 	setWallClock()
+	kernel.StartCrashReporter()
 	// yolk has one CPU but time-slices its threads, so two Ps keep a
 	// goroutine that never reaches a preemption point from starving the
 	// others (the runtime's signal-based preemption is not delivered).
@@ -34,6 +37,13 @@ func main() {
 			fmt.Printf("yolk:   %-14s %8d us\n", names[i], us[i])
 		}
 	}
+	switch opts.CrashTest {
+	case "nil":
+		var p *int
+		*nilPointer(p) = 1
+	case "ud":
+		amd64.UD2()
+	}
 	if opts.Selftest {
 		failed := selftest.Run(os.Stdout, selftest.Env{
 			MemStats:     kernel.MemStats,
@@ -45,6 +55,9 @@ func main() {
 	fmt.Println("yolk: no program to run (boot with -initrd PROGRAM, or -append selftest)")
 	os.Exit(127)
 }
+
+//go:noinline
+func nilPointer(p *int) *int { return p }
 
 var clock rtc.RTC
 
