@@ -44,6 +44,10 @@ const (
 	UserHi = 0x7ffffffff000
 )
 
+// UserMmapTop is where the program's mmaps start, growing down: Linux's
+// mmap_base with ASLR off (the top minus a 128 MiB stack gap).
+const UserMmapTop = UserHi - 128<<20
+
 var userAS AddressSpace
 
 // userFlags are the RFLAGS bits the program may set: arithmetic flags,
@@ -101,6 +105,8 @@ func leaveUser(t *Thread, faultAddr uint64) {
 func userTrap(t *Thread) bool {
 	r := &t.Regs
 	switch v := r.Vector; {
+	case v == amd64.VecSyscall:
+		leaveUser(t, 0)
 	case v == amd64.VecTimer:
 		lapicAck()
 		return tick()
@@ -113,8 +119,8 @@ func userTrap(t *Thread) bool {
 	case v == amd64.VecSpurious || (v >= 32 && v < 48):
 	case v >= 32:
 		lapicAck()
-	default: // system call or exception: the caller decides
-		leaveUser(t, 0)
+	default: // an exception: the caller decides
+		leaveUser(t, amd64.ReadCR2())
 	}
 	return false
 }
@@ -216,6 +222,7 @@ func initUserAS() {
 	userAS.Mem = physMem
 	userAS.Lo, userAS.Hi = UserLo, UserHi
 	userAS.User = true
+	userAS.MmapTop = UserMmapTop
 	userAS.Flush = flushPage
 }
 

@@ -43,6 +43,9 @@ type AddressSpace struct {
 	Mem    PhysMem
 	Lo, Hi uint64 // the window this space may map
 	User   bool   // pages are accessible from ring 3
+	// MmapTop, when set, makes mmap without a usable hint search top-down
+	// from it, as Linux places a process's mmaps below its stack.
+	MmapTop uint64
 	// Flush drops a page's TLB entry; nil in tests.
 	Flush func(va uint64)
 
@@ -227,6 +230,28 @@ func (as *AddressSpace) gap(from, n uint64) (uint64, bool) {
 	return a, true
 }
 
+// gapDown finds the highest free range of length n ending at or below top.
+func (as *AddressSpace) gapDown(top, n uint64) (uint64, bool) {
+	end := top
+	i := as.find(top)
+	if i < as.n && as.vmas[i].Start < end {
+		end = as.vmas[i].Start
+	}
+	for j := i - 1; ; j-- {
+		lo := as.Lo
+		if j >= 0 {
+			lo = as.vmas[j].End
+		}
+		if end >= lo && end-lo >= n {
+			return end - n, true
+		}
+		if j < 0 {
+			return 0, false
+		}
+		end = as.vmas[j].Start
+	}
+}
+
 // Map implements the address-space part of mmap(2) for anonymous memory:
 // with fixed it replaces whatever was at addr; otherwise addr is a hint,
 // honoured when the range is free and inside the window, and the lowest
@@ -254,6 +279,9 @@ func (as *AddressSpace) Map(addr, length uint64, prot uint32, fixed bool) (uint6
 		addr = pageDown(addr)
 		if addr < as.Lo || addr+n > as.Hi || addr+n < addr || !as.free(addr, addr+n) {
 			a, ok := as.gap(as.Lo, n)
+			if as.MmapTop != 0 {
+				a, ok = as.gapDown(as.MmapTop, n)
+			}
 			if !ok {
 				return 0, unix.ENOMEM
 			}

@@ -52,8 +52,7 @@ func main() {
 		})
 		os.Exit(min(failed, 1))
 	}
-	fmt.Println("yolk: no program to run (boot with -initrd PROGRAM, or -append selftest)")
-	os.Exit(127)
+	os.Exit(runProgram(opts))
 }
 
 //go:noinline

@@ -38,6 +38,9 @@ const (
 const (
 	FUTEX_WAIT           = 0
 	FUTEX_WAKE           = 1
+	FUTEX_REQUEUE        = 3
+	FUTEX_CMP_REQUEUE    = 4
+	FUTEX_WAKE_OP        = 5
 	FUTEX_WAIT_BITSET    = 9
 	FUTEX_WAKE_BITSET    = 10
 	FUTEX_PRIVATE_FLAG   = 128
@@ -59,6 +62,7 @@ const (
 
 // sigaltstack flags (include/uapi/linux/signal.h).
 const (
-	SS_ONSTACK = 1
-	SS_DISABLE = 2
+	SS_ONSTACK    = 1
+	SS_DISABLE    = 2
+	SS_AUTODISARM = 1 << 31
 )

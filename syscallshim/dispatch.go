@@ -1,0 +1,191 @@
+package syscallshim
+
+import "golang.org/x/sys/unix"
+
+// dispatch runs syscall nr: one switch on the Linux x86-64 number, one
+// handler per syscall. support.go must list every case here.
+func (t *Thread) dispatch(nr uint64, a Args) uint64 {
+	var v uint64
+	var err error
+	switch nr {
+	// Files and the console (sys_fs.go).
+	case unix.SYS_READ:
+		v, err = sysRead(t, a)
+	case unix.SYS_WRITE:
+		v, err = sysWrite(t, a)
+	case unix.SYS_READV:
+		v, err = sysReadv(t, a)
+	case unix.SYS_WRITEV:
+		v, err = sysWritev(t, a)
+	case unix.SYS_PREAD64:
+		v, err = sysPread64(t, a)
+	case unix.SYS_PWRITE64:
+		v, err = sysPwrite64(t, a)
+	case unix.SYS_OPEN:
+		v, err = sysOpen(t, a)
+	case unix.SYS_OPENAT:
+		v, err = sysOpenat(t, a)
+	case unix.SYS_CLOSE:
+		v, err = sysClose(t, a)
+	case unix.SYS_FSTAT:
+		v, err = sysFstat(t, a)
+	case unix.SYS_STAT:
+		v, err = sysStat(t, a)
+	case unix.SYS_LSTAT:
+		v, err = sysLstat(t, a)
+	case unix.SYS_NEWFSTATAT:
+		v, err = sysNewfstatat(t, a)
+	case unix.SYS_STATX:
+		v, err = sysStatx(t, a)
+	case unix.SYS_LSEEK:
+		v, err = sysLseek(t, a)
+	case unix.SYS_GETDENTS64:
+		v, err = sysGetdents64(t, a)
+	case unix.SYS_ACCESS:
+		v, err = sysAccess(t, a)
+	case unix.SYS_FACCESSAT:
+		v, err = sysFaccessat(t, a)
+	case unix.SYS_FACCESSAT2:
+		v, err = sysFaccessat2(t, a)
+	case unix.SYS_READLINK:
+		v, err = sysReadlink(t, a)
+	case unix.SYS_READLINKAT:
+		v, err = sysReadlinkat(t, a)
+	case unix.SYS_GETCWD:
+		v, err = sysGetcwd(t, a)
+	case unix.SYS_CHDIR:
+		v, err = sysChdir(t, a)
+	case unix.SYS_FCHDIR:
+		v, err = sysFchdir(t, a)
+	case unix.SYS_IOCTL:
+		v, err = sysIoctl(t, a)
+	case unix.SYS_FCNTL:
+		v, err = sysFcntl(t, a)
+	case unix.SYS_DUP:
+		v, err = sysDup(t, a)
+	case unix.SYS_DUP2:
+		v, err = sysDup2(t, a)
+	case unix.SYS_DUP3:
+		v, err = sysDup3(t, a)
+	case unix.SYS_UMASK:
+		v, err = sysUmask(t, a)
+
+	// Memory (sys_mm.go).
+	case unix.SYS_BRK:
+		v, err = sysBrk(t, a)
+	case unix.SYS_MMAP:
+		v, err = sysMmap(t, a)
+	case unix.SYS_MUNMAP:
+		v, err = sysMunmap(t, a)
+	case unix.SYS_MPROTECT:
+		v, err = sysMprotect(t, a)
+	case unix.SYS_MREMAP:
+		v, err = sysMremap(t, a)
+	case unix.SYS_MADVISE:
+		v, err = sysMadvise(t, a)
+
+	// Threads and processes (sys_thread.go).
+	case unix.SYS_ARCH_PRCTL:
+		v, err = sysArchPrctl(t, a)
+	case unix.SYS_SET_TID_ADDRESS:
+		v, err = sysSetTidAddress(t, a)
+	case unix.SYS_SET_ROBUST_LIST:
+		v, err = sysSetRobustList(t, a)
+	case unix.SYS_GET_ROBUST_LIST:
+		v, err = sysGetRobustList(t, a)
+	case unix.SYS_CLONE:
+		v, err = sysClone(t, a)
+	case unix.SYS_FUTEX:
+		v, err = sysFutex(t, a)
+	case unix.SYS_EXIT:
+		v, err = sysExit(t, a)
+	case unix.SYS_EXIT_GROUP:
+		v, err = sysExitGroup(t, a)
+	case unix.SYS_GETPID:
+		v, err = uint64(t.p.pid), nil
+	case unix.SYS_GETPPID:
+		v, err = 0, nil // started by the kernel, like init
+	case unix.SYS_GETTID:
+		v, err = uint64(t.tid), nil
+	case unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID:
+		v, err = 0, nil // the program runs as root
+	case unix.SYS_GETPGRP, unix.SYS_GETPGID, unix.SYS_GETSID:
+		v, err = uint64(t.p.pid), nil
+	case unix.SYS_GETGROUPS:
+		v, err = 0, nil
+	case unix.SYS_SCHED_YIELD:
+		v, err = sysSchedYield(t, a)
+	case unix.SYS_SCHED_GETAFFINITY:
+		v, err = sysSchedGetaffinity(t, a)
+	case unix.SYS_GETCPU:
+		v, err = sysGetcpu(t, a)
+	case unix.SYS_PRCTL:
+		v, err = sysPrctl(t, a)
+
+	// Signals (sys_signal.go).
+	case unix.SYS_RT_SIGACTION:
+		v, err = sysRtSigaction(t, a)
+	case unix.SYS_RT_SIGPROCMASK:
+		v, err = sysRtSigprocmask(t, a)
+	case unix.SYS_SIGALTSTACK:
+		v, err = sysSigaltstack(t, a)
+	case unix.SYS_KILL:
+		v, err = sysKill(t, a)
+	case unix.SYS_TGKILL:
+		v, err = sysTgkill(t, a)
+	case unix.SYS_TKILL:
+		v, err = sysTkill(t, a)
+
+	// Time (sys_time.go).
+	case unix.SYS_CLOCK_GETTIME:
+		v, err = sysClockGettime(t, a)
+	case unix.SYS_CLOCK_GETRES:
+		v, err = sysClockGetres(t, a)
+	case unix.SYS_GETTIMEOFDAY:
+		v, err = sysGettimeofday(t, a)
+	case unix.SYS_TIME:
+		v, err = sysTime(t, a)
+	case unix.SYS_NANOSLEEP:
+		v, err = sysNanosleep(t, a)
+	case unix.SYS_CLOCK_NANOSLEEP:
+		v, err = sysClockNanosleep(t, a)
+
+	// Polling (sys_poll.go).
+	case unix.SYS_EPOLL_CREATE1:
+		v, err = sysEpollCreate1(t, a)
+	case unix.SYS_EPOLL_CREATE:
+		v, err = sysEpollCreate(t, a)
+	case unix.SYS_EPOLL_CTL:
+		v, err = sysEpollCtl(t, a)
+	case unix.SYS_EPOLL_WAIT:
+		v, err = sysEpollWait(t, a)
+	case unix.SYS_EPOLL_PWAIT:
+		v, err = sysEpollPwait(t, a)
+	case unix.SYS_EVENTFD2:
+		v, err = sysEventfd2(t, a)
+
+	// System information (sys_misc.go).
+	case unix.SYS_UNAME:
+		v, err = sysUname(t, a)
+	case unix.SYS_GETRANDOM:
+		v, err = sysGetrandom(t, a)
+	case unix.SYS_PRLIMIT64:
+		v, err = sysPrlimit64(t, a)
+	case unix.SYS_GETRLIMIT:
+		v, err = sysGetrlimit(t, a)
+	case unix.SYS_SETRLIMIT:
+		v, err = sysSetrlimit(t, a)
+	case unix.SYS_SYSINFO:
+		v, err = sysSysinfo(t, a)
+
+	// Known and deliberately absent: the C libraries probe these and
+	// fall back (glibc runs without restartable sequences; it retries
+	// thread creation with clone), so they are not logged.
+	case unix.SYS_RSEQ, unix.SYS_CLONE3:
+		v, err = 0, unix.ENOSYS
+
+	default:
+		v, err = t.nosys(nr)
+	}
+	return result(v, err)
+}

@@ -1,0 +1,242 @@
+package syscallshim
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"yolk/initrd"
+)
+
+// File is an open file description. Pipes, sockets and writable files
+// will implement it too; methods a kind does not support return the
+// errno Linux gives for that kind.
+type File interface {
+	Read(b []byte) (int, error)
+	Write(b []byte) (int, error)
+	Pread(b []byte, off int64) (int, error)
+	Seek(off int64, whence int) (int64, error)
+	Stat() stat
+	Close() error
+}
+
+// stat is the kernel's view of a file's metadata, turned into struct
+// stat or struct statx by the handlers.
+type stat struct {
+	dev, ino, rdev  uint64
+	mode, nlink     uint32
+	uid, gid        uint32
+	size            int64
+	blksize, blocks int64
+	mtime           int64
+}
+
+// fd is one descriptor: a file plus its close-on-exec flag.
+type fd struct {
+	f       File
+	cloexec bool
+	flags   uint32       // O_ACCMODE | O_APPEND | O_NONBLOCK ... as opened
+	node    *initrd.Node // the file's node, for fchdir and *at lookups
+}
+
+// fdTable is the process's descriptor table.
+type fdTable struct {
+	mu  sync.Mutex
+	fds []*fd
+}
+
+const maxFDs = 1024
+
+func newFDTable(m Machine) *fdTable {
+	con := &console{m: m}
+	t := &fdTable{}
+	for i := 0; i < 3; i++ {
+		t.fds = append(t.fds, &fd{f: con, flags: unix.O_RDWR})
+	}
+	return t
+}
+
+func (t *fdTable) get(n uint64) (*fd, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
+		return nil, unix.EBADF
+	}
+	return t.fds[n], nil
+}
+
+// install puts d at the lowest free descriptor >= min.
+func (t *fdTable) install(d *fd, min int) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := min; i < maxFDs; i++ {
+		if i >= len(t.fds) {
+			t.fds = append(t.fds, make([]*fd, i+1-len(t.fds))...)
+		}
+		if t.fds[i] == nil {
+			t.fds[i] = d
+			return i, nil
+		}
+	}
+	return 0, unix.EMFILE
+}
+
+// installAt replaces descriptor n (dup2).
+func (t *fdTable) installAt(d *fd, n int) error {
+	if n < 0 || n >= maxFDs {
+		return unix.EBADF
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n >= len(t.fds) {
+		t.fds = append(t.fds, make([]*fd, n+1-len(t.fds))...)
+	}
+	t.fds[n] = d
+	return nil
+}
+
+func (t *fdTable) close(n uint64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
+		return unix.EBADF
+	}
+	t.fds[n] = nil
+	return nil
+}
+
+// console is the serial console: fds 0, 1 and 2.
+type console struct {
+	m Machine
+}
+
+func (c *console) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	// The UART has no interrupt wired yet: poll it.
+	for {
+		if n := c.m.ConsoleRead(b); n > 0 {
+			for i := range b[:n] {
+				if b[i] == '\r' {
+					b[i] = '\n' // a terminal in canonical mode maps CR to NL
+				}
+			}
+			return n, nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (c *console) Write(b []byte) (int, error) {
+	c.m.ConsoleWrite(b)
+	return len(b), nil
+}
+
+func (c *console) Pread([]byte, int64) (int, error) { return 0, unix.ESPIPE }
+func (c *console) Seek(int64, int) (int64, error)   { return 0, unix.ESPIPE }
+func (c *console) Close() error                     { return nil }
+func (c *console) Stat() stat {
+	// /dev/ttyS0: character device 4:64.
+	return stat{dev: 5, ino: 3, rdev: unix.Mkdev(4, 64), mode: unix.S_IFCHR | 0o620, nlink: 1, blksize: 1024}
+}
+
+// regular is an open initrd file: read-only, shared data.
+type regular struct {
+	mu   sync.Mutex
+	node *initrd.Node
+	pos  int64
+}
+
+func (f *regular) Read(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, _ := f.pread(b, f.pos)
+	f.pos += int64(n)
+	return n, nil
+}
+
+func (f *regular) pread(b []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if off >= int64(len(f.node.Data)) {
+		return 0, nil
+	}
+	return copy(b, f.node.Data[off:]), nil
+}
+
+func (f *regular) Pread(b []byte, off int64) (int, error) { return f.pread(b, off) }
+func (f *regular) Write([]byte) (int, error)              { return 0, unix.EBADF }
+func (f *regular) Close() error                           { return nil }
+func (f *regular) Stat() stat                             { return nodeStat(f.node) }
+
+func (f *regular) Seek(off int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var base int64
+	switch whence {
+	case unix.SEEK_SET:
+	case unix.SEEK_CUR:
+		base = f.pos
+	case unix.SEEK_END:
+		base = int64(len(f.node.Data))
+	case unix.SEEK_DATA:
+		if off >= int64(len(f.node.Data)) {
+			return 0, unix.ENXIO
+		}
+	case unix.SEEK_HOLE:
+		if off >= int64(len(f.node.Data)) {
+			return 0, unix.ENXIO
+		}
+		off, base = int64(len(f.node.Data)), 0
+	default:
+		return 0, unix.EINVAL
+	}
+	if base+off < 0 {
+		return 0, unix.EINVAL
+	}
+	f.pos = base + off
+	return f.pos, nil
+}
+
+// directory is an open initrd directory (getdents64 reads it).
+type directory struct {
+	node *initrd.Node
+	mu   sync.Mutex
+	pos  int // getdents64 position: entries already returned
+}
+
+func (d *directory) Read([]byte) (int, error)         { return 0, unix.EISDIR }
+func (d *directory) Write([]byte) (int, error)        { return 0, unix.EBADF }
+func (d *directory) Pread([]byte, int64) (int, error) { return 0, unix.EISDIR }
+func (d *directory) Seek(int64, int) (int64, error)   { return 0, nil }
+func (d *directory) Close() error                     { return nil }
+func (d *directory) Stat() stat                       { return nodeStat(d.node) }
+
+// other is an open special file from the initrd (a device node or a
+// symlink opened with O_PATH): only stat works.
+type other struct{ node *initrd.Node }
+
+func (o *other) Read([]byte) (int, error)         { return 0, unix.ENXIO }
+func (o *other) Write([]byte) (int, error)        { return 0, unix.ENXIO }
+func (o *other) Pread([]byte, int64) (int, error) { return 0, unix.ENXIO }
+func (o *other) Seek(int64, int) (int64, error)   { return 0, unix.ESPIPE }
+func (o *other) Close() error                     { return nil }
+func (o *other) Stat() stat                       { return nodeStat(o.node) }
+
+// rootDev is st_dev for initrd files.
+const rootDev = 0x1
+
+func nodeStat(n *initrd.Node) stat {
+	nl := n.Nlink
+	if nl == 0 {
+		nl = 1
+	}
+	return stat{
+		dev: rootDev, ino: n.Ino, rdev: n.Rdev, mode: n.Mode, nlink: nl,
+		uid: n.UID, gid: n.GID, size: n.Size, blksize: 4096,
+		blocks: (n.Size + 511) / 512, mtime: n.Mtime,
+	}
+}

@@ -1,0 +1,669 @@
+package syscallshim
+
+import (
+	"encoding/binary"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"yolk/initrd"
+)
+
+// The file system is the initrd's tree, read-only. Paths are resolved
+// against the process's working directory; /proc/self/exe is the one
+// /proc entry (a symlink to the program).
+
+const procSelfExe = "/proc/self/exe"
+
+// resolve looks up path relative to dirfd (AT_FDCWD or a directory fd).
+func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, error) {
+	if p == "" {
+		return nil, unix.ENOENT
+	}
+	root := t.p.cfg.Root
+	if root == nil {
+		return nil, unix.ENOENT
+	}
+	if strings.HasPrefix(p, "/") {
+		return root.Lookup(p, follow)
+	}
+	var cwd *initrd.Node
+	if int32(dirfd) == unix.AT_FDCWD {
+		t.p.mu.Lock()
+		c := t.p.cwd
+		t.p.mu.Unlock()
+		n, err := root.Lookup(c, true)
+		if err != nil {
+			return nil, err
+		}
+		cwd = n
+	} else {
+		d, err := t.p.files.get(dirfd)
+		if err != nil {
+			return nil, err
+		}
+		if d.node == nil || !d.node.IsDir() {
+			return nil, unix.ENOTDIR
+		}
+		cwd = d.node
+	}
+	return root.LookupAt(cwd, p, follow)
+}
+
+func sysRead(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if d.flags&unix.O_ACCMODE == unix.O_WRONLY {
+		return 0, unix.EBADF
+	}
+	b, err := t.bytes(a[1], a[2], true)
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.f.Read(b)
+	return uint64(n), err
+}
+
+func sysWrite(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if d.flags&unix.O_ACCMODE == unix.O_RDONLY {
+		return 0, unix.EBADF
+	}
+	b, err := t.bytes(a[1], a[2], false)
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.f.Write(b)
+	return uint64(n), err
+}
+
+func sysReadv(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	iov, err := t.readIovecs(a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	total := uint64(0)
+	for _, v := range iov {
+		b, err := t.bytes(v.base, v.len, true)
+		if err != nil {
+			return 0, err
+		}
+		n, err := d.f.Read(b)
+		total += uint64(n)
+		if err != nil {
+			if total > 0 {
+				return total, nil
+			}
+			return 0, err
+		}
+		if uint64(n) < v.len {
+			break
+		}
+	}
+	return total, nil
+}
+
+func sysWritev(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	iov, err := t.readIovecs(a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	// Gather first so the console sees one write (lines are not split).
+	var buf []byte
+	for _, v := range iov {
+		b, err := t.bytes(v.base, v.len, false)
+		if err != nil {
+			return 0, err
+		}
+		buf = append(buf, b...)
+	}
+	n, err := d.f.Write(buf)
+	return uint64(n), err
+}
+
+func sysPread64(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if int64(a[3]) < 0 {
+		return 0, unix.EINVAL
+	}
+	b, err := t.bytes(a[1], a[2], true)
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.f.Pread(b, int64(a[3]))
+	return uint64(n), err
+}
+
+func sysPwrite64(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := d.f.(*console); ok {
+		return 0, unix.ESPIPE
+	}
+	return 0, unix.EBADF // every other file is read-only
+}
+
+func sysOpen(t *Thread, a Args) (uint64, error) {
+	return t.openat(atFDCWD, a[0], a[1], a[2])
+}
+
+func sysOpenat(t *Thread, a Args) (uint64, error) {
+	return t.openat(a[0], a[1], a[2], a[3])
+}
+
+func (t *Thread) openat(dirfd, pathp, flags, mode uint64) (uint64, error) {
+	p, err := t.readPath(pathp)
+	if err != nil {
+		return 0, err
+	}
+	if flags&(unix.O_CREAT|unix.O_TRUNC) != 0 || flags&unix.O_ACCMODE != unix.O_RDONLY {
+		// Opening for writing: the file system is read-only.
+		if _, err := t.resolve(dirfd, p, true); err == nil || flags&unix.O_CREAT != 0 {
+			return 0, unix.EROFS
+		} else {
+			return 0, err
+		}
+	}
+	n, err := t.resolve(dirfd, p, flags&unix.O_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	d := &fd{node: n, flags: uint32(flags) & (unix.O_ACCMODE | unix.O_NONBLOCK | unix.O_APPEND | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH), cloexec: flags&unix.O_CLOEXEC != 0}
+	switch {
+	case flags&unix.O_DIRECTORY != 0 && !n.IsDir():
+		return 0, unix.ENOTDIR
+	case n.IsDir():
+		d.f = &directory{node: n}
+	case n.IsRegular():
+		d.f = &regular{node: n}
+	case n.IsSymlink() && flags&unix.O_PATH == 0:
+		return 0, unix.ELOOP // O_NOFOLLOW on a symlink
+	default:
+		d.f = &other{node: n}
+	}
+	fdn, err := t.p.files.install(d, 0)
+	return uint64(fdn), err
+}
+
+func sysClose(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if err := t.p.files.close(a[0]); err != nil {
+		return 0, err
+	}
+	return 0, d.f.Close()
+}
+
+// putStat writes struct stat (x86-64 layout, 144 bytes).
+func (t *Thread) putStat(va uint64, s stat) error {
+	var b [144]byte
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], s.dev)
+	le.PutUint64(b[8:], s.ino)
+	le.PutUint64(b[16:], uint64(s.nlink))
+	le.PutUint32(b[24:], s.mode)
+	le.PutUint32(b[28:], s.uid)
+	le.PutUint32(b[32:], s.gid)
+	le.PutUint64(b[40:], s.rdev)
+	le.PutUint64(b[48:], uint64(s.size))
+	le.PutUint64(b[56:], uint64(s.blksize))
+	le.PutUint64(b[64:], uint64(s.blocks))
+	for _, off := range []int{72, 88, 104} { // atime, mtime, ctime
+		le.PutUint64(b[off:], uint64(s.mtime))
+	}
+	return t.copyOut(va, b[:])
+}
+
+func sysFstat(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putStat(a[1], d.f.Stat())
+}
+
+func (t *Thread) statPath(dirfd, pathp, flags uint64) (stat, error) {
+	p, err := t.readPath(pathp)
+	if err != nil {
+		return stat{}, err
+	}
+	if p == "" {
+		if flags&unix.AT_EMPTY_PATH == 0 {
+			return stat{}, unix.ENOENT
+		}
+		if int32(dirfd) == unix.AT_FDCWD {
+			n, err := t.resolve(atFDCWD, ".", true)
+			if err != nil {
+				return stat{}, err
+			}
+			return nodeStat(n), nil
+		}
+		d, err := t.p.files.get(dirfd)
+		if err != nil {
+			return stat{}, err
+		}
+		return d.f.Stat(), nil
+	}
+	n, err := t.resolve(dirfd, p, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if err != nil {
+		return stat{}, err
+	}
+	return nodeStat(n), nil
+}
+
+func sysStat(t *Thread, a Args) (uint64, error) {
+	s, err := t.statPath(atFDCWD, a[0], 0)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putStat(a[1], s)
+}
+
+func sysLstat(t *Thread, a Args) (uint64, error) {
+	s, err := t.statPath(atFDCWD, a[0], unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putStat(a[1], s)
+}
+
+func sysNewfstatat(t *Thread, a Args) (uint64, error) {
+	s, err := t.statPath(a[0], a[1], a[3])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putStat(a[2], s)
+}
+
+// sysStatx implements statx(2) with the basic fields (STATX_BASIC_STATS).
+func sysStatx(t *Thread, a Args) (uint64, error) {
+	s, err := t.statPath(a[0], a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	var b [256]byte
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], unix.STATX_BASIC_STATS) // stx_mask
+	le.PutUint32(b[4:], uint32(s.blksize))
+	le.PutUint32(b[16:], s.nlink)
+	le.PutUint32(b[20:], s.uid)
+	le.PutUint32(b[24:], s.gid)
+	le.PutUint16(b[28:], uint16(s.mode))
+	le.PutUint64(b[32:], s.ino)
+	le.PutUint64(b[40:], uint64(s.size))
+	le.PutUint64(b[48:], uint64(s.blocks))
+	for _, off := range []int{64, 80, 96, 112} { // atime, btime, ctime, mtime
+		le.PutUint64(b[off:], uint64(s.mtime))
+	}
+	le.PutUint32(b[128:], unix.Major(s.rdev))
+	le.PutUint32(b[132:], unix.Minor(s.rdev))
+	le.PutUint32(b[136:], unix.Major(s.dev))
+	le.PutUint32(b[140:], unix.Minor(s.dev))
+	return 0, t.copyOut(a[4], b[:])
+}
+
+func sysLseek(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if dir, ok := d.f.(*directory); ok {
+		if a[1] != 0 || a[2] != unix.SEEK_SET {
+			return 0, unix.EINVAL // only rewinddir is supported
+		}
+		dir.mu.Lock()
+		dir.pos = 0
+		dir.mu.Unlock()
+		return 0, nil
+	}
+	off, err := d.f.Seek(int64(a[1]), int(a[2]))
+	return uint64(off), err
+}
+
+// sysGetdents64 implements getdents64(2) over an initrd directory: ".",
+// "..", then the entries in name order.
+func sysGetdents64(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	dir, ok := d.f.(*directory)
+	if !ok {
+		return 0, unix.ENOTDIR
+	}
+	kids := t.p.cfg.Root.ReadDir(dir.node)
+	dir.mu.Lock()
+	defer dir.mu.Unlock()
+	var out []byte
+	for {
+		var n *initrd.Node
+		name := ""
+		switch i := dir.pos; {
+		case i == 0:
+			n, name = dir.node, "."
+		case i == 1:
+			n, name = dir.node.Parent(), ".."
+			if n == nil {
+				n = dir.node
+			}
+		case i-2 < len(kids):
+			n = kids[i-2]
+			name = n.Name
+		}
+		if n == nil {
+			break
+		}
+		reclen := (19 + len(name) + 1 + 7) &^ 7
+		if uint64(len(out)+reclen) > a[2] {
+			if len(out) == 0 {
+				return 0, unix.EINVAL
+			}
+			break
+		}
+		rec := make([]byte, reclen)
+		le := binary.LittleEndian
+		le.PutUint64(rec[0:], n.Ino)
+		le.PutUint64(rec[8:], uint64(dir.pos+1)) // d_off: cookie of the next entry
+		le.PutUint16(rec[16:], uint16(reclen))
+		rec[18] = dtype(n.Mode)
+		copy(rec[19:], name)
+		out = append(out, rec...)
+		dir.pos++
+	}
+	return uint64(len(out)), t.copyOut(a[1], out)
+}
+
+func dtype(mode uint32) byte {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return unix.DT_DIR
+	case unix.S_IFREG:
+		return unix.DT_REG
+	case unix.S_IFLNK:
+		return unix.DT_LNK
+	case unix.S_IFCHR:
+		return unix.DT_CHR
+	case unix.S_IFBLK:
+		return unix.DT_BLK
+	case unix.S_IFIFO:
+		return unix.DT_FIFO
+	case unix.S_IFSOCK:
+		return unix.DT_SOCK
+	}
+	return unix.DT_UNKNOWN
+}
+
+func (t *Thread) access(dirfd, pathp, mode, flags uint64) (uint64, error) {
+	p, err := t.readPath(pathp)
+	if err != nil {
+		return 0, err
+	}
+	if mode&^7 != 0 {
+		return 0, unix.EINVAL
+	}
+	n, err := t.resolve(dirfd, p, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	if mode&unix.W_OK != 0 {
+		return 0, unix.EROFS
+	}
+	// The program runs as root: read always, execute if any x bit is set.
+	if mode&unix.X_OK != 0 && n.Mode&0o111 == 0 && !n.IsDir() {
+		return 0, unix.EACCES
+	}
+	return 0, nil
+}
+
+func sysAccess(t *Thread, a Args) (uint64, error) {
+	return t.access(atFDCWD, a[0], a[1], 0)
+}
+
+func sysFaccessat(t *Thread, a Args) (uint64, error) {
+	return t.access(a[0], a[1], a[2], 0)
+}
+
+func sysFaccessat2(t *Thread, a Args) (uint64, error) {
+	return t.access(a[0], a[1], a[2], a[3])
+}
+
+func (t *Thread) readlink(dirfd, pathp, buf, size uint64) (uint64, error) {
+	p, err := t.readPath(pathp)
+	if err != nil {
+		return 0, err
+	}
+	if int64(size) <= 0 {
+		return 0, unix.EINVAL
+	}
+	var target string
+	if p == procSelfExe {
+		target = t.p.cfg.Path
+	} else {
+		n, err := t.resolve(dirfd, p, false)
+		if err != nil {
+			return 0, err
+		}
+		if !n.IsSymlink() {
+			return 0, unix.EINVAL
+		}
+		target = n.Target
+	}
+	b := []byte(target)
+	if uint64(len(b)) > size {
+		b = b[:size] // readlink truncates silently
+	}
+	return uint64(len(b)), t.copyOut(buf, b)
+}
+
+func sysReadlink(t *Thread, a Args) (uint64, error) {
+	return t.readlink(atFDCWD, a[0], a[1], a[2])
+}
+
+func sysReadlinkat(t *Thread, a Args) (uint64, error) {
+	return t.readlink(a[0], a[1], a[2], a[3])
+}
+
+func sysGetcwd(t *Thread, a Args) (uint64, error) {
+	t.p.mu.Lock()
+	cwd := t.p.cwd
+	t.p.mu.Unlock()
+	b := append([]byte(cwd), 0)
+	if uint64(len(b)) > a[1] {
+		return 0, unix.ERANGE
+	}
+	return uint64(len(b)), t.copyOut(a[0], b)
+}
+
+func (t *Thread) chdir(n *initrd.Node) error {
+	if !n.IsDir() {
+		return unix.ENOTDIR
+	}
+	t.p.mu.Lock()
+	t.p.cwd = n.Path
+	t.p.mu.Unlock()
+	return nil
+}
+
+func sysChdir(t *Thread, a Args) (uint64, error) {
+	p, err := t.readPath(a[0])
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.resolve(atFDCWD, p, true)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.chdir(n)
+}
+
+func sysFchdir(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if d.node == nil {
+		return 0, unix.ENOTDIR
+	}
+	return 0, t.chdir(d.node)
+}
+
+// sysIoctl implements the terminal ioctls on the console: TCGETS reports
+// a terminal in the usual cooked mode, TIOCGWINSZ 24x80. TCSETS* are
+// accepted and recorded but change nothing (the console has no line
+// discipline). Other files: ENOTTY.
+func sysIoctl(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := d.f.(*console); !ok {
+		return 0, unix.ENOTTY
+	}
+	switch a[1] {
+	case unix.TCGETS:
+		t.p.mu.Lock()
+		tio := t.p.termios()
+		t.p.mu.Unlock()
+		return 0, t.copyOut(a[2], tio[:])
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+		b, err := t.copyIn(a[2], 36)
+		if err != nil {
+			return 0, err
+		}
+		t.p.mu.Lock()
+		copy(t.p.tio[:], b)
+		t.p.tioSet = true
+		t.p.mu.Unlock()
+		return 0, nil
+	case unix.TIOCGWINSZ:
+		var ws [8]byte
+		binary.LittleEndian.PutUint16(ws[0:], 24)
+		binary.LittleEndian.PutUint16(ws[2:], 80)
+		return 0, t.copyOut(a[2], ws[:])
+	case unix.TIOCGPGRP:
+		return 0, t.put32(a[2], uint32(t.p.pid))
+	case unix.TIOCSPGRP:
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// termios returns the console's struct termios (the kernel's 36-byte
+// layout): what a Linux serial console has by default, or what the
+// program last set.
+func (p *Process) termios() [36]byte {
+	if p.tioSet {
+		return p.tio
+	}
+	var b [36]byte
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], unix.ICRNL|unix.IXON)
+	le.PutUint32(b[4:], unix.OPOST|unix.ONLCR)
+	le.PutUint32(b[8:], unix.B115200|unix.CS8|unix.CREAD|unix.HUPCL|unix.CLOCAL)
+	le.PutUint32(b[12:], unix.ISIG|unix.ICANON|unix.ECHO|unix.ECHOE|unix.ECHOK|unix.IEXTEN|unix.ECHOCTL|unix.ECHOKE)
+	cc := b[17:]
+	cc[unix.VINTR], cc[unix.VQUIT], cc[unix.VERASE], cc[unix.VKILL] = 3, 28, 127, 21
+	cc[unix.VEOF], cc[unix.VMIN], cc[unix.VSTART], cc[unix.VSTOP] = 4, 1, 17, 19
+	cc[unix.VSUSP], cc[unix.VREPRINT], cc[unix.VWERASE], cc[unix.VLNEXT] = 26, 18, 23, 22
+	return b
+}
+
+func sysFcntl(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	switch a[1] {
+	case unix.F_GETFD:
+		if d.cloexec {
+			return unix.FD_CLOEXEC, nil
+		}
+		return 0, nil
+	case unix.F_SETFD:
+		d.cloexec = a[2]&unix.FD_CLOEXEC != 0
+		return 0, nil
+	case unix.F_GETFL:
+		return uint64(d.flags), nil
+	case unix.F_SETFL:
+		const settable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
+		d.flags = d.flags&^settable | uint32(a[2])&settable
+		return 0, nil
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		if a[2] >= maxFDs {
+			return 0, unix.EINVAL
+		}
+		nd := *d
+		nd.cloexec = a[1] == unix.F_DUPFD_CLOEXEC
+		n, err := t.p.files.install(&nd, int(a[2]))
+		return uint64(n), err
+	}
+	return 0, unix.EINVAL
+}
+
+func sysDup(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	nd := *d
+	nd.cloexec = false
+	n, err := t.p.files.install(&nd, 0)
+	return uint64(n), err
+}
+
+func sysDup2(t *Thread, a Args) (uint64, error) {
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if a[0] == a[1] {
+		return a[1], nil
+	}
+	nd := *d
+	nd.cloexec = false
+	return a[1], t.p.files.installAt(&nd, int(a[1]))
+}
+
+func sysDup3(t *Thread, a Args) (uint64, error) {
+	if a[0] == a[1] || a[2]&^unix.O_CLOEXEC != 0 {
+		return 0, unix.EINVAL
+	}
+	d, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	nd := *d
+	nd.cloexec = a[2]&unix.O_CLOEXEC != 0
+	return a[1], t.p.files.installAt(&nd, int(a[1]))
+}
+
+func sysUmask(t *Thread, a Args) (uint64, error) {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	old := t.p.umask
+	t.p.umask = uint32(a[0]) & 0o777
+	return uint64(old), nil
+}
+
+// atFDCWD is AT_FDCWD (-100) as a raw argument.
+const atFDCWD = ^uint64(99)

@@ -1,0 +1,126 @@
+package syscallshim
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
+
+// Uname fields: the program sees a Linux it can trust for feature
+// checks (glibc refuses kernels older than it was built for).
+const (
+	unameSysname = "Linux"
+	unameNode    = "yolk"
+	unameRelease = "6.1.0-yolk"
+	unameVersion = "#1 SMP yolk"
+	unameMachine = "x86_64"
+)
+
+func sysUname(t *Thread, a Args) (uint64, error) {
+	var b [6 * 65]byte
+	for i, s := range []string{unameSysname, unameNode, unameRelease, unameVersion, unameMachine, "(none)"} {
+		copy(b[i*65:], s)
+	}
+	return 0, t.copyOut(a[0], b[:])
+}
+
+// sysGetrandom fills the buffer from the kernel's random source (RDRAND
+// where the CPU has it). GRND_NONBLOCK and GRND_RANDOM never block.
+func sysGetrandom(t *Thread, a Args) (uint64, error) {
+	if a[2]&^(unix.GRND_NONBLOCK|unix.GRND_RANDOM|unix.GRND_INSECURE) != 0 {
+		return 0, unix.EINVAL
+	}
+	n := a[1]
+	if n > 1<<25 {
+		n = 1 << 25
+	}
+	b, err := t.bytes(a[0], n, true)
+	if err != nil {
+		return 0, err
+	}
+	t.p.m.Random(b)
+	return n, nil
+}
+
+// Resource limits: the defaults a Linux shell starts with; programs may
+// lower or raise them within the hard limit. They are recorded; only
+// RLIMIT_NOFILE is enforced (by the descriptor table size).
+func (p *Process) rlimit(res int) ([2]uint64, bool) {
+	if v, ok := p.rlimits[res]; ok {
+		return v, true
+	}
+	const inf = unix.RLIM_INFINITY
+	switch res {
+	case unix.RLIMIT_NOFILE:
+		return [2]uint64{maxFDs, maxFDs}, true
+	case unix.RLIMIT_STACK:
+		return [2]uint64{StackSize, inf}, true
+	case unix.RLIMIT_CORE:
+		return [2]uint64{0, inf}, true
+	case unix.RLIMIT_NPROC, unix.RLIMIT_SIGPENDING:
+		return [2]uint64{4096, 4096}, true
+	case unix.RLIMIT_MEMLOCK:
+		return [2]uint64{8 << 20, 8 << 20}, true
+	case unix.RLIMIT_MSGQUEUE:
+		return [2]uint64{819200, 819200}, true
+	case unix.RLIMIT_CPU, unix.RLIMIT_FSIZE, unix.RLIMIT_DATA, unix.RLIMIT_RSS, unix.RLIMIT_AS,
+		unix.RLIMIT_LOCKS, unix.RLIMIT_NICE, unix.RLIMIT_RTPRIO, unix.RLIMIT_RTTIME:
+		return [2]uint64{inf, inf}, true
+	}
+	return [2]uint64{}, false
+}
+
+func (t *Thread) prlimit(res int, newp, oldp uint64) (uint64, error) {
+	p := t.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cur, ok := p.rlimit(res)
+	if !ok {
+		return 0, unix.EINVAL
+	}
+	if newp != 0 {
+		b, err := t.copyIn(newp, 16)
+		if err != nil {
+			return 0, err
+		}
+		nv := [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
+		if nv[0] > nv[1] {
+			return 0, unix.EINVAL
+		}
+		if nv[1] > cur[1] && res == unix.RLIMIT_NOFILE {
+			return 0, unix.EPERM
+		}
+		p.rlimits[res] = nv
+	}
+	if oldp != 0 {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], cur[0])
+		binary.LittleEndian.PutUint64(b[8:], cur[1])
+		return 0, t.copyOut(oldp, b[:])
+	}
+	return 0, nil
+}
+
+func sysPrlimit64(t *Thread, a Args) (uint64, error) {
+	if a[0] != 0 && int32(a[0]) != t.p.pid {
+		return 0, unix.ESRCH
+	}
+	return t.prlimit(int(a[1]), a[2], a[3])
+}
+
+func sysGetrlimit(t *Thread, a Args) (uint64, error) { return t.prlimit(int(a[0]), 0, a[1]) }
+func sysSetrlimit(t *Thread, a Args) (uint64, error) { return t.prlimit(int(a[0]), a[1], 0) }
+
+// sysSysinfo reports uptime and memory. Memory figures are the machine's
+// (MemInfo); loads are zero.
+func sysSysinfo(t *Thread, a Args) (uint64, error) {
+	var b [112]byte
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(t.p.m.Monotonic()/1e9))
+	total, free := t.p.cfg.MemInfo()
+	le.PutUint64(b[32:], total)
+	le.PutUint64(b[40:], free)
+	le.PutUint16(b[80:], 1)  // procs
+	le.PutUint32(b[104:], 1) // mem_unit
+	return 0, t.copyOut(a[0], b[:])
+}

@@ -1,0 +1,109 @@
+package syscallshim
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Clocks: CLOCK_REALTIME is the RTC at boot plus the TSC since;
+// MONOTONIC, BOOTTIME and their RAW/COARSE variants are the TSC. CPU-time
+// clocks report the monotonic clock since the program started (the
+// program's threads are not separately accounted yet; documented as
+// partial).
+
+func (t *Thread) clock(id uint64) (int64, error) {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI:
+		return t.p.m.Realtime(), nil
+	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME:
+		return t.p.m.Monotonic(), nil
+	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
+		return t.p.m.Monotonic() - t.p.startNs, nil
+	}
+	return 0, unix.EINVAL
+}
+
+func sysClockGettime(t *Thread, a Args) (uint64, error) {
+	ns, err := t.clock(a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putTimespec(a[1], ns)
+}
+
+func sysClockGetres(t *Thread, a Args) (uint64, error) {
+	if _, err := t.clock(a[0]); err != nil {
+		return 0, err
+	}
+	if a[1] == 0 {
+		return 0, nil
+	}
+	return 0, t.putTimespec(a[1], 1)
+}
+
+func sysGettimeofday(t *Thread, a Args) (uint64, error) {
+	if a[0] != 0 {
+		ns := t.p.m.Realtime()
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(ns/1e9))
+		binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
+		if err := t.copyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		if err := t.copyOut(a[1], make([]byte, 8)); err != nil { // UTC
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func sysTime(t *Thread, a Args) (uint64, error) {
+	s := uint64(t.p.m.Realtime() / 1e9)
+	if a[0] != 0 {
+		if err := t.put64(a[0], s); err != nil {
+			return 0, err
+		}
+	}
+	return s, nil
+}
+
+// sleep blocks the thread (its goroutine) for ns. Signals are not
+// delivered, so it is never interrupted.
+func (t *Thread) sleep(ns int64) {
+	if ns > 0 {
+		time.Sleep(time.Duration(ns))
+	}
+}
+
+func sysNanosleep(t *Thread, a Args) (uint64, error) {
+	ns, err := t.timespec(a[0])
+	if err != nil {
+		return 0, err
+	}
+	t.sleep(ns)
+	return 0, nil
+}
+
+func sysClockNanosleep(t *Thread, a Args) (uint64, error) {
+	id, flags := a[0], a[1]
+	now, err := t.clock(id)
+	if err != nil {
+		return 0, err
+	}
+	if id == unix.CLOCK_PROCESS_CPUTIME_ID || id == unix.CLOCK_THREAD_CPUTIME_ID {
+		return 0, unix.EINVAL
+	}
+	ns, err := t.timespec(a[2])
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.TIMER_ABSTIME != 0 {
+		ns -= now
+	}
+	t.sleep(ns)
+	return 0, nil
+}
