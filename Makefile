@@ -12,9 +12,29 @@ KERNEL_TEXT := -2145382400
 LDFLAGS := -T $(KERNEL_TEXT) -R 0x1000
 GOSRC := $(shell find boot amd64 kernel linux cmd -name '*.go' -o -name '*.s') go.mod
 
-.PHONY: all kernel test unit-test qemu-test setup generate check-generated clean
+.PHONY: all kernel examples run debug test unit-test setup generate check-generated clean
 all: kernel
 kernel: $(KERNEL)
+
+# Programs under examples/, built static-PIE into build/examples/.
+examples:
+	GOOS= GOARCH= CGO_ENABLED= scripts/build-examples $(BUILD)/examples
+
+APP ?= helloworld
+ARGS ?=
+ACCEL ?=
+MEM ?= 256M
+MACHINE ?= microvm
+RUNFLAGS = -k $(KERNEL) -i $(BUILD)/examples/$(APP) -m $(MEM) -M $(MACHINE) $(if $(ACCEL),-A $(ACCEL)) $(if $(ARGS),-a "$(ARGS)")
+
+# make run APP=helloworld [ARGS="..."] [ACCEL=kvm|tcg] [MEM=256M] [MACHINE=microvm|q35]
+run: kernel examples
+	@qemu/run $(RUNFLAGS)
+
+# make debug APP=...: boot paused with a gdb server and attach gdb with the
+# kernel's and the program's symbols.
+debug: kernel examples
+	scripts/gdb $(RUNFLAGS)
 
 $(KERNEL): $(GOSRC)
 	@mkdir -p $(BUILD)

@@ -137,8 +137,9 @@ func IdleLoop()
 func IdlePC() uint64
 
 // ImageBounds returns linker-defined addresses of the kernel image: the
-// end of text, the start of the writable data, and the end of bss.
-func ImageBounds() (etext, data, end uint64)
+// end of text, the end of the read-only data (the writable segment starts
+// at the next page), and the end of bss.
+func ImageBounds() (etext, erodata, end uint64)
 
 // UD2 executes an undefined instruction (for testing fault reports).
 func UD2()

@@ -195,12 +195,12 @@ idle:
 	HLT
 	JMP	idle
 
-// func ImageBounds() (etext, data, end uint64)
+// func ImageBounds() (etext, erodata, end uint64)
 TEXT ·ImageBounds(SB),NOSPLIT,$0-24
 	LEAQ	runtime·etext(SB), AX
 	MOVQ	AX, etext+0(FP)
-	LEAQ	runtime·noptrdata(SB), AX
-	MOVQ	AX, data+8(FP)
+	LEAQ	runtime·epclntab(SB), AX
+	MOVQ	AX, erodata+8(FP)
 	LEAQ	runtime·end(SB), AX
 	MOVQ	AX, end+16(FP)
 	RET

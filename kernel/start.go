@@ -24,6 +24,7 @@ func Start(p BootParams) {
 	amd64.SetTrapHandler(trap)
 	amd64.SetNestedHandler(nestedFault)
 	amd64.InitCPU()
+	amd64.InitFPU() // SSE (already on from entry.s) and CR0.WP: read-only pages bind the kernel too
 
 	bootRead := func(phys uint64, n int) []byte {
 		if phys+uint64(n) > 1<<30 || phys == 0 {
@@ -129,7 +130,8 @@ func splitmix(seed uint64) uint64 {
 // initMemory builds the frame allocator from the PVH memory map and
 // replaces the boot page tables with the kernel's own.
 func initMemory() {
-	etext, data, end := amd64.ImageBounds()
+	etext, erodata, end := amd64.ImageBounds()
+	data := pageUp(erodata)
 	base := params.KernelVirtBase
 	kernelStartPhys = kernelPhys
 	kernelEndPhys = pageUp(end - base)

@@ -39,8 +39,11 @@ func (e *StartError) Error() string { return e.Msg }
 // memAdapter is the loader's view of the program's memory.
 type memAdapter struct{ m Machine }
 
+// Map maps writable whatever prot asks: the loader writes the segments
+// after mapping them, and the kernel honours write protection itself
+// (CR0.WP). Start applies the real protections once loading is done.
 func (a memAdapter) Map(va, n uint64, prot uint32) error {
-	got, e := a.m.Map(va, n, prot, false)
+	got, e := a.m.Map(va, n, prot|unix.PROT_WRITE, false)
 	if e != 0 {
 		return e
 	}
@@ -52,7 +55,7 @@ func (a memAdapter) Map(va, n uint64, prot uint32) error {
 }
 
 func (a memAdapter) Write(va uint64, b []byte) error {
-	dst, ok := a.m.Bytes(va, uint64(len(b)), false)
+	dst, ok := a.m.Bytes(va, uint64(len(b)), true)
 	if !ok {
 		return unix.EFAULT
 	}
@@ -72,6 +75,11 @@ func Start(cfg Config, file []byte) (*Process, error) {
 		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": " + err.Error()}
 	}
 	m := cfg.Machine
+	for _, s := range img.Segments {
+		if e := m.Protect(s.VA, s.Memsz, s.Prot); e != 0 {
+			return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": cannot protect a segment: " + e.Error()}
+		}
+	}
 	if _, e := m.Map(StackTop-StackSize, StackSize, unix.PROT_READ|unix.PROT_WRITE, true); e != 0 {
 		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": cannot map the stack: " + e.Error()}
 	}
