@@ -24,8 +24,10 @@
 //
 // Mapping: each PT_LOAD covers the pages [pagedown(vaddr),
 // pageup(vaddr+memsz)). PT_LOADs whose page ranges share a page (e.g. the
-// end of one segment and the start of the next one in the same page, as
-// linkers produce for RELRO/data) are merged into a single Memory.Map call
+// end of one segment and the start of the next one in the same page, which
+// a linker produces when it packs RELRO and data, or text and data, without
+// page padding; GNU ld's glibc static-PIE output on the build host does not)
+// are merged into a single Memory.Map call
 // whose protection is the union of the segments' protections: the shared
 // page has to be accessible for both, so the whole merged range is. The
 // byte ranges [vaddr, vaddr+memsz) of two PT_LOADs may not overlap

@@ -101,9 +101,9 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ExitStatus is the status a shell-like caller should report for a program
-// that could not be started: 126 for every kind, which is what POSIX shells
-// use for "found but cannot execute" (bash, dash and busybox sh all exit 126
-// on ENOEXEC and E2BIG alike).
+// that could not be started: 126 for every kind, the POSIX shell status for
+// "found but cannot be executed" (bash and dash exit 126 both for a binary
+// the kernel refuses with ENOEXEC and for E2BIG).
 func (e *Error) ExitStatus() int { return 126 }
 
 // oneLine makes s printable on one line: it is returned unchanged when it

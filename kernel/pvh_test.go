@@ -67,10 +67,11 @@ func modlistBytes(ms []Module) []byte {
 }
 
 const (
-	siAddr      = 0x6000
-	memmapAddr  = 0x7000
-	modlistAddr = 0x100008000 // above 4 GiB: all 64 bits of the pointer count
-	cmdlineAddr = 0x9000
+	siAddr = 0x6000
+	// Above 4 GiB: all 64 bits of the pointers count.
+	memmapAddr  = 0x300007000
+	modlistAddr = 0x100008000
+	cmdlineAddr = 0x200009000
 	rsdpAddr    = 0xf5a40
 )
 
@@ -178,27 +179,28 @@ func TestParseStartInfoFields(t *testing.T) {
 		{"too many memmap entries", func(m physMap, h *hvmStartInfo) {
 			rs := make([]MemRegion, 70)
 			for i := range rs {
-				rs[i] = MemRegion{Addr: uint64(i) << 20, Size: 1 << 20, Type: uint32(1 + i%5)}
+				// All 32 bits of the type count.
+				rs[i] = MemRegion{Addr: uint64(i) << 20, Size: 1 << 20, Type: uint32(i)<<24 | uint32(1+i%5)}
 			}
 			m[memmapAddr] = memmapBytes(rs[:maxMemmap]) // entries past the cap are never read
 			h.memmapEntries = 70
 		}, true, maxMemmap, 1, "root=/dev/vda", func(t *testing.T, si *StartInfo) {
 			last := si.Memmap[maxMemmap-1]
-			if want := (MemRegion{Addr: (maxMemmap - 1) << 20, Size: 1 << 20, Type: 1 + (maxMemmap-1)%5}); last != want {
+			if want := (MemRegion{Addr: (maxMemmap - 1) << 20, Size: 1 << 20, Type: (maxMemmap-1)<<24 | (1 + (maxMemmap-1)%5)}); last != want {
 				t.Errorf("last entry %+v, want %+v", last, want)
 			}
 		}},
 		{"too many modules", func(m physMap, h *hvmStartInfo) {
 			ms := []Module{{1, 2}, {3, 4}, {5, 6}, {7, 8}}
 			m[modlistAddr] = modlistBytes(ms)
-			h.nrModules = 1000
+			h.nrModules = 0x10001 // a 16-bit read would see 1
 		}, true, 3, maxModules, "root=/dev/vda", func(t *testing.T, si *StartInfo) {
 			if si.Modules[3] != (Module{7, 8}) {
 				t.Errorf("Modules[3] = %+v", si.Modules[3])
 			}
 		}},
 		{"huge counts", func(_ physMap, h *hvmStartInfo) {
-			h.memmapEntries = 0xffffffff
+			h.memmapEntries = 0x10003 // capped to 64, not read as 16 bits (3)
 		}, false, 0, 0, "", nil},
 	}
 	for _, c := range cases {

@@ -301,7 +301,7 @@ func (as *AddressSpace) Unmap(addr, length uint64) unix.Errno {
 		return unix.EINVAL
 	}
 	end := pageUp(addr + length)
-	if end < addr || addr < as.Lo || end > as.Hi {
+	if end <= addr || addr < as.Lo || end > as.Hi { // end <= addr: the length wrapped
 		return unix.EINVAL
 	}
 	if !as.split(addr) || !as.split(end) {
@@ -318,7 +318,7 @@ func (as *AddressSpace) Protect(addr, length uint64, prot uint32) unix.Errno {
 		return unix.EINVAL
 	}
 	end := pageUp(addr + length)
-	if end < addr {
+	if end < addr || (length != 0 && end == addr) {
 		return unix.ENOMEM
 	}
 	for a := addr; a < end; {
@@ -364,6 +364,9 @@ func (as *AddressSpace) Discard(addr, length uint64) unix.Errno {
 		return unix.EINVAL
 	}
 	end := pageUp(addr + length)
+	if length != 0 && end <= addr {
+		return unix.EINVAL
+	}
 	for a := addr; a < end; {
 		v, ok := as.Lookup(a)
 		if !ok {

@@ -147,3 +147,41 @@ func TestKernelCrashReport(t *testing.T) {
 		})
 	}
 }
+
+// TestGDB attaches gdb to a paused boot, breaks at the program's main
+// and at a kernel Go function, and checks both backtraces.
+func TestGDB(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		if os.Getenv("YOLK_REQUIRE_QEMU") == "1" {
+			t.Fatal("gdb not installed")
+		}
+		t.Skip("gdb not installed")
+	}
+	t.Parallel()
+	mk := exec.Command("make", "-C", root, "examples")
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("make examples: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts/gdb"), "-A", "tcg",
+		"-k", filepath.Join(root, "build/kernel.elf"), "-i", filepath.Join(root, "build/examples/helloworld"),
+		"--", "-batch", "-ex", "break main", "-ex", "continue", "-ex", "bt",
+		"-ex", "break yolk/syscallshim.sysWrite", "-ex", "continue", "-ex", "bt")
+	out, err := cmd.CombinedOutput()
+	s := string(out)
+	t.Logf("%s", s)
+	if err != nil {
+		t.Fatalf("scripts/gdb: %v", err)
+	}
+	for _, want := range []string{
+		"Breakpoint 2, main () at",
+		"#0  main () at",
+		"Breakpoint 3, yolk/syscallshim.sysWrite",
+		"Hello world!",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("gdb session lacks %q", want)
+		}
+	}
+}
