@@ -21,6 +21,8 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysPread64(t, a)
 	case unix.SYS_PWRITE64:
 		v, err = sysPwrite64(t, a)
+	case unix.SYS_SENDFILE:
+		v, err = sysSendfile(t, a)
 	case unix.SYS_OPEN:
 		v, err = sysOpen(t, a)
 	case unix.SYS_OPENAT:

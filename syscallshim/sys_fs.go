@@ -667,3 +667,45 @@ func sysUmask(t *Thread, a Args) (uint64, error) {
 
 // atFDCWD is AT_FDCWD (-100) as a raw argument.
 const atFDCWD = ^uint64(99)
+
+// sysSendfile implements sendfile(2) by reading and writing through a
+// kernel buffer (at most 1 MiB per call, as a short count permits).
+func sysSendfile(t *Thread, a Args) (uint64, error) {
+	out, err := t.p.files.get(a[0])
+	if err != nil {
+		return 0, err
+	}
+	in, err := t.p.files.get(a[1])
+	if err != nil {
+		return 0, err
+	}
+	if in.flags&unix.O_ACCMODE == unix.O_WRONLY || out.flags&unix.O_ACCMODE == unix.O_RDONLY {
+		return 0, unix.EBADF
+	}
+	n := a[3]
+	if n > 1<<20 {
+		n = 1 << 20
+	}
+	buf := make([]byte, n)
+	var got int
+	if a[2] != 0 {
+		off, err := t.get64(a[2])
+		if err != nil {
+			return 0, err
+		}
+		if int64(off) < 0 {
+			return 0, unix.EINVAL
+		}
+		got, err = in.f.Pread(buf, int64(off))
+		if err != nil {
+			return 0, err
+		}
+		if err := t.put64(a[2], off+uint64(got)); err != nil {
+			return 0, err
+		}
+	} else if got, err = in.f.Read(buf); err != nil {
+		return 0, err
+	}
+	w, err := out.f.Write(buf[:got])
+	return uint64(w), err
+}

@@ -1,0 +1,135 @@
+package syscallshim
+
+import "golang.org/x/sys/unix"
+
+//go:generate go run gen_readme.go
+
+// Level is how completely yolk implements a syscall.
+type Level int
+
+const (
+	// Full: what Linux does, for every case the program can ask.
+	Full Level = iota + 1
+	// Partial: what Linux does for the cases Note names; the others
+	// return an honest error (Note says which).
+	Partial
+	// Absent: deliberately -ENOSYS without a log line, because the C
+	// libraries probe it and fall back.
+	Absent
+)
+
+func (l Level) String() string {
+	switch l {
+	case Full:
+		return "yes"
+	case Partial:
+		return "partial"
+	case Absent:
+		return "ENOSYS"
+	}
+	return "?"
+}
+
+// Support describes one syscall's implementation.
+type Support struct {
+	Level Level
+	Note  string
+}
+
+// SupportTable lists every syscall dispatch handles; every other number is
+// -ENOSYS, logged once. README.md's table is generated from it, and a test
+// checks it against dispatch's switch.
+var SupportTable = map[uintptr]Support{
+	unix.SYS_READ:       {Partial, "console (polled), initrd files, eventfd"},
+	unix.SYS_WRITE:      {Partial, "console, eventfd; files are read-only (EBADF)"},
+	unix.SYS_READV:      {Partial, "as read"},
+	unix.SYS_WRITEV:     {Partial, "as write; gathered into one console write"},
+	unix.SYS_PREAD64:    {Partial, "initrd files"},
+	unix.SYS_PWRITE64:   {Partial, "ESPIPE on the console, EBADF elsewhere (read-only files)"},
+	unix.SYS_SENDFILE:   {Partial, "from initrd files and eventfds to any writable descriptor"},
+	unix.SYS_OPEN:       {Partial, "read-only initrd tree; O_CREAT/O_WRONLY/O_RDWR give EROFS"},
+	unix.SYS_OPENAT:     {Partial, "as open"},
+	unix.SYS_CLOSE:      {Full, ""},
+	unix.SYS_FSTAT:      {Full, ""},
+	unix.SYS_STAT:       {Full, ""},
+	unix.SYS_LSTAT:      {Full, ""},
+	unix.SYS_NEWFSTATAT: {Full, ""},
+	unix.SYS_STATX:      {Partial, "STATX_BASIC_STATS fields"},
+	unix.SYS_LSEEK:      {Partial, "initrd files (SEEK_SET/CUR/END/DATA/HOLE); directories: rewind only"},
+	unix.SYS_GETDENTS64: {Full, ""},
+	unix.SYS_ACCESS:     {Full, "the program runs as root; W_OK is EROFS"},
+	unix.SYS_FACCESSAT:  {Full, "as access"},
+	unix.SYS_FACCESSAT2: {Full, "as access"},
+	unix.SYS_READLINK:   {Full, "initrd symlinks and /proc/self/exe"},
+	unix.SYS_READLINKAT: {Full, "as readlink"},
+	unix.SYS_GETCWD:     {Full, ""},
+	unix.SYS_CHDIR:      {Full, ""},
+	unix.SYS_FCHDIR:     {Full, ""},
+	unix.SYS_IOCTL:      {Partial, "console: TCGETS, TIOCGWINSZ (24x80), TIOCGPGRP; TCSETS* recorded, not applied; else ENOTTY/EINVAL"},
+	unix.SYS_FCNTL:      {Partial, "F_GETFD/SETFD/GETFL/SETFL/DUPFD/DUPFD_CLOEXEC; locks: EINVAL"},
+	unix.SYS_DUP:        {Full, ""},
+	unix.SYS_DUP2:       {Full, ""},
+	unix.SYS_DUP3:       {Full, ""},
+	unix.SYS_UMASK:      {Full, "recorded (no file is ever created)"},
+
+	unix.SYS_BRK:      {Full, ""},
+	unix.SYS_MMAP:     {Partial, "anonymous, and private mappings of initrd files (copied); shared file mappings: ENODEV"},
+	unix.SYS_MUNMAP:   {Full, ""},
+	unix.SYS_MPROTECT: {Full, ""},
+	unix.SYS_MREMAP:   {Partial, "shrink, grow in place, MREMAP_MAYMOVE by copying; MREMAP_FIXED: EINVAL"},
+	unix.SYS_MADVISE:  {Full, "DONTNEED/FREE discard; other advice accepted without effect"},
+
+	unix.SYS_ARCH_PRCTL:        {Partial, "ARCH_SET_FS, ARCH_GET_FS; GS and CET (0x3001): EINVAL"},
+	unix.SYS_SET_TID_ADDRESS:   {Full, ""},
+	unix.SYS_SET_ROBUST_LIST:   {Partial, "recorded; the list is not walked at thread death"},
+	unix.SYS_GET_ROBUST_LIST:   {Full, ""},
+	unix.SYS_CLONE:             {Partial, "threads (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND, SETTLS, *_SETTID, CHILD_CLEARTID); fork: ENOSYS"},
+	unix.SYS_FUTEX:             {Partial, "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE and CMP_REQUEUE (as wake-all); others EINVAL"},
+	unix.SYS_EXIT:              {Full, ""},
+	unix.SYS_EXIT_GROUP:        {Full, "the VM powers off with the status"},
+	unix.SYS_GETPID:            {Full, "1"},
+	unix.SYS_GETPPID:           {Full, "0"},
+	unix.SYS_GETTID:            {Full, ""},
+	unix.SYS_GETUID:            {Full, "0"},
+	unix.SYS_GETEUID:           {Full, "0"},
+	unix.SYS_GETGID:            {Full, "0"},
+	unix.SYS_GETEGID:           {Full, "0"},
+	unix.SYS_GETPGRP:           {Full, ""},
+	unix.SYS_GETPGID:           {Full, ""},
+	unix.SYS_GETSID:            {Full, ""},
+	unix.SYS_GETGROUPS:         {Full, "no supplementary groups"},
+	unix.SYS_SCHED_YIELD:       {Full, ""},
+	unix.SYS_SCHED_GETAFFINITY: {Full, "one CPU"},
+	unix.SYS_GETCPU:            {Full, "CPU 0, node 0"},
+	unix.SYS_PRCTL:             {Partial, "PR_SET_NAME, PR_GET_NAME; PR_SET_VMA EINVAL; others EINVAL, logged"},
+	unix.SYS_RSEQ:              {Absent, "glibc runs without restartable sequences"},
+	unix.SYS_CLONE3:            {Absent, "glibc falls back to clone"},
+
+	unix.SYS_RT_SIGACTION:   {Partial, "actions recorded and reported; not delivered yet"},
+	unix.SYS_RT_SIGPROCMASK: {Full, "per-thread mask (nothing is delivered)"},
+	unix.SYS_SIGALTSTACK:    {Full, "recorded"},
+	unix.SYS_KILL:           {Partial, "to itself: default actions (terminate with 128+sig, or ignore) and SIG_IGN; handlers: EINVAL, logged"},
+	unix.SYS_TGKILL:         {Partial, "as kill"},
+	unix.SYS_TKILL:          {Partial, "as kill"},
+
+	unix.SYS_CLOCK_GETTIME:   {Partial, "REALTIME, MONOTONIC, BOOTTIME, *_RAW, *_COARSE, TAI; CPU-time clocks count wall time since start"},
+	unix.SYS_CLOCK_GETRES:    {Full, "1 ns"},
+	unix.SYS_GETTIMEOFDAY:    {Full, "UTC"},
+	unix.SYS_TIME:            {Full, ""},
+	unix.SYS_NANOSLEEP:       {Full, "never interrupted (no signals delivered)"},
+	unix.SYS_CLOCK_NANOSLEEP: {Full, "as nanosleep, relative or TIMER_ABSTIME"},
+
+	unix.SYS_EPOLL_CREATE1: {Full, ""},
+	unix.SYS_EPOLL_CREATE:  {Full, ""},
+	unix.SYS_EPOLL_CTL:     {Partial, "eventfds and the console (always writable) are pollable"},
+	unix.SYS_EPOLL_WAIT:    {Full, ""},
+	unix.SYS_EPOLL_PWAIT:   {Full, "the signal mask is ignored (no signals delivered)"},
+	unix.SYS_EVENTFD2:      {Full, ""},
+
+	unix.SYS_UNAME:     {Full, "Linux 6.1.0-yolk x86_64"},
+	unix.SYS_GETRANDOM: {Full, "RDRAND when the CPU has it"},
+	unix.SYS_PRLIMIT64: {Partial, "limits recorded; RLIMIT_NOFILE enforced (1024)"},
+	unix.SYS_GETRLIMIT: {Partial, "as prlimit64"},
+	unix.SYS_SETRLIMIT: {Partial, "as prlimit64"},
+	unix.SYS_SYSINFO:   {Partial, "uptime and memory; loads 0"},
+}
