@@ -1,4 +1,6 @@
 # yolk — see README.md.
+# Go from PATH, else the usual install location.
+export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 export GOOS := linux
 export GOARCH := amd64
@@ -28,8 +30,10 @@ MACHINE ?= microvm
 RUNFLAGS = -k $(KERNEL) -i $(BUILD)/examples/$(APP) -m $(MEM) -M $(MACHINE) $(if $(ACCEL),-A $(ACCEL)) $(if $(ARGS),-a "$(ARGS)")
 
 # make run APP=helloworld [ARGS="..."] [ACCEL=kvm|tcg] [MEM=256M] [MACHINE=microvm|q35]
+# make's own status can only say failure (2); the program's status is
+# printed when it is not 0 (qemu/run returns it exactly).
 run: kernel examples
-	@qemu/run $(RUNFLAGS)
+	@qemu/run $(RUNFLAGS) || { s=$$?; echo "make run: $(APP) exited with status $$s"; exit $$s; }
 
 # make debug APP=...: boot paused with a gdb server and attach gdb with the
 # kernel's and the program's symbols.

@@ -26,8 +26,11 @@ func trap() {
 		write := r.ErrorCode&2 != 0
 		exec := r.ErrorCode&16 != 0
 		if r.ErrorCode&1 == 0 || write {
-			if kernelAS.Fault(cr2, write, exec) {
-				break
+			switch kernelAS.Resolve(cr2, write, exec) {
+			case FaultMapped:
+				return
+			case FaultNoMem:
+				outOfMemory()
 			}
 		}
 		kernelFault(t, cr2)
@@ -71,7 +74,10 @@ func switchTo(i int) {
 // else at once; then the machine powers off with ExitKernelFault.
 func kernelFault(t *Thread, cr2 uint64) {
 	if crashDeadline != 0 {
-		poweroff(ExitKernelFault) // a second fault while reporting
+		// A second fault while the reporter runs: print what we have.
+		kprint("yolk: fault while reporting a kernel fault; raw report of the first:\n")
+		rawCrash()
+		poweroff(ExitKernelFault)
 	}
 	if recordCrash(t, cr2) {
 		return
@@ -149,4 +155,16 @@ func nestedFault(sp uintptr) {
 	kprint("\n")
 	printCode(f[2])
 	poweroff(ExitKernelFault)
+}
+
+// outOfMemory ends the machine when the kernel's own runtime needs a page
+// and none is left.
+func outOfMemory() {
+	free, total, _ := frames.Stats()
+	kprint("\nyolk: out of memory: the kernel needs a page and none of ")
+	kprintDec(int64(total >> (20 - amd64.PageShift)))
+	kprint(" MiB is free (")
+	kprintDec(int64(free))
+	kprint(" frames); give the VM more memory (-m)\n")
+	poweroff(ExitNoMemory)
 }

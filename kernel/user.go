@@ -50,6 +50,11 @@ const UserMmapTop = UserHi - 128<<20
 
 var userAS AddressSpace
 
+// ErrOutOfMemory is set in a page fault's error code returned by
+// EnterUser when the access was allowed but no memory was left: the
+// program is to be killed as Linux's OOM killer would.
+const ErrOutOfMemory = 1 << 32
+
 // userFlags are the RFLAGS bits the program may set: arithmetic flags,
 // DF, AC and ID. IF is always set and IOPL is always 0.
 const userFlags = 0xcd5 | amd64.RFLAGS_DF | amd64.RFLAGS_AC | amd64.RFLAGS_ID
@@ -112,8 +117,13 @@ func userTrap(t *Thread) bool {
 		return tick()
 	case v == amd64.VecPageFault:
 		cr2 := amd64.ReadCR2()
-		if r.ErrorCode&1 == 0 && userAS.Fault(cr2, r.ErrorCode&2 != 0, r.ErrorCode&16 != 0) {
-			return false
+		if r.ErrorCode&1 == 0 {
+			switch userAS.Resolve(cr2, r.ErrorCode&2 != 0, r.ErrorCode&16 != 0) {
+			case FaultMapped:
+				return false
+			case FaultNoMem:
+				r.ErrorCode |= ErrOutOfMemory
+			}
 		}
 		leaveUser(t, cr2)
 	case v == amd64.VecSpurious || (v >= 32 && v < 48):

@@ -378,37 +378,50 @@ func (as *AddressSpace) Discard(addr, length uint64) unix.Errno {
 	return 0
 }
 
+// FaultResult says how a page fault was resolved.
+type FaultResult int
+
+const (
+	FaultMapped FaultResult = iota // the page is now backed
+	FaultDenied                    // no mapping allows the access
+	FaultNoMem                     // allowed, but no frame was left
+)
+
 // Fault backs the page containing va if its VMA allows the access. It
 // reports false for an access the mapping does not allow (or no memory).
 func (as *AddressSpace) Fault(va uint64, write, exec bool) bool {
+	return as.Resolve(va, write, exec) == FaultMapped
+}
+
+// Resolve is Fault telling a denied access from a lack of memory.
+func (as *AddressSpace) Resolve(va uint64, write, exec bool) FaultResult {
 	v, ok := as.Lookup(va)
 	if !ok {
-		return false
+		return FaultDenied
 	}
 	switch {
 	case write && v.Prot&protWrite == 0,
 		exec && v.Prot&protExec == 0,
 		v.Prot&(protRead|protWrite|protExec) == 0:
-		return false
+		return FaultDenied
 	}
 	page := pageDown(va)
 	if e, held := as.entry(page); held {
-		if e&amd64.PTE_P != 0 {
-			return true // already there: a spurious or racing fault
+		if e&amd64.PTE_P == 0 {
+			*as.heldEntry(page) = e&amd64.PTE_ADDR | as.pteFlags(v.Prot) | amd64.PTE_P
 		}
-		*as.heldEntry(page) = e&amd64.PTE_ADDR | as.pteFlags(v.Prot) | amd64.PTE_P
-		return true
+		return FaultMapped // (or already there: a spurious fault)
 	}
 	phys, ok := as.Mem.Alloc()
 	if !ok {
-		return false
+		return FaultNoMem
 	}
 	if !as.PT.Map(page, phys, as.pteFlags(v.Prot)) {
 		as.Mem.Free(phys)
-		return false
+		return FaultNoMem
 	}
 	as.Resident++
-	return true
+	return FaultMapped
 }
 
 // Ensure backs every page of [va, va+n) so that the kernel can access it

@@ -11,6 +11,12 @@ import (
 // resolve: a report in Linux's shape, then exit status 128+signal.
 func (t *Thread) fault(vector uint64) {
 	r := &t.ctx.Regs
+	if vector == amd64.VecPageFault && r.ErrorCode&kernelOOM != 0 {
+		t.p.printf("yolk: out of memory: killed %s[%d] (needed a page at %#x)\n", t.p.comm, t.tid, t.ctx.FaultAddr)
+		t.exited = true
+		t.p.exit(128 + 9) // SIGKILL, like Linux's OOM killer
+		return
+	}
 	f := report.Fault{
 		Vector: vector, ErrorCode: r.ErrorCode, CR2: t.ctx.FaultAddr,
 		Regs: report.Regs{
@@ -40,3 +46,7 @@ func (t *Thread) fault(vector uint64) {
 	t.exited = true
 	t.p.exit(128 + sig)
 }
+
+// kernelOOM mirrors kernel.ErrOutOfMemory (the shim does not import the
+// kernel).
+const kernelOOM = 1 << 32

@@ -120,7 +120,7 @@ var sink [][]byte
 // rounds, touching every page, and checks that the physical memory in
 // use stays bounded.
 func gcRounds(env Env) (string, error) {
-	const round, chunk, total = 8 << 20, 1 << 20, 1 << 30
+	const round, chunk, total = 4 << 20, 1 << 20, 1 << 30
 	runtime.GC()
 	free0, usable, _ := env.MemStats()
 	used0 := usable - free0

@@ -1,0 +1,55 @@
+// Package kernel is yolk's runtime host: it brings the machine up from
+// the boot package's hand-over (memory map, frame allocator, page tables,
+// GDT/IDT/TSS and SYSCALL, TSC clock, LAPIC timer), then serves the
+// Linux system calls of the kernel's own Go runtime and runs the Linux
+// program's threads in ring 3 (EnterUser).
+//
+// # Runtime system calls
+//
+// The stock linux/amd64 Go runtime runs on top of this package as if on
+// Linux. Its syscalls arrive in the trap handler (runtimeSyscall) and are
+// answered there, without an M or a P:
+//
+//   - mmap, munmap, mprotect, madvise: anonymous memory in the kernel's
+//     window [RuntimeLo, RuntimeHi) of the upper half, on real 4-level page
+//     tables. PROT_NONE reservations (the runtime reserves ~1 GiB it never
+//     touches) cost no RAM; pages are backed zeroed on first touch, as
+//     Linux does. Hints outside the window are not honoured (Linux may also
+//     ignore hints; the runtime then takes what it is given), which keeps
+//     the lower half for the program. MADV_DONTNEED/FREE free frames (the
+//     range then reads as zeros, Linux's semantics); huge-page and
+//     read-ahead advice is accepted without effect, which advice permits.
+//   - clone: a real kernel thread sharing everything; the runtime needs
+//     threads that really run (runtime.main hands its P to a new M during
+//     init and waits for it). exit ends the thread, exit_group powers off
+//     with the status.
+//   - futex WAIT (relative timeout) and WAKE; nanosleep; sched_yield: the
+//     scheduler (sched.go) blocks and wakes threads; the LAPIC timer wakes
+//     sleepers and preempts every 10 ms.
+//   - epoll_create1, epoll_ctl, epoll_pwait, eventfd2, read and write on
+//     eventfds: what the netpoller uses for timers and wake-ups; eventfds
+//     are the only pollable files.
+//   - clock_gettime: REALTIME from the RTC at boot plus the TSC, MONOTONIC
+//     (and BOOTTIME, RAW, COARSE) from the TSC calibrated against the PIT;
+//     per-thread and process CPU time from the scheduler's accounting.
+//   - write to fds 1 and 2: the serial console. fcntl F_GETFD/F_GETFL on
+//     0-2 succeed (otherwise the runtime reopens them on /dev/null).
+//   - rt_sigaction, rt_sigprocmask, sigaltstack: recorded and read back;
+//     nothing is delivered. tgkill (the runtime's preemption signal) is
+//     ENOSYS; the kernel runs the runtime with two Ps so that a goroutine
+//     in a call-free loop cannot starve the others.
+//   - sched_getaffinity: one CPU. arch_prctl SET_FS/GET_FS: the thread's
+//     FS base. getpid/gettid/getuid...: 1, the thread ID, 0. prlimit64:
+//     fixed limits. getrandom: RDRAND where present. prctl(PR_SET_VMA):
+//     EINVAL, as on Linux without CONFIG_ANON_VMA_NAME.
+//   - openat/open: ENOENT (the runtime probes /sys and /proc; the kernel
+//     has no files of its own).
+//
+// Anything else is ENOSYS, logged once with its name.
+//
+// # Memory and exits
+//
+// A page the runtime needs when no frame is left ends the machine with
+// "yolk: out of memory" and ExitNoMemory; a fault the kernel cannot
+// resolve prints a crash report (crash.go) and ExitKernelFault.
+package kernel
