@@ -21,11 +21,20 @@ const (
 	lvtMasked   = 1 << 16
 	lvtPeriodic = 1 << 17
 
-	// TickNs is the timer period: preemption and sleep granularity.
-	TickNs = 2_000_000
 	// sliceNs is how long a thread runs before another runnable one
 	// gets the CPU.
 	sliceNs = 10_000_000
+	// idleTickNs is how long the timer is armed for when nothing is due.
+	idleTickNs = 1_000_000_000
+)
+
+// The timer runs in one-shot mode: every trap re-arms it for the next
+// thing that must happen (the earliest sleeper's deadline, the end of the
+// running thread's slice when another thread waits, the crash watchdog),
+// so sleeps end on time rather than at the next periodic tick.
+var (
+	lapicHz       uint64 // timer ticks per second (after the divider)
+	timerDeadline int64  // monotonic ns the armed timer fires at; 0 = not armed
 )
 
 func lapicReg(off uintptr) *uint32 {
@@ -35,8 +44,8 @@ func lapicReg(off uintptr) *uint32 {
 func lapicWrite(off uintptr, v uint32) { *lapicReg(off) = v }
 func lapicRead(off uintptr) uint32     { return *lapicReg(off) }
 
-// initTimer masks the legacy PICs, enables the local APIC and starts its
-// timer in periodic mode at TickNs, calibrated against the TSC.
+// initTimer masks the legacy PICs, enables the local APIC and measures
+// its timer's rate against the TSC.
 func initTimer() {
 	// Remap the 8259 PICs to vectors 32-47 and mask every line: their
 	// power-on vectors 8-15 would alias CPU exceptions.
@@ -54,12 +63,51 @@ func initTimer() {
 	for tscToNs(amd64.RDTSC()-t0) < 10_000_000 {
 	}
 	elapsed := 0xffffffff - lapicRead(lapicCurCnt)
-	perTick := uint64(elapsed) * TickNs / 10_000_000
-	if perTick == 0 {
-		perTick = 1
+	lapicHz = uint64(elapsed) * 100
+	if lapicHz == 0 {
+		lapicHz = 1
 	}
-	lapicWrite(lapicLVTT, amd64.VecTimer|lvtPeriodic)
-	lapicWrite(lapicInitCnt, uint32(perTick))
+	lapicWrite(lapicInitCnt, 0)
+	lapicWrite(lapicLVTT, amd64.VecTimer) // one-shot
+}
+
+// armTimer makes the timer fire at monotonic time at (ns).
+func armTimer(now, at int64) {
+	d := at - now
+	if d < 20_000 {
+		d = 20_000 // a floor keeps a late deadline from interrupt storms
+	}
+	count := uint64(d) * lapicHz / 1e9
+	if count == 0 {
+		count = 1
+	}
+	if count > 0xffffffff {
+		count = 0xffffffff
+		d = int64(count * 1e9 / lapicHz)
+	}
+	timerDeadline = now + d
+	lapicWrite(lapicInitCnt, uint32(count))
+}
+
+// rearmTimer arms the timer for the next event if it is not armed for an
+// earlier one already.
+func rearmTimer() {
+	now := nanotime()
+	next := now + idleTickNs
+	if d := sched.NextDeadline(); d != 0 && d < next {
+		next = d
+	}
+	if sched.Cur != 0 && sched.othersRunnable() {
+		if s := sched.Current().sliceStart + sliceNs; s < next {
+			next = s
+		}
+	}
+	if crashDeadline != 0 && crashDeadline < next {
+		next = crashDeadline
+	}
+	if timerDeadline == 0 || next < timerDeadline || timerDeadline <= now {
+		armTimer(now, next)
+	}
 }
 
 func lapicAck() { lapicWrite(lapicEOI, 0) }

@@ -7,11 +7,15 @@ import "yolk/amd64"
 func trap() {
 	t := sched.Current()
 	r := &t.Regs
+	if v := r.Vector; v < uint64(len(trapCounts)) {
+		trapCounts[v]++
+	}
 	resched := false
 	if t.inUser {
 		if userTrap(t) || t.State != Runnable {
 			switchTo(sched.Pick())
 		}
+		rearmTimer()
 		return
 	}
 	switch v := r.Vector; {
@@ -28,7 +32,7 @@ func trap() {
 		if r.ErrorCode&1 == 0 || write {
 			switch kernelAS.Resolve(cr2, write, exec) {
 			case FaultMapped:
-				return
+				return // nothing changed for the scheduler
 			case FaultNoMem:
 				outOfMemory()
 			}
@@ -44,11 +48,13 @@ func trap() {
 	if resched || t.State != Runnable {
 		switchTo(sched.Pick())
 	}
+	rearmTimer()
 }
 
 // tick runs on every timer interrupt: it wakes threads whose deadline
 // passed and asks for a switch when the current thread's slice is over.
 func tick() bool {
+	timerDeadline = 0 // fired
 	now := nanotime()
 	crashWatchdog(now)
 	woke := sched.Expire(now) > 0
@@ -167,4 +173,13 @@ func outOfMemory() {
 	kprintDec(int64(free))
 	kprint(" frames); give the VM more memory (-m)\n")
 	poweroff(ExitNoMemory)
+}
+
+// trapCounts counts traps by vector (VecSyscall included), for bootstats.
+var trapCounts [amd64.VecSyscall + 1]uint64
+
+// TrapCounts returns how many syscalls, page faults and timer interrupts
+// the kernel has taken, and how long the CPU has idled (ns).
+func TrapCounts() (syscalls, pageFaults, ticks uint64, idleNs int64) {
+	return trapCounts[amd64.VecSyscall], trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], sched.T[0].RunNs
 }

@@ -18,6 +18,7 @@ import (
 
 func main() {
 	kernel.MarkMain()
+	sc, pf, ticks, idle := kernel.TrapCounts()
 	opts := kernel.ParseCmdline(kernel.Cmdline())
 	for _, w := range opts.Ignored {
 		fmt.Printf("yolk: ignoring unknown option %q\n", w)
@@ -36,6 +37,7 @@ func main() {
 		for i := range names {
 			fmt.Printf("yolk:   %-14s %8d us\n", names[i], us[i])
 		}
+		fmt.Printf("yolk: before main: %d syscalls, %d page faults, %d timer interrupts, %d us idle\n", sc, pf, ticks, idle/1000)
 	}
 	switch opts.CrashTest {
 	case "nil":
