@@ -12,7 +12,7 @@ KERNEL := $(BUILD)/kernel.elf
 # (headers at physical 0x200000). -T takes a signed value.
 KERNEL_TEXT := -2145382400
 LDFLAGS := -T $(KERNEL_TEXT) -R 0x1000
-GOSRC := $(shell find boot amd64 kernel linux cmd -name '*.go' -o -name '*.s') go.mod
+GOSRC := $(shell find . -path ./examples -prune -o -path ./build -prune -o \( -name '*.go' -o -name '*.s' \) -print) go.mod go.sum
 
 .PHONY: all kernel examples run debug test unit-test setup generate check-generated clean
 all: kernel

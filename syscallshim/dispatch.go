@@ -165,6 +165,14 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysEpollPwait(t, a)
 	case unix.SYS_EVENTFD2:
 		v, err = sysEventfd2(t, a)
+	case unix.SYS_POLL:
+		v, err = sysPoll(t, a)
+	case unix.SYS_PPOLL:
+		v, err = sysPpoll(t, a)
+	case unix.SYS_SELECT:
+		v, err = sysSelect(t, a)
+	case unix.SYS_PSELECT6:
+		v, err = sysPselect6(t, a)
 
 	// System information (sys_misc.go).
 	case unix.SYS_UNAME:

@@ -106,26 +106,51 @@ func (t *fdTable) close(n uint64) error {
 	return nil
 }
 
-// console is the serial console: fds 0, 1 and 2.
+// console is the serial console: fds 0, 1 and 2. Input is polled (the
+// UART's interrupt is not wired yet) into pending, so that poll can see
+// it without consuming it.
 type console struct {
-	m Machine
+	m       Machine
+	mu      sync.Mutex
+	pending []byte
+}
+
+// consolePollNs is how often a reader waiting for console input looks.
+const consolePollNs = 2 * time.Millisecond
+
+// fill moves what the UART has received into pending; CR becomes NL as a
+// terminal in canonical mode (ICRNL) does.
+func (c *console) fill() {
+	var buf [64]byte
+	for {
+		n := c.m.ConsoleRead(buf[:])
+		if n == 0 {
+			return
+		}
+		for i := range buf[:n] {
+			if buf[i] == '\r' {
+				buf[i] = '\n'
+			}
+		}
+		c.pending = append(c.pending, buf[:n]...)
+	}
 }
 
 func (c *console) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	// The UART has no interrupt wired yet: poll it.
 	for {
-		if n := c.m.ConsoleRead(b); n > 0 {
-			for i := range b[:n] {
-				if b[i] == '\r' {
-					b[i] = '\n' // a terminal in canonical mode maps CR to NL
-				}
-			}
+		c.mu.Lock()
+		c.fill()
+		if len(c.pending) > 0 {
+			n := copy(b, c.pending)
+			c.pending = c.pending[n:]
+			c.mu.Unlock()
 			return n, nil
 		}
-		time.Sleep(2 * time.Millisecond)
+		c.mu.Unlock()
+		time.Sleep(consolePollNs)
 	}
 }
 

@@ -125,6 +125,10 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_EPOLL_WAIT:    {Full, ""},
 	unix.SYS_EPOLL_PWAIT:   {Full, "the signal mask is ignored (no signals delivered)"},
 	unix.SYS_EVENTFD2:      {Full, ""},
+	unix.SYS_POLL:          {Full, "files and directories are always ready; console input is polled every 2 ms"},
+	unix.SYS_PPOLL:         {Full, "as poll; the signal mask is ignored (no signals delivered)"},
+	unix.SYS_SELECT:        {Partial, "as poll; the remaining time is not written back"},
+	unix.SYS_PSELECT6:      {Full, "as poll; the signal mask is ignored"},
 
 	unix.SYS_UNAME:     {Full, "Linux 6.1.0-yolk x86_64"},
 	unix.SYS_GETRANDOM: {Full, "RDRAND when the CPU has it"},

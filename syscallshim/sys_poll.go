@@ -41,7 +41,31 @@ func (n *notifier) notify() {
 	}
 }
 
-func (c *console) poll() uint32 { return unix.EPOLLOUT }
+func (c *console) poll() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fill()
+	if len(c.pending) > 0 {
+		return unix.EPOLLIN | unix.EPOLLOUT
+	}
+	return unix.EPOLLOUT
+}
+
+// readiness is a file's poll(2) state: pollable files say; regular files
+// and directories are always ready, as on Linux.
+func readiness(f File) uint32 {
+	if p, ok := f.(pollable); ok {
+		return p.poll()
+	}
+	return unix.POLLIN | unix.POLLOUT | 0x40 | 0x100 // POLLRDNORM, POLLWRNORM
+}
+
+// watchesConsole reports whether f's readiness can change without a
+// notify (console input is polled), so waiters must look again.
+func watchesConsole(f File) bool {
+	_, ok := f.(*console)
+	return ok
+}
 
 // eventfd is an eventfd(2) counter.
 type eventfd struct {
@@ -303,12 +327,232 @@ func (t *Thread) epollWait(epfd, events, max uint64, timeoutMs int32) (uint64, e
 		if timeoutMs == 0 {
 			return 0, nil
 		}
-		select {
-		case <-wake:
-		case <-timer:
+		if !t.p.waitEvents(wake, timer, ep.hasConsole()) {
 			return 0, nil
 		}
 	}
+}
+
+func (ep *epoll) hasConsole() bool {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	for _, e := range ep.interest {
+		if watchesConsole(e.f) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitEvents waits for a readiness change, the timer (false), or — when
+// console input matters — a short interval.
+func (p *Process) waitEvents(wake <-chan struct{}, timer <-chan time.Time, console bool) bool {
+	var tick <-chan time.Time
+	if console {
+		tm := time.NewTimer(consolePollNs)
+		defer tm.Stop()
+		tick = tm.C
+	}
+	select {
+	case <-wake:
+	case <-tick:
+	case <-timer:
+		return false
+	}
+	return true
+}
+
+// pollFd is one entry of poll's array.
+type pollFd struct {
+	fd      int32
+	events  uint16
+	revents uint16
+}
+
+// doPoll waits until one of fds is ready or timeout (ns, <0 forever, 0
+// no wait) passes, filling revents; it returns how many are ready.
+func (t *Thread) doPoll(fds []pollFd, timeout int64) int {
+	var timer <-chan time.Time
+	if timeout > 0 {
+		tm := time.NewTimer(time.Duration(timeout))
+		defer tm.Stop()
+		timer = tm.C
+	}
+	for {
+		wake := t.p.events.wait()
+		n, console := 0, false
+		for i := range fds {
+			f := &fds[i]
+			f.revents = 0
+			if f.fd < 0 {
+				continue
+			}
+			d, err := t.p.files.get(uint64(f.fd))
+			if err != nil {
+				f.revents = unix.POLLNVAL
+				n++
+				continue
+			}
+			console = console || watchesConsole(d.f)
+			r := uint16(readiness(d.f))
+			f.revents = r & (f.events | unix.POLLERR | unix.POLLHUP | unix.POLLNVAL)
+			if f.revents != 0 {
+				n++
+			}
+		}
+		if n > 0 || timeout == 0 {
+			return n
+		}
+		if !t.p.waitEvents(wake, timer, console) {
+			return 0
+		}
+	}
+}
+
+func (t *Thread) poll(fdsp, nfds uint64, timeout int64) (uint64, error) {
+	if nfds > maxFDs {
+		return 0, unix.EINVAL
+	}
+	b, err := t.copyIn(fdsp, 8*nfds)
+	if err != nil {
+		return 0, err
+	}
+	fds := make([]pollFd, nfds)
+	for i := range fds {
+		fds[i] = pollFd{fd: int32(binary.LittleEndian.Uint32(b[8*i:])), events: binary.LittleEndian.Uint16(b[8*i+4:])}
+	}
+	n := t.doPoll(fds, timeout)
+	for i := range fds {
+		binary.LittleEndian.PutUint16(b[8*i+6:], fds[i].revents)
+	}
+	return uint64(n), t.copyOut(fdsp, b)
+}
+
+// sysPoll implements poll(2) over every kind of descriptor.
+func sysPoll(t *Thread, a Args) (uint64, error) {
+	timeout := int64(int32(a[2]))
+	if timeout > 0 {
+		timeout *= 1e6
+	}
+	return t.poll(a[0], a[1], timeout)
+}
+
+// sysPpoll implements ppoll(2); the signal mask is ignored (no signals are
+// delivered).
+func sysPpoll(t *Thread, a Args) (uint64, error) {
+	timeout := int64(-1)
+	if a[2] != 0 {
+		ns, err := t.timespec(a[2])
+		if err != nil {
+			return 0, err
+		}
+		timeout = ns
+	}
+	return t.poll(a[0], a[1], timeout)
+}
+
+// selectFds implements select(2) and pselect6(2) on top of doPoll.
+func (t *Thread) selectFds(nfds int, rp, wp, ep uint64, timeout int64) (uint64, error) {
+	if nfds < 0 || nfds > maxFDs {
+		return 0, unix.EINVAL
+	}
+	words := uint64((nfds + 63) / 64)
+	sets := [3][]uint64{}
+	for k, p := range []uint64{rp, wp, ep} {
+		if p == 0 {
+			continue
+		}
+		b, err := t.copyIn(p, 8*words)
+		if err != nil {
+			return 0, err
+		}
+		sets[k] = make([]uint64, words)
+		for i := range sets[k] {
+			sets[k][i] = binary.LittleEndian.Uint64(b[8*i:])
+		}
+	}
+	bit := func(set []uint64, fd int) bool { return set != nil && set[fd/64]&(1<<(fd%64)) != 0 }
+	var fds []pollFd
+	for fd := 0; fd < nfds; fd++ {
+		var ev uint16
+		if bit(sets[0], fd) {
+			ev |= unix.POLLIN
+		}
+		if bit(sets[1], fd) {
+			ev |= unix.POLLOUT
+		}
+		if bit(sets[2], fd) {
+			ev |= unix.POLLPRI
+		}
+		if ev != 0 {
+			fds = append(fds, pollFd{fd: int32(fd), events: ev})
+		}
+	}
+	for _, f := range fds {
+		if _, err := t.p.files.get(uint64(f.fd)); err != nil {
+			return 0, unix.EBADF
+		}
+	}
+	t.doPoll(fds, timeout)
+	var out [3][]uint64
+	for k := range out {
+		if sets[k] != nil {
+			out[k] = make([]uint64, words)
+		}
+	}
+	n := 0
+	for _, f := range fds {
+		for k, m := range []uint16{unix.POLLIN | unix.POLLHUP | unix.POLLERR, unix.POLLOUT | unix.POLLERR, unix.POLLPRI} {
+			if out[k] != nil && f.events&m&^(unix.POLLHUP|unix.POLLERR) != 0 && f.revents&m != 0 {
+				out[k][f.fd/64] |= 1 << (f.fd % 64)
+				n++
+			}
+		}
+	}
+	for k, p := range []uint64{rp, wp, ep} {
+		if p == 0 {
+			continue
+		}
+		b := make([]byte, 8*words)
+		for i, w := range out[k] {
+			binary.LittleEndian.PutUint64(b[8*i:], w)
+		}
+		if err := t.copyOut(p, b); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(n), nil
+}
+
+// sysSelect implements select(2); the remaining time is not written back
+// (Linux does; programs may not rely on it portably).
+func sysSelect(t *Thread, a Args) (uint64, error) {
+	timeout := int64(-1)
+	if a[4] != 0 {
+		b, err := t.copyIn(a[4], 16)
+		if err != nil {
+			return 0, err
+		}
+		sec, usec := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+		if sec < 0 || usec < 0 {
+			return 0, unix.EINVAL
+		}
+		timeout = sec*1e9 + usec*1e3
+	}
+	return t.selectFds(int(int32(a[0])), a[1], a[2], a[3], timeout)
+}
+
+// sysPselect6 implements pselect6(2); the signal mask is ignored.
+func sysPselect6(t *Thread, a Args) (uint64, error) {
+	timeout := int64(-1)
+	if a[4] != 0 {
+		ns, err := t.timespec(a[4])
+		if err != nil {
+			return 0, err
+		}
+		timeout = ns
+	}
+	return t.selectFds(int(int32(a[0])), a[1], a[2], a[3], timeout)
 }
 
 func sysEpollWait(t *Thread, a Args) (uint64, error) {
