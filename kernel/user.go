@@ -229,7 +229,7 @@ func UserVMAs() []VMA { return append([]VMA(nil), userAS.VMAs()...) }
 // the kernel's page tables.
 func initUserAS() {
 	userAS.PT = kernelAS.PT
-	userAS.Mem = physMem
+	userAS.Mem = userPhys{}
 	userAS.Lo, userAS.Hi = UserLo, UserHi
 	userAS.User = true
 	userAS.MmapTop = UserMmapTop
@@ -245,3 +245,18 @@ func MemStats() (free, total, peak uint64) {
 
 // ResetMemPeak starts a new peak measurement.
 func ResetMemPeak() { frames.ResetPeak() }
+
+// kernelReserveFrames is memory the program cannot take: the kernel's
+// runtime keeps working (and reports the program's end) when the program
+// has used up everything else.
+const kernelReserveFrames = 512 // 2 MiB
+
+// userPhys serves the program's pages, leaving kernelReserveFrames free.
+type userPhys struct{ directPhys }
+
+func (u userPhys) Alloc() (uint64, bool) {
+	if free, _, _ := frames.Stats(); free <= kernelReserveFrames {
+		return 0, false
+	}
+	return u.directPhys.Alloc()
+}
