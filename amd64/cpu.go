@@ -32,6 +32,7 @@ const (
 	CR4_OSFXSR     = 1 << 9
 	CR4_OSXMMEXCPT = 1 << 10
 	CR4_OSXSAVE    = 1 << 18
+	CR4_SMEP       = 1 << 20
 )
 
 // RFLAGS bits.

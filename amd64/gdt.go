@@ -122,5 +122,13 @@ func InitFPU() {
 	cr0 &^= CR0_EM | CR0_TS
 	cr0 |= CR0_MP | CR0_NE | CR0_WP
 	WriteCR0(cr0)
-	WriteCR4(ReadCR4() | CR4_OSFXSR | CR4_OSXMMEXCPT)
+	cr4 := ReadCR4() | CR4_OSFXSR | CR4_OSXMMEXCPT
+	// SMEP (Intel SDM Vol. 3A 4.6.1): the kernel faults instead of
+	// executing a user page, where the CPU has it (CPUID.7.0:EBX[7]).
+	if max, _, _, _ := CPUID(0, 0); max >= 7 {
+		if _, ebx, _, _ := CPUID(7, 0); ebx&(1<<7) != 0 {
+			cr4 |= CR4_SMEP
+		}
+	}
+	WriteCR4(cr4)
 }

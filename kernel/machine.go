@@ -17,6 +17,10 @@ var consoleMu sync.Mutex
 
 func (Machine) Enter(ctx *amd64.Context) uint64 { return EnterUser(ctx) }
 
+// Kick makes the thread running the program from ctx come back to the
+// kernel (EnterUser returns VecKick) before it runs more program code.
+func (Machine) Kick(ctx *amd64.Context) { KickUser(ctx) }
+
 func (Machine) Map(addr, length uint64, prot uint32, fixed bool) (uint64, unix.Errno) {
 	return UserMap(addr, length, prot, fixed)
 }

@@ -51,6 +51,7 @@ type Thread struct {
 	// program's state, kctx the kernel's state at the EnterUser call and
 	// userCtx the address of the caller's Context to report traps into.
 	inUser  bool
+	kick    bool // KickUser: leave user mode before resuming it
 	userCtx uint64
 	kctx    amd64.Context
 }

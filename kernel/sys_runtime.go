@@ -105,7 +105,7 @@ func runtimeSyscall(t *Thread) bool {
 		if ret == 0 {
 			return false // t now resumes in ring 3
 		}
-	case sysUserMap, sysUserUnmap, sysUserProtect, sysUserEnsure, sysUserDiscard:
+	case sysUserMap, sysUserUnmap, sysUserProtect, sysUserEnsure, sysUserDiscard, sysKickUser:
 		ret = userMM(nr, a0, a1, a2)
 	default:
 		ret = unsupported(nr, r.RIP)

@@ -64,8 +64,14 @@ func tick() bool {
 	return now-sched.Current().sliceStart >= sliceNs && sched.othersRunnable()
 }
 
-// switchTo makes thread i the one the trap path resumes.
+// switchTo makes thread i the one the trap path resumes. A thread in user
+// mode with a kick pending resumes in the kernel instead.
 func switchTo(i int) {
+	if n := &sched.T[i]; n.inUser && n.kick {
+		n.kick = false
+		n.Regs.Vector = VecKick
+		leaveUser(n, 0)
+	}
 	now := nanotime()
 	cur := sched.Current()
 	cur.RunNs += now - cur.sliceStart

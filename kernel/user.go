@@ -34,8 +34,13 @@ const (
 	sysUserProtect
 	sysUserEnsure
 	sysUserDiscard
-	sysUserBrk
+	sysKickUser
 )
+
+// VecKick is the vector EnterUser returns when another thread asked
+// (KickUser) for this one to come back to the kernel, e.g. to take a
+// signal.
+const VecKick = amd64.VecSyscall + 1
 
 // User address-space window: above mmap_min_addr (64 KiB, as Linux) and
 // below the top of the canonical lower half.
@@ -90,6 +95,7 @@ func enterUser(t *Thread, ctxAddr uint64) uint64 {
 	r.RFLAGS = r.RFLAGS&userFlags | amd64.RFLAGS_IF | 2
 	t.inUser = true
 	t.userCtx = ctxAddr
+	t.kick = false
 	return 0
 }
 
@@ -152,6 +158,13 @@ func userMM(nr, a0, a1, a2 uint64) uint64 {
 	case sysUserEnsure:
 		if !userAS.Ensure(a0, a1, a2 != 0) {
 			return errnoRet(unix.EFAULT)
+		}
+		return 0
+	case sysKickUser:
+		for i := 1; i < maxThreads; i++ {
+			if t := &sched.T[i]; t.State != Free && t.inUser && t.userCtx == a0 {
+				t.kick = true
+			}
 		}
 		return 0
 	}
@@ -220,6 +233,14 @@ func UserBytes(va, n uint64, write bool) ([]byte, bool) {
 		return nil, false
 	}
 	return unsafeBytes(va, n), true
+}
+
+// KickUser makes the thread running the program from ctx return from
+// EnterUser with VecKick before it runs any more program code (at once if
+// it is not running; it cannot be, on one CPU, while the caller runs). A
+// thread not in EnterUser is not affected.
+func KickUser(ctx *amd64.Context) {
+	mmCall(sysKickUser, uint64(uintptr(unsafe.Pointer(ctx))), 0, 0)
 }
 
 // UserVMAs returns a copy of the program's mappings.

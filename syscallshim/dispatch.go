@@ -125,6 +125,8 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysPrctl(t, a)
 
 	// Signals (sys_signal.go).
+	case unix.SYS_RT_SIGRETURN:
+		v, err = sysRtSigreturn(t, a)
 	case unix.SYS_RT_SIGACTION:
 		v, err = sysRtSigaction(t, a)
 	case unix.SYS_RT_SIGPROCMASK:

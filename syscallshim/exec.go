@@ -18,6 +18,10 @@ const (
 	ExitNotFound      = 127 // no such program
 )
 
+// MinAddr is the lowest address a program can map (Linux's default
+// vm.mmap_min_addr).
+const MinAddr = 0x10000
+
 // Stack placement: the top of the user address space, like Linux with
 // ASLR off, with room to grow down to StackSize.
 const (
@@ -70,7 +74,15 @@ func Start(cfg Config, file []byte) (*Process, error) {
 	if len(name) > 15 {
 		name = name[:15]
 	}
-	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), memAdapter{cfg.Machine}, elfload.Options{})
+	var maxMem uint64
+	if cfg.MemInfo != nil {
+		maxMem, _ = cfg.MemInfo()
+	}
+	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), memAdapter{cfg.Machine}, elfload.Options{
+		// Below mmap_min_addr nothing may be mapped (NULL must fault).
+		Forbidden: []elfload.Range{{Start: 0, End: MinAddr}},
+		MaxMem:    maxMem,
+	})
 	if err != nil {
 		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": " + err.Error()}
 	}
@@ -80,7 +92,11 @@ func Start(cfg Config, file []byte) (*Process, error) {
 			return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": cannot protect a segment: " + e.Error()}
 		}
 	}
-	if _, e := m.Map(StackTop-StackSize, StackSize, unix.PROT_READ|unix.PROT_WRITE, true); e != 0 {
+	stackProt := uint32(unix.PROT_READ | unix.PROT_WRITE)
+	if img.StackExec {
+		stackProt |= unix.PROT_EXEC // PT_GNU_STACK asked for an executable stack
+	}
+	if _, e := m.Map(StackTop-StackSize, StackSize, stackProt, true); e != 0 {
 		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": cannot map the stack: " + e.Error()}
 	}
 	var random [16]byte

@@ -26,6 +26,10 @@ func (t *Thread) fault(vector uint64) {
 			RFLAGS: r.RFLAGS, CS: r.CS, SS: r.SS, FSBase: t.ctx.FSBase,
 		},
 	}
+	sig, _ := report.Signal(vector)
+	if t.catch(sig, vector) {
+		return // the program's handler runs next
+	}
 	var code [16]byte
 	n := 0
 	for ; n < len(code); n++ {
@@ -36,7 +40,7 @@ func (t *Thread) fault(vector uint64) {
 		code[n] = b[0]
 	}
 	f.Code = code[:n]
-	sig, name := report.Signal(vector)
+	_, name := report.Signal(vector)
 	var buf bytes.Buffer
 	report.Segfault(&buf, t.p.comm, int(t.tid), f, t.p.syms.lookup, name)
 	t.p.m.ConsoleWrite(buf.Bytes())
@@ -50,3 +54,36 @@ func (t *Thread) fault(vector uint64) {
 // kernelOOM mirrors kernel.ErrOutOfMemory (the shim does not import the
 // kernel).
 const kernelOOM = 1 << 32
+
+// catch delivers a fault's signal to the program's handler when it has
+// one and does not block the signal (Linux then kills, as for SIG_DFL).
+func (t *Thread) catch(sig int, vector uint64) bool {
+	handler, _, _, _ := t.p.action(sig)
+	if handler == sigDFL || handler == sigIGN || t.sigmask&sigBit(sig) != 0 {
+		return false
+	}
+	r := &t.ctx.Regs
+	info := sigInfo{fault: true, trap: vector, err: r.ErrorCode &^ kernelOOM, cr2: t.ctx.FaultAddr}
+	switch vector {
+	case amd64.VecPageFault:
+		info.addr = t.ctx.FaultAddr
+		info.code = 1 // SEGV_MAPERR
+		if r.ErrorCode&1 != 0 {
+			info.code = 2 // SEGV_ACCERR
+		}
+	case amd64.VecGP, amd64.VecStackFault, amd64.VecSegmentNP:
+		info.code = 0x80 // SI_KERNEL, as Linux reports #GP
+	case amd64.VecInvalidOp:
+		info.addr, info.code = r.RIP, 2 // ILL_ILLOPN
+	case amd64.VecDivide:
+		info.addr, info.code = r.RIP, 1 // FPE_INTDIV
+	case amd64.VecBreakpoint, amd64.VecDebug:
+		info.code = 0x80 // SI_KERNEL
+	default:
+		info.addr = r.RIP
+	}
+	if !t.setupFrame(sig, info) {
+		return false
+	}
+	return true
+}

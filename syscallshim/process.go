@@ -69,7 +69,12 @@ type Thread struct {
 	sigmask    uint64
 	altstack   [3]uint64
 	exited     bool
+	sig        sigState
 }
+
+// vecKick mirrors kernel.VecKick: Enter returned because another thread
+// wants this one back (to take a signal).
+const vecKick = amd64.VecSyscall + 1
 
 // Wait blocks until the program exits and returns its exit status.
 func (p *Process) Wait() int { return <-p.done }
@@ -94,11 +99,14 @@ func (p *Process) newThread(ctx *amd64.Context) *Thread {
 // run is a thread's life: enter the program, serve its syscalls, until it
 // exits or faults.
 func (t *Thread) run() {
-	for !t.exited {
+	for !t.exited && t.takeSignals() {
 		v := t.p.m.Enter(t.ctx)
+		if v == vecKick {
+			continue // another thread sent a signal
+		}
 		if v != amd64.VecSyscall {
 			t.fault(v)
-			return
+			continue
 		}
 		r := &t.ctx.Regs
 		a := Args{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}

@@ -8,10 +8,7 @@ import (
 	"yolk/linux/abi"
 )
 
-// Signals are recorded, not yet delivered to handlers (a later issue).
-// What is real: the actions and masks programs set and read back, and
-// the default action of a signal a program sends itself (abort() ends
-// the program with 128+SIGABRT, as on Linux).
+// Signal actions, masks and alternate stacks; delivery is in signal.go.
 
 func sysRtSigaction(t *Thread, a Args) (uint64, error) {
 	sig, act, oact, size := a[0], a[1], a[2], a[3]
@@ -101,48 +98,32 @@ func sysSigaltstack(t *Thread, a Args) (uint64, error) {
 	return 0, nil
 }
 
-// sigDefaultIgnored lists the signals whose default action is to ignore.
-func sigDefaultIgnored(sig uint64) bool {
-	switch sig {
-	case uint64(unix.SIGCHLD), uint64(unix.SIGURG), uint64(unix.SIGWINCH), uint64(unix.SIGCONT):
-		return true
-	}
-	return false
-}
-
-// signalSelf applies a signal the program sent to itself: SIG_IGN and
-// default-ignored signals are dropped, a default action of termination
-// ends the program with 128+sig; a signal with a handler cannot be
-// delivered yet (ENOSYS, logged).
-func (t *Thread) signalSelf(sig uint64) (uint64, error) {
-	if sig == 0 {
-		return 0, nil // existence check
-	}
-	if sig > 64 {
-		return 0, unix.EINVAL
-	}
-	t.p.mu.Lock()
-	handler := binary.LittleEndian.Uint64(t.p.sigact[sig][:8])
-	t.p.mu.Unlock()
-	const sigDFL, sigIGN = 0, 1
-	switch {
-	case handler == sigIGN || (handler == sigDFL && sigDefaultIgnored(sig)):
-		return 0, nil
-	case handler == sigDFL || sig == uint64(unix.SIGKILL):
-		t.p.printf("yolk: %s[%d]: killed by signal %s\n", t.p.comm, t.tid, unix.SignalName(unix.Signal(sig)))
-		t.exited = true
-		t.p.exit(128 + int(sig))
-		return 0, nil
-	}
-	return t.nosysArg("signal delivery to a handler, signal", sig)
-}
-
 func sysKill(t *Thread, a Args) (uint64, error) {
-	pid := int32(a[0])
+	pid, sig := int32(a[0]), int(a[1])
 	if pid != t.p.pid && pid != 0 && pid != -1 {
 		return 0, unix.ESRCH
 	}
-	return t.signalSelf(a[1])
+	if sig < 0 || sig > 64 {
+		return 0, unix.EINVAL
+	}
+	if sig == 0 {
+		return 0, nil // existence check
+	}
+	// A process-directed signal goes to a thread that does not block it,
+	// the caller first.
+	target := t
+	if t.sigmask&sigBit(sig) != 0 {
+		t.p.mu.Lock()
+		for _, o := range t.p.threads {
+			if o.sigmask&sigBit(sig) == 0 {
+				target = o
+				break
+			}
+		}
+		t.p.mu.Unlock()
+	}
+	t.sendSignal(target, sig, sigInfo{code: siUser, pid: t.p.pid})
+	return 0, nil
 }
 
 func sysTgkill(t *Thread, a Args) (uint64, error) {
@@ -153,11 +134,18 @@ func sysTgkill(t *Thread, a Args) (uint64, error) {
 }
 
 func sysTkill(t *Thread, a Args) (uint64, error) {
+	sig := int(a[1])
+	if sig < 0 || sig > 64 {
+		return 0, unix.EINVAL
+	}
 	t.p.mu.Lock()
-	_, ok := t.p.threads[int32(a[0])]
+	target, ok := t.p.threads[int32(a[0])]
 	t.p.mu.Unlock()
 	if !ok {
 		return 0, unix.ESRCH
 	}
-	return t.signalSelf(a[1])
+	if sig != 0 {
+		t.sendSignal(target, sig, sigInfo{code: siTkill, pid: t.p.pid})
+	}
+	return 0, nil
 }
