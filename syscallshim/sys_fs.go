@@ -24,6 +24,9 @@ func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, err
 	if root == nil {
 		return nil, unix.ENOENT
 	}
+	if p == procSelfExe && follow {
+		p = t.p.cfg.Path // the one /proc entry: a link to the program
+	}
 	if strings.HasPrefix(p, "/") {
 		return root.Lookup(p, follow)
 	}
