@@ -1,0 +1,3 @@
+module example/goroutines
+
+go 1.26

@@ -1,0 +1,3 @@
+module example/preempt
+
+go 1.26
