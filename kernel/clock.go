@@ -32,13 +32,35 @@ func pitRead() uint16 {
 	return uint16(hi)<<8 | uint16(lo)
 }
 
-// calibrateClock measures the TSC frequency over about 20 ms of PIT
-// counting.
+// calibrateClock measures the TSC frequency against the PIT: three
+// 10 ms measurements, of which it keeps the median, so one disturbed by
+// the host (a VM can be descheduled long enough for the PIT count to wrap
+// unnoticed) does not skew the clock.
 func calibrateClock() {
 	amd64.Outb(pitCmd, pitMode2LH)
 	amd64.Outb(pitCh0, 0xff)
 	amd64.Outb(pitCh0, 0xff)
-	const span = pitHz / 50 // 20 ms of PIT ticks
+	var hz [3]uint64
+	for i := range hz {
+		hz[i] = measureTSC()
+	}
+	for i := 0; i < len(hz); i++ { // sort three values
+		for j := i + 1; j < len(hz); j++ {
+			if hz[j] < hz[i] {
+				hz[i], hz[j] = hz[j], hz[i]
+			}
+		}
+	}
+	tscHz = hz[1]
+	if tscHz == 0 {
+		tscHz = 1e9
+	}
+	tscBase = params.EntryTSC
+}
+
+// measureTSC counts TSC ticks over about 10 ms of PIT ticks.
+func measureTSC() uint64 {
+	const span = pitHz / 100
 	c0 := pitRead()
 	for c0 < span+0x1000 { // start well away from the reload
 		c0 = pitRead()
@@ -47,7 +69,7 @@ func calibrateClock() {
 	var c uint16
 	for {
 		c = pitRead()
-		if c > c0 { // reloaded: cannot happen within span, but be safe
+		if c > c0 { // reloaded: start again
 			c0, t0 = c, amd64.RDTSC()
 			continue
 		}
@@ -55,12 +77,7 @@ func calibrateClock() {
 			break
 		}
 	}
-	t1 := amd64.RDTSC()
-	tscHz = (t1 - t0) * pitHz / uint64(c0-c)
-	if tscHz == 0 {
-		tscHz = 1e9
-	}
-	tscBase = params.EntryTSC
+	return (amd64.RDTSC() - t0) * pitHz / uint64(c0-c)
 }
 
 // tscToNs converts a TSC delta to nanoseconds.

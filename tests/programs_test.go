@@ -430,3 +430,15 @@ func TestProgramCpioNoInit(t *testing.T) {
 		})
 	}
 }
+
+// TestProgramSignals: a handler for raise(), a SA_SIGINFO SIGSEGV handler
+// on an alternate stack left with siglongjmp, FPU state restored by
+// rt_sigreturn, and abort() ending the program with 128+SIGABRT.
+func TestProgramSignals(t *testing.T) {
+	t.Parallel()
+	r := run(t, "-i", example(t, "signals"))
+	expect(t, r, 134, "SIGUSR1 handler ran: 10\n"+
+		"signal 11 (code 1) at 0x10\n"+
+		"recovered from SIGSEGV\n"+
+		"floating point intact: 17.0859\n")
+}

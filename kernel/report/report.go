@@ -233,6 +233,14 @@ func Instruction(code []byte, pc uint64, sym Symbolizer) (s string) {
 	if fixed {
 		asm = strings.ReplaceAll(asm, fmt.Sprintf("%#x", zeroDisp), "0x0")
 	}
+	// An absolute operand's 32-bit displacement is sign-extended in 64-bit
+	// mode; x86asm prints it zero-extended ("0x80200000" for the address
+	// 0xffffffff80200000, which objdump shows).
+	for _, a := range inst.Args {
+		if m, ok := a.(x86asm.Mem); ok && m.Base == 0 && m.Index == 0 && m.Disp >= 0x80000000 && m.Disp <= 0xffffffff {
+			asm = strings.ReplaceAll(asm, fmt.Sprintf("%#x", m.Disp), fmt.Sprintf("%#x", uint64(int64(int32(uint32(m.Disp))))))
+		}
+	}
 	return asm + "  [" + hexBytes(code[:inst.Len]) + "]"
 }
 

@@ -380,3 +380,12 @@ func FuzzInstruction(f *testing.F) {
 		}
 	})
 }
+
+func TestInstructionSignExtendsAbsolute(t *testing.T) {
+	// mov %rax,0xffffffff80200000 (48 89 04 25 00 00 20 80), as objdump shows it.
+	got := Instruction([]byte{0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x20, 0x80}, 0x401000, nil)
+	want := "mov %rax,0xffffffff80200000  [48 89 04 25 00 00 20 80]"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
