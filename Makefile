@@ -32,12 +32,12 @@ RUNFLAGS = -k $(KERNEL) -i $(BUILD)/examples/$(APP) -m $(MEM) -M $(MACHINE) $(if
 # make run APP=helloworld [ARGS="..."] [ACCEL=kvm|tcg] [MEM=256M] [MACHINE=microvm|q35]
 # make's own status can only say failure (2); the program's status is
 # printed when it is not 0 (qemu/run returns it exactly).
-run: kernel examples
+run: setup kernel examples
 	@qemu/run $(RUNFLAGS) || { s=$$?; echo "make run: $(APP) exited with status $$s"; exit $$s; }
 
 # make debug APP=...: boot paused with a gdb server and attach gdb with the
 # kernel's and the program's symbols.
-debug: kernel examples
+debug: setup kernel examples
 	scripts/gdb $(RUNFLAGS)
 
 $(KERNEL): $(GOSRC)
@@ -47,7 +47,7 @@ $(KERNEL): $(GOSRC)
 
 # make test: everything — vet, generated files current, unit tests, and
 # the QEMU tests (TCG is enough).
-test: check-generated
+test: setup check-generated
 	# framepointer is off: trap.s and entry.s load BP with the interrupted
 	# context's value, which is their job.
 	$(GO) vet -framepointer=false ./...
@@ -56,8 +56,10 @@ test: check-generated
 unit-test:
 	$(GO) test ./...
 
+# Installs what is missing (quiet when nothing is); run, debug and test
+# depend on it, so a fresh machine needs no other step.
 setup:
-	scripts/setup
+	@scripts/setup
 
 # Regenerate checked-in generated files.
 generate:
