@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"encoding/binary"
+	"path"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -460,7 +461,7 @@ func (t *Thread) readlink(dirfd, pathp, buf, size uint64) (uint64, error) {
 	}
 	var target string
 	if p == procSelfExe {
-		target = t.p.cfg.Path
+		target = path.Join("/", t.p.cfg.Path) // always absolute, as on Linux
 	} else {
 		n, err := t.resolve(dirfd, p, false)
 		if err != nil {

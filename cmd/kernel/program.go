@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/u-root/u-root/pkg/cpio"
 
@@ -93,7 +94,7 @@ func hasVar(env []string, name string) bool {
 func singleFile(p string, data []byte) (*initrd.FS, error) {
 	var buf bytes.Buffer
 	w := cpio.Newc.Writer(&buf)
-	recs := []cpio.Record{cpio.StaticFile(path.Clean(p)[1:], string(data), 0o755)}
+	recs := []cpio.Record{cpio.StaticFile(strings.TrimPrefix(path.Clean("/"+p), "/"), string(data), 0o755)}
 	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
 		return nil, err
 	}
