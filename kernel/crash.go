@@ -3,6 +3,7 @@ package kernel
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -103,7 +104,7 @@ func StartCrashReporter() {
 		f.Code = crashCode[:crashCodeLen]
 		os.Stdout.WriteString("\n")
 		report.Kernel(os.Stdout, f, symbolize)
-		os.Stdout.WriteString("yolk: faulting kernel thread " + itoa(int(crashThread)) + "\n")
+		os.Stdout.WriteString("yolk: faulting kernel thread " + strconv.Itoa(int(crashThread)) + "\n")
 		poweroff(ExitKernelFault)
 	}()
 	<-started
@@ -117,18 +118,4 @@ func symbolize(pc uint64) (string, uint64, bool) {
 		return "", 0, false
 	}
 	return f.Name(), pc - uint64(f.Entry()), true
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }

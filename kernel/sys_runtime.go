@@ -272,17 +272,11 @@ func sysRtSigprocmask(t *Thread, how, set, oset, size uint64) uint64 {
 		if !ok {
 			return errnoRet(unix.EFAULT)
 		}
-		v &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
-		switch how {
-		case unix.SIG_BLOCK:
-			t.SigMask |= v
-		case unix.SIG_UNBLOCK:
-			t.SigMask &^= v
-		case unix.SIG_SETMASK:
-			t.SigMask = v
-		default:
+		m, ok := abi.ApplySigmask(t.SigMask, int(how), v)
+		if !ok {
 			return errnoRet(unix.EINVAL)
 		}
+		t.SigMask = m
 	}
 	if oset != 0 && !put64(oset, old) {
 		return errnoRet(unix.EFAULT)

@@ -83,6 +83,18 @@ func (as *AddressSpace) Lookup(va uint64) (VMA, bool) {
 	return VMA{}, false
 }
 
+// covered reports whether VMAs map every page of [start, end).
+func (as *AddressSpace) covered(start, end uint64) bool {
+	for a := start; a < end; {
+		v, ok := as.Lookup(a)
+		if !ok {
+			return false
+		}
+		a = v.End
+	}
+	return true
+}
+
 // free reports whether [start, end) overlaps no VMA.
 func (as *AddressSpace) free(start, end uint64) bool {
 	i := as.find(start)
@@ -321,12 +333,8 @@ func (as *AddressSpace) Protect(addr, length uint64, prot uint32) unix.Errno {
 	if end < addr || (length != 0 && end == addr) {
 		return unix.ENOMEM
 	}
-	for a := addr; a < end; {
-		v, ok := as.Lookup(a)
-		if !ok {
-			return unix.ENOMEM
-		}
-		a = v.End
+	if !as.covered(addr, end) {
+		return unix.ENOMEM
 	}
 	if !as.split(addr) || !as.split(end) {
 		return unix.ENOMEM
@@ -367,12 +375,8 @@ func (as *AddressSpace) Discard(addr, length uint64) unix.Errno {
 	if length != 0 && end <= addr {
 		return unix.EINVAL
 	}
-	for a := addr; a < end; {
-		v, ok := as.Lookup(a)
-		if !ok {
-			return unix.ENOMEM
-		}
-		a = v.End
+	if !as.covered(addr, end) {
+		return unix.ENOMEM
 	}
 	as.releasePages(addr, end)
 	return 0

@@ -49,17 +49,11 @@ func sysRtSigprocmask(t *Thread, a Args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		v &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
-		switch how {
-		case unix.SIG_BLOCK:
-			t.sigmask |= v
-		case unix.SIG_UNBLOCK:
-			t.sigmask &^= v
-		case unix.SIG_SETMASK:
-			t.sigmask = v
-		default:
+		m, ok := abi.ApplySigmask(t.sigmask, int(how), v)
+		if !ok {
 			return 0, unix.EINVAL
 		}
+		t.sigmask = m
 	}
 	if oset != 0 {
 		return 0, t.put64(oset, old)

@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -188,7 +189,7 @@ func sysPrctl(t *Thread, a Args) (uint64, error) {
 
 // nosysArg answers EINVAL for an unsupported sub-operation, logged once.
 func (t *Thread) nosysArg(what string, v uint64) (uint64, error) {
-	key := what + ":" + itoa(v)
+	key := what + ":" + strconv.FormatUint(v, 10)
 	t.p.mu.Lock()
 	if t.p.loggedOps == nil {
 		t.p.loggedOps = map[string]bool{}
@@ -200,20 +201,6 @@ func (t *Thread) nosysArg(what string, v uint64) (uint64, error) {
 		t.p.printf("yolk: %s[%d]: %s %#x is not supported: EINVAL\n", t.p.comm, t.tid, what, v)
 	}
 	return 0, unix.EINVAL
-}
-
-func itoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }
 
 // futexTable holds the threads waiting in futex(2), by address.

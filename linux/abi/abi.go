@@ -66,3 +66,28 @@ const (
 	SS_DISABLE    = 2
 	SS_AUTODISARM = 1 << 31
 )
+
+// rt_sigprocmask how values (include/uapi/asm-generic/signal-defs.h).
+const (
+	SIG_BLOCK   = 0
+	SIG_UNBLOCK = 1
+	SIG_SETMASK = 2
+)
+
+// unblockable are SIGKILL and SIGSTOP, which no mask can hold.
+const unblockable = 1<<(9-1) | 1<<(19-1)
+
+// ApplySigmask is rt_sigprocmask's arithmetic: the new mask from the
+// current one, how and set; ok is false for an unknown how (EINVAL).
+func ApplySigmask(cur uint64, how int, set uint64) (mask uint64, ok bool) {
+	set &^= unblockable
+	switch how {
+	case SIG_BLOCK:
+		return cur | set, true
+	case SIG_UNBLOCK:
+		return cur &^ set, true
+	case SIG_SETMASK:
+		return set, true
+	}
+	return cur, false
+}
