@@ -14,7 +14,7 @@ KERNEL_TEXT := -2145382400
 LDFLAGS := -T $(KERNEL_TEXT) -R 0x1000
 GOSRC := $(shell find . -path ./examples -prune -o -path ./build -prune -o \( -name '*.go' -o -name '*.s' \) -print) go.mod go.sum
 
-.PHONY: all kernel examples run debug test unit-test setup generate check-generated clean
+.PHONY: all kernel examples run debug bench test unit-test setup generate check-generated clean
 all: kernel
 kernel: $(KERNEL)
 
@@ -44,6 +44,10 @@ $(KERNEL): $(GOSRC)
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(BUILD)/kernel.raw -ldflags '$(LDFLAGS)' ./cmd/kernel
 	GOOS= GOARCH= $(GO) run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 $(BUILD)/kernel.raw $@
+
+# make bench: micro-benchmarks natively and under yolk, side by side.
+bench: setup kernel examples
+	scripts/bench
 
 # make test: everything — vet, generated files current, unit tests, and
 # the QEMU tests (TCG is enough).
