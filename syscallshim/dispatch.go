@@ -125,6 +125,16 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysPrctl(t, a)
 
 	// Signals (sys_signal.go).
+	case unix.SYS_PAUSE:
+		v, err = sysPause(t, a)
+	case unix.SYS_RT_SIGSUSPEND:
+		v, err = sysRtSigsuspend(t, a)
+	case unix.SYS_ALARM:
+		v, err = sysAlarm(t, a)
+	case unix.SYS_SETITIMER:
+		v, err = sysSetitimer(t, a)
+	case unix.SYS_GETITIMER:
+		v, err = sysGetitimer(t, a)
 	case unix.SYS_RT_SIGRETURN:
 		v, err = sysRtSigreturn(t, a)
 	case unix.SYS_RT_SIGACTION:
@@ -189,6 +199,40 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysSetrlimit(t, a)
 	case unix.SYS_SYSINFO:
 		v, err = sysSysinfo(t, a)
+
+	// The read-only root (sys_readonly.go) and what has nothing to do.
+	case unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR, unix.SYS_UNLINK, unix.SYS_UNLINKAT,
+		unix.SYS_RENAME, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_LINK, unix.SYS_LINKAT,
+		unix.SYS_SYMLINK, unix.SYS_SYMLINKAT, unix.SYS_CHMOD, unix.SYS_FCHMOD, unix.SYS_FCHMODAT,
+		unix.SYS_CHOWN, unix.SYS_FCHOWN, unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_TRUNCATE,
+		unix.SYS_UTIMENSAT, unix.SYS_UTIMES, unix.SYS_UTIME, unix.SYS_MKNOD, unix.SYS_MKNODAT, unix.SYS_CREAT:
+		v, err = sysReadOnly(t, a)
+	case unix.SYS_FTRUNCATE:
+		v, err = sysFtruncate(t, a)
+	case unix.SYS_FSYNC, unix.SYS_FDATASYNC:
+		v, err = sysFsync(t, a)
+	case unix.SYS_SYNC, unix.SYS_SYNCFS:
+		v, err = sysSync(t, a)
+	case unix.SYS_MSYNC:
+		v, err = sysMsync(t, a)
+	case unix.SYS_PIPE:
+		v, err = sysPipe(t, a)
+	case unix.SYS_PIPE2:
+		v, err = sysPipe2(t, a)
+	case unix.SYS_WAIT4, unix.SYS_WAITID:
+		v, err = sysWait4(t, a)
+	case unix.SYS_GETRUSAGE:
+		v, err = sysGetrusage(t, a)
+	case unix.SYS_TIMES:
+		v, err = sysTimes(t, a)
+	case unix.SYS_SCHED_GETSCHEDULER:
+		v, err = sysSchedGetscheduler(t, a)
+	case unix.SYS_SCHED_GETPARAM:
+		v, err = sysSchedGetparam(t, a)
+	case unix.SYS_SCHED_SETAFFINITY:
+		v, err = sysSchedSetaffinity(t, a)
+	case unix.SYS_GETPRIORITY:
+		v, err = sysGetpriority(t, a)
 
 	// Known and deliberately absent: the C libraries probe these and
 	// fall back (glibc runs without restartable sequences; it retries

@@ -82,28 +82,51 @@ func (t *fdTable) install(d *fd, min int) (int, error) {
 	return 0, unix.EMFILE
 }
 
-// installAt replaces descriptor n (dup2).
+// installAt replaces descriptor n (dup2), closing what it held.
 func (t *fdTable) installAt(d *fd, n int) error {
 	if n < 0 || n >= maxFDs {
 		return unix.EBADF
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if n >= len(t.fds) {
 		t.fds = append(t.fds, make([]*fd, n+1-len(t.fds))...)
 	}
+	old := t.fds[n]
 	t.fds[n] = d
+	last := old != nil && t.unusedLocked(old.f)
+	t.mu.Unlock()
+	if last {
+		old.f.Close()
+	}
 	return nil
 }
 
+// close removes descriptor n and, when no other descriptor refers to the
+// same open file, closes the file (a pipe end then counts one user less).
 func (t *fdTable) close(n uint64) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
+		t.mu.Unlock()
 		return unix.EBADF
 	}
+	f := t.fds[n].f
 	t.fds[n] = nil
+	last := t.unusedLocked(f)
+	t.mu.Unlock()
+	if last {
+		return f.Close()
+	}
 	return nil
+}
+
+// unusedLocked reports whether no descriptor refers to f.
+func (t *fdTable) unusedLocked(f File) bool {
+	for _, d := range t.fds {
+		if d != nil && d.f == f {
+			return false
+		}
+	}
+	return true
 }
 
 // console is the serial console: fds 0, 1 and 2. Input is polled (the

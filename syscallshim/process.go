@@ -50,6 +50,7 @@ type Process struct {
 	loggedOps  map[string]bool
 
 	futex  futexTable
+	itimer itimer
 	events notifier // readiness changes of pollable files
 	syms   *symtab
 
@@ -92,6 +93,7 @@ func (p *Process) newThread(ctx *amd64.Context) *Thread {
 	tid := p.nextTid
 	p.nextTid++
 	t := &Thread{p: p, ctx: ctx, tid: tid}
+	t.sig.wake = make(chan struct{}, 1)
 	p.threads[tid] = t
 	return t
 }

@@ -3,6 +3,7 @@ package syscallshim
 import (
 	"encoding/binary"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -56,6 +57,11 @@ type sigState struct {
 	mu      sync.Mutex
 	pending uint64 // bit sig-1
 	info    [65]sigInfo
+	wake    chan struct{} // a signal arrived: interruptible waits end
+	// restore, when set, is the mask the next signal frame saves instead
+	// of the current one (rt_sigsuspend's temporary mask must not stay).
+	restore    uint64
+	hasRestore bool
 }
 
 func sigBit(sig int) uint64 { return 1 << uint(sig-1) }
@@ -71,6 +77,10 @@ func (t *Thread) sendSignal(target *Thread, sig int, info sigInfo) {
 	target.sig.pending |= sigBit(sig)
 	target.sig.info[sig] = info
 	target.sig.mu.Unlock()
+	select {
+	case target.sig.wake <- struct{}{}:
+	default:
+	}
 	if target != t {
 		if k, ok := t.p.m.(kicker); ok {
 			k.Kick(target.ctx)
@@ -195,9 +205,13 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 		le.PutUint64(mc[160:], info.trap)
 		le.PutUint64(mc[176:], info.cr2)
 	}
-	le.PutUint64(mc[168:], t.sigmask) // oldmask
+	saved := t.sigmask
+	if t.sig.hasRestore {
+		saved, t.sig.hasRestore = t.sig.restore, false
+	}
+	le.PutUint64(mc[168:], saved) // oldmask
 	le.PutUint64(mc[184:], fpAddr)
-	le.PutUint64(uc[296:], t.sigmask) // uc_sigmask
+	le.PutUint64(uc[296:], saved) // uc_sigmask
 	si := b[8+ucontextSize:]
 	le.PutUint32(si[0:], uint32(sig))
 	le.PutUint32(si[8:], uint32(info.code))
@@ -274,4 +288,191 @@ func (t *Thread) forceSegv(addr uint64) {
 	t.p.printf("yolk: %s[%d]: bad signal frame at %#x: killed by SIGSEGV\n", t.p.comm, t.tid, addr)
 	t.exited = true
 	t.p.exit(128 + int(unix.SIGSEGV))
+}
+
+// interrupting reports whether a pending signal would interrupt a wait:
+// it is unblocked and not ignored.
+func (t *Thread) interrupting() bool {
+	t.sig.mu.Lock()
+	ready := t.sig.pending &^ t.sigmask
+	t.sig.mu.Unlock()
+	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
+		if ready&1 == 0 {
+			continue
+		}
+		h, _, _, _ := t.p.action(sig)
+		if h == sigIGN || (h == sigDFL && defaultIgnored(sig)) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// waitSignal blocks until a signal would interrupt the wait, or done
+// closes (nil: never), and reports whether a signal ended it.
+func (t *Thread) waitSignal(done <-chan time.Time) bool {
+	for !t.interrupting() {
+		select {
+		case <-t.sig.wake:
+		case <-done:
+			return t.interrupting()
+		}
+	}
+	return true
+}
+
+// sysPause implements pause(2): it returns EINTR once a signal is caught.
+func sysPause(t *Thread, a Args) (uint64, error) {
+	t.waitSignal(nil)
+	return 0, unix.EINTR
+}
+
+// sysRtSigsuspend implements rt_sigsuspend(2): wait with a temporary mask
+// until a signal is caught; the handler's frame saves the old mask, so
+// rt_sigreturn restores it.
+func sysRtSigsuspend(t *Thread, a Args) (uint64, error) {
+	if a[1] != 8 {
+		return 0, unix.EINVAL
+	}
+	m, err := t.get64(a[0])
+	if err != nil {
+		return 0, err
+	}
+	old := t.sigmask
+	t.sigmask = m &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP)))
+	t.waitSignal(nil)
+	t.sig.restore, t.sig.hasRestore = old, true
+	return 0, unix.EINTR
+}
+
+// itimer is the process's ITIMER_REAL (alarm, setitimer): it sends
+// SIGALRM to the process when it expires, then every interval.
+type itimer struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	deadline time.Time
+	interval time.Duration
+	gen      int
+}
+
+// arm sets the timer to fire after value and then every interval (0:
+// once); value 0 disarms. It returns what was left and the old interval.
+func (p *Process) armItimer(t *Thread, value, interval time.Duration) (time.Duration, time.Duration) {
+	it := &p.itimer
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	var left time.Duration
+	if it.timer != nil {
+		it.timer.Stop()
+		if d := time.Until(it.deadline); d > 0 {
+			left = d
+		}
+	}
+	oldInterval := it.interval
+	it.timer, it.interval = nil, interval
+	it.gen++
+	if value > 0 {
+		gen := it.gen
+		it.deadline = time.Now().Add(value)
+		it.timer = time.AfterFunc(value, func() { p.itimerFired(gen) })
+	}
+	return left, oldInterval
+}
+
+func (p *Process) itimerFired(gen int) {
+	it := &p.itimer
+	it.mu.Lock()
+	if gen != it.gen {
+		it.mu.Unlock()
+		return
+	}
+	if it.interval > 0 {
+		it.deadline = time.Now().Add(it.interval)
+		it.timer = time.AfterFunc(it.interval, func() { p.itimerFired(gen) })
+	} else {
+		it.timer = nil
+	}
+	it.mu.Unlock()
+	// A process-directed signal: the first thread that does not block it.
+	p.mu.Lock()
+	var target *Thread
+	for _, th := range p.threads {
+		if target == nil || th.tid < target.tid {
+			if th.sigmask&sigBit(int(unix.SIGALRM)) == 0 {
+				target = th
+			}
+		}
+	}
+	if target == nil {
+		for _, th := range p.threads {
+			target = th
+			break
+		}
+	}
+	p.mu.Unlock()
+	if target != nil {
+		(&Thread{p: p}).sendSignal(target, int(unix.SIGALRM), sigInfo{code: 0x80}) // SI_KERNEL
+	}
+}
+
+// sysAlarm implements alarm(2).
+func sysAlarm(t *Thread, a Args) (uint64, error) {
+	left, _ := t.p.armItimer(t, time.Duration(a[0])*time.Second, 0)
+	secs := uint64((left + time.Second - 1) / time.Second)
+	if left > 0 && secs == 0 {
+		secs = 1
+	}
+	return secs, nil
+}
+
+func timeval(b []byte) time.Duration {
+	return time.Duration(binary.LittleEndian.Uint64(b))*time.Second + time.Duration(binary.LittleEndian.Uint64(b[8:]))*time.Microsecond
+}
+
+func putTimeval(b []byte, d time.Duration) {
+	binary.LittleEndian.PutUint64(b, uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
+}
+
+// sysSetitimer implements setitimer(2) for ITIMER_REAL; the CPU-time
+// timers (ITIMER_VIRTUAL, ITIMER_PROF) are EINVAL: there is no per-process
+// CPU accounting yet.
+func sysSetitimer(t *Thread, a Args) (uint64, error) {
+	if a[0] != unix.ITIMER_REAL {
+		return 0, unix.EINVAL
+	}
+	var value, interval time.Duration
+	if a[1] != 0 {
+		b, err := t.copyIn(a[1], 32)
+		if err != nil {
+			return 0, err
+		}
+		interval, value = timeval(b[0:]), timeval(b[16:])
+	}
+	left, oldInterval := t.p.armItimer(t, value, interval)
+	if a[2] != 0 {
+		var b [32]byte
+		putTimeval(b[0:], oldInterval)
+		putTimeval(b[16:], left)
+		return 0, t.copyOut(a[2], b[:])
+	}
+	return 0, nil
+}
+
+func sysGetitimer(t *Thread, a Args) (uint64, error) {
+	if a[0] != unix.ITIMER_REAL {
+		return 0, unix.EINVAL
+	}
+	it := &t.p.itimer
+	it.mu.Lock()
+	var left time.Duration
+	if it.timer != nil {
+		left = max(time.Until(it.deadline), 0)
+	}
+	var b [32]byte
+	putTimeval(b[0:], it.interval)
+	putTimeval(b[16:], left)
+	it.mu.Unlock()
+	return 0, t.copyOut(a[1], b[:])
 }

@@ -82,7 +82,16 @@ func sysWrite(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return t.write(d, b)
+}
+
+// write writes b to d's file; a write to a pipe without readers also
+// raises SIGPIPE, as on Linux.
+func (t *Thread) write(d *fd, b []byte) (uint64, error) {
 	n, err := d.f.Write(b)
+	if err == unix.EPIPE {
+		t.sendSignal(t, int(unix.SIGPIPE), sigInfo{code: siUser, pid: t.p.pid})
+	}
 	return uint64(n), err
 }
 
@@ -134,8 +143,7 @@ func sysWritev(t *Thread, a Args) (uint64, error) {
 		}
 		buf = append(buf, b...)
 	}
-	n, err := d.f.Write(buf)
-	return uint64(n), err
+	return t.write(d, buf)
 }
 
 func sysPread64(t *Thread, a Args) (uint64, error) {
@@ -208,14 +216,7 @@ func (t *Thread) openat(dirfd, pathp, flags, mode uint64) (uint64, error) {
 }
 
 func sysClose(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
-	if err != nil {
-		return 0, err
-	}
-	if err := t.p.files.close(a[0]); err != nil {
-		return 0, err
-	}
-	return 0, d.f.Close()
+	return 0, t.p.files.close(a[0])
 }
 
 // putStat writes struct stat (x86-64 layout, 144 bytes).
@@ -710,6 +711,5 @@ func sysSendfile(t *Thread, a Args) (uint64, error) {
 	} else if got, err = in.f.Read(buf); err != nil {
 		return 0, err
 	}
-	w, err := out.f.Write(buf[:got])
-	return uint64(w), err
+	return t.write(out, buf[:got])
 }

@@ -124,3 +124,55 @@ func sysSysinfo(t *Thread, a Args) (uint64, error) {
 	le.PutUint32(b[104:], 1) // mem_unit
 	return 0, t.copyOut(a[0], b[:])
 }
+
+// sysGetrusage implements getrusage(2) partially: user time is the time
+// since the program started (threads are not accounted separately),
+// everything else is zero.
+func sysGetrusage(t *Thread, a Args) (uint64, error) {
+	who := int32(a[0])
+	if who != unix.RUSAGE_SELF && who != unix.RUSAGE_CHILDREN && who != unix.RUSAGE_THREAD {
+		return 0, unix.EINVAL
+	}
+	var b [144]byte
+	if who != unix.RUSAGE_CHILDREN {
+		ns := t.p.m.Monotonic() - t.p.startNs
+		binary.LittleEndian.PutUint64(b[0:], uint64(ns/1e9))
+		binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
+	}
+	return 0, t.copyOut(a[1], b[:])
+}
+
+// sysTimes implements times(2) with the same accounting as getrusage; it
+// returns clock ticks (100 Hz) since boot.
+func sysTimes(t *Thread, a Args) (uint64, error) {
+	ticks := uint64(t.p.m.Monotonic() / 1e7)
+	if a[0] != 0 {
+		var b [32]byte
+		binary.LittleEndian.PutUint64(b[0:], uint64((t.p.m.Monotonic()-t.p.startNs)/1e7))
+		if err := t.copyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return ticks, nil
+}
+
+// Scheduling: one CPU, SCHED_OTHER, nice 0.
+func sysSchedGetscheduler(t *Thread, a Args) (uint64, error) { return 0, nil } // SCHED_OTHER
+
+func sysSchedGetparam(t *Thread, a Args) (uint64, error) { return 0, t.put32(a[1], 0) }
+
+func sysSchedSetaffinity(t *Thread, a Args) (uint64, error) {
+	if a[1] < 8 {
+		return 0, unix.EINVAL
+	}
+	m, err := t.get64(a[2])
+	if err != nil {
+		return 0, err
+	}
+	if m&1 == 0 {
+		return 0, unix.EINVAL // CPU 0 is the only one
+	}
+	return 0, nil
+}
+
+func sysGetpriority(t *Thread, a Args) (uint64, error) { return 20, nil } // 20 - nice 0

@@ -71,12 +71,19 @@ func sysTime(t *Thread, a Args) (uint64, error) {
 	return s, nil
 }
 
-// sleep blocks the thread (its goroutine) for ns. Signals are not
-// delivered, so it is never interrupted.
-func (t *Thread) sleep(ns int64) {
-	if ns > 0 {
-		time.Sleep(time.Duration(ns))
+// sleep blocks the thread (its goroutine) for ns, or until a signal is
+// caught: then it returns EINTR and how much was left.
+func (t *Thread) sleep(ns int64) (int64, error) {
+	if ns <= 0 {
+		return 0, nil
 	}
+	end := time.Now().Add(time.Duration(ns))
+	tm := time.NewTimer(time.Duration(ns))
+	defer tm.Stop()
+	if t.waitSignal(tm.C) {
+		return max(int64(time.Until(end)), 0), unix.EINTR
+	}
+	return 0, nil
 }
 
 func sysNanosleep(t *Thread, a Args) (uint64, error) {
@@ -84,8 +91,11 @@ func sysNanosleep(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.sleep(ns)
-	return 0, nil
+	left, err := t.sleep(ns)
+	if err == unix.EINTR && a[1] != 0 {
+		t.putTimespec(a[1], left)
+	}
+	return 0, err
 }
 
 func sysClockNanosleep(t *Thread, a Args) (uint64, error) {
@@ -101,9 +111,13 @@ func sysClockNanosleep(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if flags&unix.TIMER_ABSTIME != 0 {
+	abs := flags&unix.TIMER_ABSTIME != 0
+	if abs {
 		ns -= now
 	}
-	t.sleep(ns)
-	return 0, nil
+	left, err := t.sleep(ns)
+	if err == unix.EINTR && !abs && a[3] != 0 {
+		t.putTimespec(a[3], left)
+	}
+	return 0, err
 }

@@ -442,3 +442,17 @@ func TestProgramSignals(t *testing.T) {
 		"recovered from SIGSEGV\n"+
 		"floating point intact: 17.0859\n")
 }
+
+// TestProgramPosix: pipes (EOF, EPIPE), ITIMER_REAL with pause and an
+// interrupted nanosleep, the read-only root and wait without children.
+func TestProgramPosix(t *testing.T) {
+	t.Parallel()
+	r := run(t, "-i", example(t, "posix"))
+	expect(t, r, 0, "pipe: ping\n"+
+		"read at EOF: 0\n"+
+		"write without reader: -1 Broken pipe\n"+
+		"pause returned after 1 alarm(s): Interrupted system call\n"+
+		"nanosleep: -1 Interrupted system call, most left\n"+
+		"mkdir: Read-only file system\n"+
+		"wait: No child processes\n")
+}

@@ -33,8 +33,9 @@ int main(void)
 	sa.sa_sigaction = onsegv;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigaction(SIGSEGV, &sa, NULL);
+	int *volatile bad = (int *)0x10;
 	if (sigsetjmp(jb, 1) == 0)
-		*(volatile int *)0x10 = 1;
+		*bad = 1;
 	printf("recovered from SIGSEGV\n");
 
 	double x = 1.5;

@@ -1,0 +1,175 @@
+package syscallshim
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// pipe is a pipe(2): a 64 KiB buffer between a read end and a write end.
+// Reads block until data or end of file (no writer left); writes block
+// while the buffer is full, and fail with EPIPE (and SIGPIPE) once no
+// reader is left. Readiness changes go through the process notifier.
+type pipe struct {
+	p       *Process
+	mu      sync.Mutex
+	buf     []byte
+	readers int
+	writers int
+}
+
+const pipeSize = 64 << 10
+
+// pipeEnd is one end of a pipe as an open file description.
+type pipeEnd struct {
+	pipe     *pipe
+	write    bool
+	nonblock bool
+}
+
+func (e *pipeEnd) Read(b []byte) (int, error) {
+	if e.write {
+		return 0, unix.EBADF
+	}
+	pp := e.pipe
+	for {
+		wake := pp.p.events.wait()
+		pp.mu.Lock()
+		if len(pp.buf) > 0 {
+			n := copy(b, pp.buf)
+			pp.buf = pp.buf[n:]
+			pp.mu.Unlock()
+			pp.p.events.notify()
+			return n, nil
+		}
+		eof := pp.writers == 0
+		pp.mu.Unlock()
+		if eof || len(b) == 0 {
+			return 0, nil
+		}
+		if e.nonblock {
+			return 0, unix.EAGAIN
+		}
+		<-wake
+	}
+}
+
+func (e *pipeEnd) Write(b []byte) (int, error) {
+	if !e.write {
+		return 0, unix.EBADF
+	}
+	pp := e.pipe
+	done := 0
+	for {
+		wake := pp.p.events.wait()
+		pp.mu.Lock()
+		if pp.readers == 0 {
+			pp.mu.Unlock()
+			return done, errPipe
+		}
+		room := pipeSize - len(pp.buf)
+		if room > 0 {
+			n := min(room, len(b)-done)
+			pp.buf = append(pp.buf, b[done:done+n]...)
+			done += n
+		}
+		pp.mu.Unlock()
+		if room > 0 {
+			pp.p.events.notify()
+		}
+		if done == len(b) {
+			return done, nil
+		}
+		if e.nonblock {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, unix.EAGAIN
+		}
+		<-wake
+	}
+}
+
+// errPipe is EPIPE from a write with no reader; the handler also raises
+// SIGPIPE, as Linux does.
+var errPipe = unix.EPIPE
+
+func (e *pipeEnd) poll() uint32 {
+	pp := e.pipe
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	var r uint32
+	if e.write {
+		if pp.readers == 0 {
+			return unix.EPOLLERR
+		}
+		if len(pp.buf) < pipeSize {
+			r |= unix.EPOLLOUT
+		}
+		return r
+	}
+	if len(pp.buf) > 0 {
+		r |= unix.EPOLLIN
+	}
+	if pp.writers == 0 {
+		r |= unix.EPOLLHUP
+	}
+	return r
+}
+
+func (e *pipeEnd) Pread([]byte, int64) (int, error) { return 0, unix.ESPIPE }
+func (e *pipeEnd) Seek(int64, int) (int64, error)   { return 0, unix.ESPIPE }
+
+func (e *pipeEnd) Close() error {
+	pp := e.pipe
+	pp.mu.Lock()
+	if e.write {
+		pp.writers--
+	} else {
+		pp.readers--
+	}
+	pp.mu.Unlock()
+	pp.p.events.notify()
+	return nil
+}
+
+func (e *pipeEnd) Stat() stat {
+	pp := e.pipe
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	return stat{dev: 0xc, ino: 0x1000, mode: unix.S_IFIFO | 0o600, nlink: 1, size: int64(len(pp.buf)), blksize: 4096}
+}
+
+func sysPipe(t *Thread, a Args) (uint64, error) { return t.pipe(a[0], 0) }
+
+func sysPipe2(t *Thread, a Args) (uint64, error) {
+	if a[1]&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
+		return 0, unix.EINVAL
+	}
+	return t.pipe(a[0], a[1])
+}
+
+func (t *Thread) pipe(fdsp, flags uint64) (uint64, error) {
+	pp := &pipe{p: t.p, readers: 1, writers: 1}
+	nb := flags&unix.O_NONBLOCK != 0
+	cloexec := flags&unix.O_CLOEXEC != 0
+	fl := uint32(flags & unix.O_NONBLOCK)
+	r, err := t.p.files.install(&fd{f: &pipeEnd{pipe: pp, nonblock: nb}, flags: unix.O_RDONLY | fl, cloexec: cloexec}, 0)
+	if err != nil {
+		return 0, err
+	}
+	w, err := t.p.files.install(&fd{f: &pipeEnd{pipe: pp, write: true, nonblock: nb}, flags: unix.O_WRONLY | fl, cloexec: cloexec}, 0)
+	if err != nil {
+		t.p.files.close(uint64(r))
+		return 0, err
+	}
+	var b [8]byte
+	b[0], b[1], b[2], b[3] = byte(r), byte(r>>8), byte(r>>16), byte(r>>24)
+	b[4], b[5], b[6], b[7] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
+	if err := t.copyOut(fdsp, b[:]); err != nil {
+		t.p.files.close(uint64(r))
+		t.p.files.close(uint64(w))
+		return 0, err
+	}
+	return 0, nil
+}
