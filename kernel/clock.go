@@ -33,7 +33,7 @@ func pitRead() uint16 {
 }
 
 // calibrateClock measures the TSC frequency against the PIT: three
-// 10 ms measurements, of which it keeps the median, so one disturbed by
+// 5 ms measurements, of which it keeps the median, so one disturbed by
 // the host (a VM can be descheduled long enough for the PIT count to wrap
 // unnoticed) does not skew the clock.
 func calibrateClock() {
@@ -58,9 +58,9 @@ func calibrateClock() {
 	tscBase = params.EntryTSC
 }
 
-// measureTSC counts TSC ticks over about 10 ms of PIT ticks.
+// measureTSC counts TSC ticks over about 5 ms of PIT ticks.
 func measureTSC() uint64 {
-	const span = pitHz / 100
+	const span = pitHz / 200
 	c0 := pitRead()
 	for c0 < span+0x1000 { // start well away from the reload
 		c0 = pitRead()

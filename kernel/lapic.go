@@ -60,10 +60,10 @@ func initTimer() {
 	lapicWrite(lapicLVTT, lvtMasked)
 	lapicWrite(lapicInitCnt, 0xffffffff)
 	t0 := amd64.RDTSC()
-	for tscToNs(amd64.RDTSC()-t0) < 10_000_000 {
+	for tscToNs(amd64.RDTSC()-t0) < 5_000_000 {
 	}
 	elapsed := 0xffffffff - lapicRead(lapicCurCnt)
-	lapicHz = uint64(elapsed) * 100
+	lapicHz = uint64(elapsed) * 200
 	if lapicHz == 0 {
 		lapicHz = 1
 	}
