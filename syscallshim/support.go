@@ -47,7 +47,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_PREAD64:    {Partial, "initrd files"},
 	unix.SYS_PWRITE64:   {Partial, "ESPIPE on the console, EBADF elsewhere (read-only files)"},
 	unix.SYS_SENDFILE:   {Partial, "from initrd files and eventfds to any writable descriptor"},
-	unix.SYS_OPEN:       {Partial, "read-only initrd tree; O_CREAT/O_WRONLY/O_RDWR give EROFS"},
+	unix.SYS_OPEN:       {Partial, "the read-only initrd tree (writing: EROFS), /proc/self/exe, and /dev/null, zero, full, random, urandom, tty, console"},
 	unix.SYS_OPENAT:     {Partial, "as open"},
 	unix.SYS_CLOSE:      {Full, ""},
 	unix.SYS_FSTAT:      {Full, ""},

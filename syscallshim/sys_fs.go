@@ -21,12 +21,26 @@ func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, err
 	if p == "" {
 		return nil, unix.ENOENT
 	}
+	if p == procSelfExe && follow {
+		p = t.p.cfg.Path // the one /proc entry: a link to the program
+	}
+	n, err := t.lookup(dirfd, p, follow)
+	if err == unix.ENOENT && (int32(dirfd) == unix.AT_FDCWD || strings.HasPrefix(p, "/")) {
+		t.p.mu.Lock()
+		cwd := t.p.cwd
+		t.p.mu.Unlock()
+		if d, ok := devNode(cwd, p); ok {
+			return d, nil
+		}
+	}
+	return n, err
+}
+
+// lookup resolves p in the initrd tree.
+func (t *Thread) lookup(dirfd uint64, p string, follow bool) (*initrd.Node, error) {
 	root := t.p.cfg.Root
 	if root == nil {
 		return nil, unix.ENOENT
-	}
-	if p == procSelfExe && follow {
-		p = t.p.cfg.Path // the one /proc entry: a link to the program
 	}
 	if strings.HasPrefix(p, "/") {
 		return root.Lookup(p, follow)
@@ -186,20 +200,26 @@ func (t *Thread) openat(dirfd, pathp, flags, mode uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if flags&(unix.O_CREAT|unix.O_TRUNC) != 0 || flags&unix.O_ACCMODE != unix.O_RDONLY {
-		// Opening for writing: the file system is read-only.
-		if _, err := t.resolve(dirfd, p, true); err == nil || flags&unix.O_CREAT != 0 {
-			return 0, unix.EROFS
-		} else {
-			return 0, err
-		}
-	}
 	n, err := t.resolve(dirfd, p, flags&unix.O_NOFOLLOW == 0)
+	writing := flags&(unix.O_CREAT|unix.O_TRUNC) != 0 || flags&unix.O_ACCMODE != unix.O_RDONLY
+	if writing && (err != nil || n.Type() != unix.S_IFCHR) {
+		// Only devices open for writing: the file system is read-only.
+		if err == nil || flags&unix.O_CREAT != 0 {
+			return 0, unix.EROFS
+		}
+		return 0, err
+	}
 	if err != nil {
 		return 0, err
 	}
+	if flags&unix.O_CREAT != 0 && flags&unix.O_EXCL != 0 {
+		return 0, unix.EEXIST
+	}
 	d := &fd{node: n, flags: uint32(flags) & (unix.O_ACCMODE | unix.O_NONBLOCK | unix.O_APPEND | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH), cloexec: flags&unix.O_CLOEXEC != 0}
+	dev, isDev := t.openDevice(n)
 	switch {
+	case isDev:
+		d.f = dev
 	case flags&unix.O_DIRECTORY != 0 && !n.IsDir():
 		return 0, unix.ENOTDIR
 	case n.IsDir():

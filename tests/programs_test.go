@@ -340,6 +340,17 @@ func TestBusybox(t *testing.T) {
 				t.Errorf("output %q, want %q", out, want)
 			}
 		}},
+		// /dev exists without the initrd: redirections and random bytes.
+		{"dev", `sh -c "echo hidden > /dev/null; echo shown 2>/dev/null"`, func(t *testing.T, out string) {
+			if want := "shown\n"; out != want {
+				t.Errorf("output %q, want %q", out, want)
+			}
+		}},
+		{"dev-zero", "head -c 4 /dev/zero", func(t *testing.T, out string) {
+			if want := "\x00\x00\x00\x00"; out != want {
+				t.Errorf("output %q, want %q", out, want)
+			}
+		}},
 		{"cat", "cat /etc/hostname", func(t *testing.T, out string) {
 			if out != "yolk\n" {
 				t.Errorf("output %q, want %q", out, "yolk\n")
