@@ -235,10 +235,39 @@ func TestProgramNotELF(t *testing.T) {
 	if err := os.WriteFile(trunc, hello[:100], 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ name, initrd, msg string }{
+	// Foreign ELF files made from helloworld: the class byte (32-bit) and
+	// e_machine (AArch64) changed; and a static ELF linked at address 0,
+	// below what a program may map.
+	mutate := func(name string, edit func(b []byte)) string {
+		b := append([]byte(nil), hello...)
+		edit(b)
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	elf32 := mutate("elf32", func(b []byte) { b[4] = 1 })
+	arm := mutate("arm", func(b []byte) { b[18], b[19] = 183, 0 })
+	low := filepath.Join(dir, "low")
+	src := filepath.Join(dir, "low.c")
+	if err := os.WriteFile(src, []byte("void _start(void) { for (;;); }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-static", "-no-pie", "-nostdlib", "-Wl,-Ttext-segment=0x0", "-o", low, src).CombinedOutput(); err != nil {
+		t.Logf("cannot link at address 0 (%v: %s); skipping that case", err, out)
+		low = ""
+	}
+	cases := []struct{ name, initrd, msg string }{
 		{"text", text, `(?m)^yolk: .*neither an ELF program nor a newc cpio archive`},
 		{"truncated", trunc, `(?m)^yolk: /truncated: truncated ELF file`},
-	} {
+		{"32-bit", elf32, `(?m)^yolk: /elf32: .*32-bit`},
+		{"aarch64", arm, `(?m)^yolk: /arm: .*not x86-64`},
+	}
+	if low != "" {
+		cases = append(cases, struct{ name, initrd, msg string }{"address-0", low, `(?m)^yolk: /low: .*overlaps`})
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := run(t, "-i", c.initrd)
