@@ -58,7 +58,7 @@ const kernelOOM = 1 << 32
 // catch delivers a fault's signal to the program's handler when it has
 // one and does not block the signal (Linux then kills, as for SIG_DFL).
 func (t *Thread) catch(sig int, vector uint64) bool {
-	handler, _, _, _ := t.p.action(sig)
+	handler := t.action(sig).Handler
 	if handler == sigDFL || handler == sigIGN || t.sigmask&sigBit(sig) != 0 {
 		return false
 	}

@@ -18,24 +18,13 @@ import (
 // on its stack or its alternate stack and entering the handler;
 // rt_sigreturn restores what the frame holds. Signals sent to a thread
 // that is running the program (on one CPU: preempted in it) make it come
-// back first (Machine kick). A thread blocked in a system call takes the
-// signal when the call returns: calls are not interrupted (no EINTR).
+// back first (Machine kick). Sleeps, pause and sigsuspend end with EINTR;
+// other blocking calls take the signal when they return. The frame
+// layout is linux/abi's, which the kernel uses for its own runtime too.
 
 const (
 	sigDFL = 0
 	sigIGN = 1
-
-	saSiginfo   = 0x4
-	saOnstack   = 0x08000000
-	saRestart   = 0x10000000
-	saNodefer   = 0x40000000
-	saResethand = 0x80000000
-	saRestorer  = 0x04000000
-
-	ucontextSize = 304 // kernel struct ucontext on x86-64
-	siginfoSize  = 128
-	fpstateSize  = 512 // FXSAVE format (no XSAVE state)
-	mxcsrMask    = 0xffbf
 
 	siTkill = -6 // si_code of tkill/tgkill
 	siUser  = 0  // si_code of kill
@@ -88,13 +77,12 @@ func (t *Thread) sendSignal(target *Thread, sig int, info sigInfo) {
 	}
 }
 
-// action returns the sigaction fields for sig.
-func (p *Process) action(sig int) (handler, flags, restorer, mask uint64) {
-	p.mu.Lock()
-	a := p.sigact[sig]
-	p.mu.Unlock()
-	le := binary.LittleEndian
-	return le.Uint64(a[0:]), le.Uint64(a[8:]), le.Uint64(a[16:]), le.Uint64(a[24:])
+// action returns sig's sigaction.
+func (t *Thread) action(sig int) abi.Sigaction {
+	t.p.mu.Lock()
+	a := t.p.sigact[sig]
+	t.p.mu.Unlock()
+	return abi.DecodeSigaction(&a)
 }
 
 // defaultIgnored: signals whose default action is to do nothing (stop
@@ -126,7 +114,7 @@ func (t *Thread) takeSignals() bool {
 		t.sig.pending &^= sigBit(sig)
 		info := t.sig.info[sig]
 		t.sig.mu.Unlock()
-		handler, _, _, _ := t.p.action(sig)
+		handler := t.action(sig).Handler
 		switch {
 		case sig == int(unix.SIGKILL) || handler == sigDFL:
 			if defaultIgnored(sig) && sig != int(unix.SIGKILL) {
@@ -157,85 +145,40 @@ func (t *Thread) killedBy(sig int) {
 // setupFrame pushes an rt_sigframe for sig and points the thread at the
 // handler. It reports false if the stack cannot take the frame.
 func (t *Thread) setupFrame(sig int, info sigInfo) bool {
-	handler, flags, restorer, mask := t.p.action(sig)
-	if flags&saRestorer == 0 {
+	act := t.action(sig)
+	if act.Flags&abi.SA_RESTORER == 0 {
 		return false // x86-64 signal return needs sa_restorer
 	}
 	r := &t.ctx.Regs
-	le := binary.LittleEndian
-	sp := r.RSP
-	altSP, altFlags, altSize := t.altstack[0], uint32(t.altstack[1]), t.altstack[2]
-	altOn := altFlags&abi.SS_DISABLE == 0 && altSize != 0
-	onAlt := altOn && sp > altSP && sp <= altSP+altSize
-	if flags&saOnstack != 0 && altOn && !onAlt {
-		sp = altSP + altSize
-	} else {
-		sp -= 128 // the red zone
-	}
-	sp = (sp - fpstateSize) &^ 63
-	fpAddr := sp
-	frame := ((sp - (8 + ucontextSize + siginfoSize)) &^ 15) - 8
-	ucAddr := frame + 8
-	infoAddr := ucAddr + ucontextSize
-
-	var b [8 + ucontextSize + siginfoSize]byte
-	le.PutUint64(b[0:], restorer)
-	uc := b[8:]
-	// uc_flags: UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS, as Linux sets.
-	le.PutUint64(uc[0:], 0x6)
-	stackFlags := uint64(abi.SS_DISABLE)
-	if altOn {
-		stackFlags = 0
-		if onAlt {
-			stackFlags = abi.SS_ONSTACK
-		}
-	}
-	le.PutUint64(uc[16:], altSP)
-	le.PutUint64(uc[24:], stackFlags)
-	le.PutUint64(uc[32:], altSize)
-	mc := uc[40:]
-	for i, v := range []uint64{r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
-		r.RDI, r.RSI, r.RBP, r.RBX, r.RDX, r.RAX, r.RCX, r.RSP, r.RIP, r.RFLAGS} {
-		le.PutUint64(mc[8*i:], v)
-	}
-	le.PutUint16(mc[144:], uint16(amd64.UserCS))
-	le.PutUint16(mc[150:], uint16(amd64.UserDS))
-	if info.fault {
-		le.PutUint64(mc[152:], info.err)
-		le.PutUint64(mc[160:], info.trap)
-		le.PutUint64(mc[176:], info.cr2)
-	}
+	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.altstack, act.Flags&abi.SA_ONSTACK != 0)
 	saved := t.sigmask
 	if t.sig.hasRestore {
 		saved, t.sig.hasRestore = t.sig.restore, false
 	}
-	le.PutUint64(mc[168:], saved) // oldmask
-	le.PutUint64(mc[184:], fpAddr)
-	le.PutUint64(uc[296:], saved) // uc_sigmask
-	si := b[8+ucontextSize:]
-	le.PutUint32(si[0:], uint32(sig))
-	le.PutUint32(si[8:], uint32(info.code))
-	if info.fault {
-		le.PutUint64(si[16:], info.addr)
-	} else {
-		le.PutUint32(si[16:], uint32(info.pid))
+	regs := abi.SigRegs{
+		R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11, R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15,
+		RDI: r.RDI, RSI: r.RSI, RBP: r.RBP, RBX: r.RBX, RDX: r.RDX, RAX: r.RAX, RCX: r.RCX,
+		RSP: r.RSP, RIP: r.RIP, RFLAGS: r.RFLAGS, CS: amd64.UserCS, SS: amd64.UserDS,
 	}
-	if t.copyOut(frame, b[:]) != nil || t.copyOut(fpAddr, t.ctx.FX[:]) != nil {
+	addr := uint64(info.pid)
+	if info.fault {
+		regs.Err, regs.Trapno, regs.CR2 = info.err, info.trap, info.cr2
+		addr = info.addr
+	}
+	var b [abi.SigframeSize]byte
+	abi.PutSigframe(&b, act.Restorer, &regs, fp, saved, t.altstack, onAlt, int32(sig), info.code, addr)
+	if t.copyOut(frame, b[:]) != nil || t.copyOut(fp, t.ctx.FX[:]) != nil {
 		return false
 	}
-	r.RSP = frame
-	r.RIP = handler
-	r.RDI = uint64(sig)
-	r.RSI = infoAddr
-	r.RDX = ucAddr
-	r.RAX = 0
+	r.RSP, r.RIP = frame, act.Handler
+	r.RDI, r.RSI, r.RDX, r.RAX = uint64(sig), frame+8+abi.UcontextSize, frame+8, 0
 	r.RFLAGS &^= amd64.RFLAGS_DF | amd64.RFLAGS_TF
-	t.sigmask |= mask
-	if flags&saNodefer == 0 {
+	t.sigmask |= act.Mask
+	if act.Flags&abi.SA_NODEFER == 0 {
 		t.sigmask |= sigBit(sig)
 	}
 	t.sigmask &^= sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))
-	if flags&saResethand != 0 {
+	if act.Flags&abi.SA_RESETHAND != 0 {
 		t.p.mu.Lock()
 		t.p.sigact[sig] = [32]byte{}
 		t.p.mu.Unlock()
@@ -248,37 +191,29 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 func sysRtSigreturn(t *Thread, a Args) (uint64, error) {
 	r := &t.ctx.Regs
 	ucAddr := r.RSP // the handler's ret popped the return address
-	uc, err := t.copyIn(ucAddr, ucontextSize)
+	b, err := t.copyIn(ucAddr, abi.UcontextSize)
 	if err != nil {
 		t.forceSegv(ucAddr)
 		return r.RAX, nil
 	}
-	le := binary.LittleEndian
-	mc := uc[40:]
-	regs := make([]uint64, 18)
-	for i := range regs {
-		regs[i] = le.Uint64(mc[8*i:])
-	}
-	fpAddr := le.Uint64(mc[184:])
+	regs, fp, mask := abi.ReadUcontext((*[abi.UcontextSize]byte)(b))
 	var fx amd64.FXArea
-	if fpAddr != 0 {
-		b, err := t.copyIn(fpAddr, fpstateSize)
+	if fp != 0 {
+		b, err := t.copyIn(fp, abi.FPStateSize)
 		if err != nil {
-			t.forceSegv(fpAddr)
+			t.forceSegv(fp)
 			return r.RAX, nil
 		}
 		copy(fx[:], b)
-		// Reserved MXCSR bits would make FXRSTOR fault: clear them.
-		m := le.Uint32(fx[24:]) & mxcsrMask
-		le.PutUint32(fx[24:], m)
+		abi.SanitizeFPState((*[abi.FPStateSize]byte)(&fx))
 	} else {
 		fx.InitFX()
 	}
-	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = regs[0], regs[1], regs[2], regs[3], regs[4], regs[5], regs[6], regs[7]
-	r.RDI, r.RSI, r.RBP, r.RBX, r.RDX, r.RAX, r.RCX, r.RSP = regs[8], regs[9], regs[10], regs[11], regs[12], regs[13], regs[14], regs[15]
-	r.RIP, r.RFLAGS = regs[16], regs[17] // the kernel keeps IF and IOPL its own
+	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = regs.R8, regs.R9, regs.R10, regs.R11, regs.R12, regs.R13, regs.R14, regs.R15
+	r.RDI, r.RSI, r.RBP, r.RBX, r.RDX, r.RAX, r.RCX = regs.RDI, regs.RSI, regs.RBP, regs.RBX, regs.RDX, regs.RAX, regs.RCX
+	r.RSP, r.RIP, r.RFLAGS = regs.RSP, regs.RIP, regs.RFLAGS // the kernel keeps IF and IOPL its own
 	t.ctx.FX = fx
-	t.sigmask = le.Uint64(uc[296:]) &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP)))
+	t.sigmask = mask &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP)))
 	return r.RAX, nil
 }
 
@@ -300,7 +235,7 @@ func (t *Thread) interrupting() bool {
 		if ready&1 == 0 {
 			continue
 		}
-		h, _, _, _ := t.p.action(sig)
+		h := t.action(sig).Handler
 		if h == sigIGN || (h == sigDFL && defaultIgnored(sig)) {
 			continue
 		}
