@@ -35,6 +35,12 @@ var (
 var (
 	trapG   [4]uintptr
 	trapTLS [2]uintptr
+	// The emergency stack has its own g, so that nested-fault reporting
+	// passes the prologue stack checks there too.
+	emergG      [4]uintptr
+	emergTLS    [2]uintptr
+	emergFSBase uint64
+	inNested    uint64 // set once a nested fault is being reported
 )
 
 // stackGuard is how far above the stack's low end the guard sits, like the
@@ -66,7 +72,13 @@ func InitTrapStacks() uint64 {
 	trapTLS[0] = uintptr(unsafe.Pointer(&trapG))
 	trapFSBase = uint64(uintptr(unsafe.Pointer(&trapTLS[1])))
 	trapStackTop = hi &^ 15
-	emergencyTop = (uintptr(unsafe.Pointer(&emergencyStack[0])) + uintptr(len(emergencyStack))) &^ 15
+	elo := uintptr(unsafe.Pointer(&emergencyStack[0]))
+	ehi := elo + uintptr(len(emergencyStack))
+	emergG[0], emergG[1] = elo, ehi
+	emergG[2], emergG[3] = elo+stackGuard, elo+stackGuard
+	emergTLS[0] = uintptr(unsafe.Pointer(&emergG))
+	emergFSBase = uint64(uintptr(unsafe.Pointer(&emergTLS[1])))
+	emergencyTop = ehi &^ 15
 	return trapFSBase
 }
 

@@ -46,10 +46,15 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	JMP	saved<>(SB)
 
 nestedFault:
+	CMPQ	·inNested(SB), $0
+	JNE	faultDead		// a fault while reporting a fault
+	MOVQ	$1, ·inNested(SB)
 	MOVQ	AX, ·nestedRAX(SB)
 	MOVQ	SP, ·nestedSP(SB)
 	MOVQ	·emergencyTop(SB), SP
 	JMP	callNested<>(SB)
+faultDead:
+	JMP	dead<>(SB)
 
 // syscallEntry is programmed into MSR_LSTAR. SYSCALL put the return RIP in
 // RCX and RFLAGS in R11, masked IF through MSR_FMASK, and did not switch
@@ -74,6 +79,9 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 nestedSyscall:
 	// The trap handler executed SYSCALL: a kernel bug. Report it like a
 	// fault with vector VecSyscall and RIP in RCX.
+	CMPQ	·inNested(SB), $0
+	JNE	syscallDead
+	MOVQ	$1, ·inNested(SB)
 	MOVQ	AX, ·nestedRAX(SB)
 	MOVQ	·emergencyTop(SB), SP
 	PUSHQ	$0		// SS
@@ -85,6 +93,8 @@ nestedSyscall:
 	PUSHQ	$const_VecSyscall
 	MOVQ	SP, ·nestedSP(SB)
 	JMP	callNested<>(SB)
+syscallDead:
+	JMP	dead<>(SB)
 
 // saved: the Context at AX holds the general registers and the frame.
 TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
@@ -101,7 +111,7 @@ TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
 	JMP	·resume(SB)
 
 TEXT callNested<>(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	·trapFSBase(SB), AX
+	MOVQ	·emergFSBase(SB), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
@@ -150,3 +160,11 @@ TEXT ·syscallEntryPC(SB),NOSPLIT,$0-8
 	LEAQ	·syscallEntry(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// dead<> ends the machine when even fault reporting faults: status 112
+// to isa-debug-exit (where QEMU has one), then halt for good.
+TEXT dead<>(SB),NOSPLIT|NOFRAME,$0
+	MOVL	$0xf4, DX
+	MOVL	$112, AX
+	OUTL
+	JMP	·Halt(SB)

@@ -20,7 +20,8 @@ import (
 // prints the full report (x86asm decoding, Go symbols) and powers off. If
 // the reporter cannot run — the frozen thread may hold a runtime lock —
 // the timer prints the raw report after crashWatchdogNs and powers off.
-// Before main, the raw report is printed at once.
+// Before main, the raw report is printed at once. The frozen thread keeps
+// its P, so the kernel runs with one P more than it has CPUs.
 
 const crashWatchdogNs = 2_000_000_000
 

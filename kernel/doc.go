@@ -34,10 +34,12 @@
 //     per-thread and process CPU time from the scheduler's accounting.
 //   - write to fds 1 and 2: the serial console. fcntl F_GETFD/F_GETFL on
 //     0-2 succeed (otherwise the runtime reopens them on /dev/null).
-//   - rt_sigaction, rt_sigprocmask, sigaltstack: recorded and read back;
-//     nothing is delivered. tgkill (the runtime's preemption signal) is
-//     ENOSYS; the kernel runs the runtime with two Ps so that a goroutine
-//     in a call-free loop cannot starve the others.
+//   - rt_sigaction, rt_sigprocmask, sigaltstack: recorded and read back.
+//     tgkill/tkill mark a signal pending on a thread, and the trap handler
+//     delivers it when it resumes that thread, with Linux's signal frame
+//     on the thread's alternate stack (ksignal.go); rt_sigreturn restores
+//     it. This is the runtime's asynchronous preemption (SIGURG), which
+//     lets it stop a goroutine in a loop without calls.
 //   - sched_getaffinity: one CPU. arch_prctl SET_FS/GET_FS: the thread's
 //     FS base. getpid/gettid/getuid...: 1, the thread ID, 0. prlimit64:
 //     fixed limits. getrandom: RDRAND where present. prctl(PR_SET_VMA):

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
@@ -42,6 +44,7 @@ type Thread struct {
 	evmax    int32
 
 	SigMask  uint64
+	SigPend  uint64    // signals sent by tgkill, delivered on resume
 	AltStack [3]uint64 // stack_t: ss_sp, ss_flags|pad, ss_size
 
 	RunNs      int64 // time spent running
@@ -54,7 +57,14 @@ type Thread struct {
 	kick    bool // KickUser: leave user mode before resuming it
 	userCtx uint64
 	kctx    amd64.Context
+
+	_ [8]byte // keeps the size a multiple of 16 (see below)
 }
+
+// The trap path FXSAVEs into Thread.Context, which needs 16-byte
+// alignment: Thread's size must stay a multiple of 16 (this fails to
+// compile otherwise; adjust the padding at the end of Thread).
+var _ [0]struct{} = [unsafe.Sizeof(Thread{}) % 16]struct{}{}
 
 const maxThreads = 128
 

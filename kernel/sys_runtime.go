@@ -92,14 +92,18 @@ func runtimeSyscall(t *Thread) bool {
 		if a0 != unix.PR_SET_VMA {
 			ret = unsupported(nr, r.RIP)
 		}
-	case unix.SYS_TGKILL, unix.SYS_TKILL:
-		// The runtime's preemption requests (SIGURG): signals are not
-		// delivered to the kernel's runtime. Logged in debug mode only:
-		// the GC sends them routinely.
-		ret = errnoRet(unix.ENOSYS)
-		if DebugLog {
-			unsupported(nr, r.RIP)
+	case unix.SYS_TGKILL:
+		ret = sysTkill(a1, a2)
+		if a0 != 1 {
+			ret = errnoRet(unix.ESRCH)
 		}
+	case unix.SYS_TKILL:
+		ret = sysTkill(a0, a1)
+	case unix.SYS_RT_SIGRETURN:
+		if !sigreturn(t) {
+			kernelFault(t, r.RSP) // a corrupt frame: the runtime is broken
+		}
+		return false // every register comes from the frame
 	case sysEnterUser:
 		ret = enterUser(t, a0)
 		if ret == 0 {
@@ -240,8 +244,7 @@ func sysMadvise(addr, length, advice uint64) uint64 {
 	return errnoRet(unix.EINVAL)
 }
 
-// Signal state is recorded, never delivered: the kernel's runtime
-// installs handlers at start-up and the kernel raises no signals.
+// Signal actions of the kernel's runtime; delivery is in ksignal.go.
 var sigactions [65][32]byte
 
 func sysRtSigaction(sig, act, oact, size uint64) uint64 {

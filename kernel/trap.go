@@ -15,6 +15,9 @@ func trap() {
 		if userTrap(t) || t.State != Runnable {
 			switchTo(sched.Pick())
 		}
+		if sched.Cur != 0 {
+			deliverSignal(sched.Current())
+		}
 		rearmTimer()
 		return
 	}
@@ -47,6 +50,9 @@ func trap() {
 	}
 	if resched || t.State != Runnable {
 		switchTo(sched.Pick())
+	}
+	if sched.Cur != 0 {
+		deliverSignal(sched.Current())
 	}
 	rearmTimer()
 }

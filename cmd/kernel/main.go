@@ -24,12 +24,11 @@ func main() {
 		fmt.Printf("yolk: ignoring unknown option %q\n", w)
 	}
 	kernel.DebugLog = opts.Debug
+	// One P more than CPUs: a kernel fault freezes the faulting thread
+	// with the P it holds, and the crash reporter needs another to run.
+	runtime.GOMAXPROCS(runtime.NumCPU() + 1)
 	setWallClock()
 	kernel.StartCrashReporter()
-	// yolk has one CPU but time-slices its threads, so two Ps keep a
-	// goroutine that never reaches a preemption point from starving the
-	// others (the runtime's signal-based preemption is not delivered).
-	runtime.GOMAXPROCS(2)
 
 	if opts.Bootstats {
 		names, us := kernel.BootStats()
