@@ -496,3 +496,37 @@ func TestProgramPosix(t *testing.T) {
 		"mkdir: Read-only file system\n"+
 		"wait: No child processes\n")
 }
+
+// TestProgramFaults: each CPU exception in the program gives Linux's
+// report shape with the decoded instruction and symbol, and 128+signal.
+func TestProgramFaults(t *testing.T) {
+	for _, c := range []struct {
+		arg    string
+		status int
+		line   string
+		insn   string
+	}{
+		{"pf", 139, `faults\[1\]: segfault at 0 ip 0x[0-9a-f]{16} sp 0x[0-9a-f]{16} error 6 in main\+0x[0-9a-f]+ \(SIGSEGV\)`, `mov.*,0x0  \[`},
+		{"ud", 132, `faults\[1\]: trap invalid opcode ip 0x[0-9a-f]{16} sp 0x[0-9a-f]{16} error 0 in main\+0x[0-9a-f]+ \(SIGILL\)`, `ud2  \[0f 0b\]`},
+		{"de", 136, `faults\[1\]: trap divide error ip 0x[0-9a-f]{16} sp 0x[0-9a-f]{16} error 0 in main\+0x[0-9a-f]+ \(SIGFPE\)`, `div %ecx  \[f7 f1\]`},
+		{"gp", 139, `faults\[1\]: general protection fault ip 0x[0-9a-f]{16} sp 0x[0-9a-f]{16} error 0 in main\+0x[0-9a-f]+ \(SIGSEGV\)`, `hlt  \[f4\]`},
+		{"bp", 133, `faults\[1\]: trap #BP breakpoint ip 0x[0-9a-f]{16} .*\(SIGTRAP\)`, ``},
+	} {
+		t.Run(c.arg, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, "-i", example(t, "faults"), "-a", c.arg)
+			if r.status != c.status {
+				t.Errorf("status %d, want %d", r.status, c.status)
+			}
+			if !regexp.MustCompile(`(?m)^` + c.line + `$`).MatchString(r.out) {
+				t.Errorf("no report line matching %s", c.line)
+			}
+			if !regexp.MustCompile(`(?m)^  instruction: .*` + c.insn).MatchString(r.out) {
+				t.Errorf("no instruction line matching %s", c.insn)
+			}
+			if strings.Contains(r.out, "still alive") {
+				t.Error("the program survived its fault")
+			}
+		})
+	}
+}
