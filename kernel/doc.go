@@ -49,6 +49,28 @@
 //
 // Anything else is ENOSYS, logged once with its name.
 //
+// # Running a Linux program
+//
+// The program runs in ring 3 on the kernel's threads (user.go). A
+// goroutine calls EnterUser(ctx) — a system call with a private number,
+// so the runtime treats it as blocking and keeps its other goroutines
+// running — and the trap handler switches that thread to the program's
+// registers and FS base. The thread keeps two contexts: the program's
+// (where it resumes) and the kernel's at the EnterUser call. A SYSCALL
+// from ring 3, a fault the kernel cannot resolve or a kick (KickUser, for
+// signals) copies the program's state back into ctx and resumes the
+// kernel context, so EnterUser returns the vector and the goroutine
+// handles it in ordinary Go (package syscallshim). Timer interrupts and
+// demand-paging faults are handled without leaving the trap handler.
+//
+// The program's address space is the lower half of the kernel's page
+// tables (UserLo..UserHi); its pages carry the user bit at every level,
+// the kernel's never do, and SMEP stops the kernel from executing
+// program pages, so a stray program write is a page fault, never a
+// corruption. Mappings change only in the trap handler (UserMap & co. are
+// private system calls too), which keeps the frame allocator
+// single-threaded; the program cannot take the last kernelReserveFrames.
+//
 // # Memory and exits
 //
 // A page the runtime needs when no frame is left ends the machine with
