@@ -113,6 +113,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = 0, nil // the program runs as root
 	case unix.SYS_GETPGRP, unix.SYS_GETPGID, unix.SYS_GETSID:
 		v, err = uint64(t.p.pid), nil
+	case unix.SYS_SETPGID:
+		v, err = sysSetpgid(t, a)
+	case unix.SYS_SETSID:
+		v, err = 0, unix.EPERM // PID 1 already leads its session and group
 	case unix.SYS_GETGROUPS:
 		v, err = 0, nil
 	case unix.SYS_SCHED_YIELD:

@@ -123,6 +123,10 @@ func Start(cfg Config, file []byte) (*Process, error) {
 		syms:    newSymtab(file, img.Base),
 	}
 	p.futex.init()
+	con := p.files.fds[0].f.(*console)
+	con.p = p
+	p.stopped = make(chan struct{})
+	go con.watch(p.stopped)
 	p.startNs = m.Monotonic()
 	ctx := new(amd64.Context)
 	ctx.FX.InitFX()

@@ -49,7 +49,7 @@ type fdTable struct {
 const maxFDs = 1024
 
 func newFDTable(m Machine) *fdTable {
-	con := &console{m: m}
+	con := &console{m: m, tio: defaultTermios()}
 	t := &fdTable{}
 	for i := 0; i < 3; i++ {
 		t.fds = append(t.fds, &fd{f: con, flags: unix.O_RDWR})
@@ -129,35 +129,21 @@ func (t *fdTable) unusedLocked(f File) bool {
 	return true
 }
 
-// console is the serial console: fds 0, 1 and 2. Input is polled (the
-// UART's interrupt is not wired yet) into pending, so that poll can see
-// it without consuming it.
+// console is the serial console: fds 0, 1 and 2, with the line
+// discipline of tty.go. Input is polled (the UART's interrupt is not
+// wired yet).
 type console struct {
 	m       Machine
+	p       *Process
 	mu      sync.Mutex
-	pending []byte
+	tio     [termiosSize]byte
+	pending []byte // input ready for read
+	line    []byte // canonical mode: the line being edited
+	eof     bool   // canonical mode: ^D at the start of a line
 }
 
 // consolePollNs is how often a reader waiting for console input looks.
 const consolePollNs = 2 * time.Millisecond
-
-// fill moves what the UART has received into pending; CR becomes NL as a
-// terminal in canonical mode (ICRNL) does.
-func (c *console) fill() {
-	var buf [64]byte
-	for {
-		n := c.m.ConsoleRead(buf[:])
-		if n == 0 {
-			return
-		}
-		for i := range buf[:n] {
-			if buf[i] == '\r' {
-				buf[i] = '\n'
-			}
-		}
-		c.pending = append(c.pending, buf[:n]...)
-	}
-}
 
 func (c *console) Read(b []byte) (int, error) {
 	if len(b) == 0 {
@@ -172,7 +158,15 @@ func (c *console) Read(b []byte) (int, error) {
 			c.mu.Unlock()
 			return n, nil
 		}
+		if c.eof {
+			c.eof = false
+			c.mu.Unlock()
+			return 0, nil
+		}
 		c.mu.Unlock()
+		if c.p != nil && c.p.signalWaiting() {
+			return 0, unix.EINTR // the caller takes the signal (^C)
+		}
 		time.Sleep(consolePollNs)
 	}
 }

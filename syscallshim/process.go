@@ -57,6 +57,7 @@ type Process struct {
 	unsupported [(sysno.Max + 64) / 64]uint64
 	exitOnce    sync.Once
 	done        chan int
+	stopped     chan struct{} // closed when the program exits
 }
 
 // Thread is one program thread: a goroutine running the program through
@@ -83,7 +84,12 @@ func (p *Process) Wait() int { return <-p.done }
 // exit ends the program with status (exit_group, last thread's exit, or a
 // fatal signal).
 func (p *Process) exit(status int) {
-	p.exitOnce.Do(func() { p.done <- status & 0xff })
+	p.exitOnce.Do(func() {
+		if p.stopped != nil {
+			close(p.stopped)
+		}
+		p.done <- status & 0xff
+	})
 }
 
 // newThread registers a thread with the given registers.

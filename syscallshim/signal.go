@@ -244,6 +244,23 @@ func (t *Thread) interrupting() bool {
 	return false
 }
 
+// signalWaiting reports whether some thread has a signal that would
+// interrupt its wait.
+func (p *Process) signalWaiting() bool {
+	p.mu.Lock()
+	threads := make([]*Thread, 0, len(p.threads))
+	for _, th := range p.threads {
+		threads = append(threads, th)
+	}
+	p.mu.Unlock()
+	for _, th := range threads {
+		if th.interrupting() {
+			return true
+		}
+	}
+	return false
+}
+
 // waitSignal blocks until a signal would interrupt the wait, or done
 // closes (nil: never), and reports whether a signal ended it.
 func (t *Thread) waitSignal(done <-chan time.Time) bool {
@@ -329,25 +346,29 @@ func (p *Process) itimerFired(gen int) {
 		it.timer = nil
 	}
 	it.mu.Unlock()
-	// A process-directed signal: the first thread that does not block it.
+	p.signalProcess(int(unix.SIGALRM), sigInfo{code: 0x80}) // SI_KERNEL
+}
+
+// signalProcess sends a process-directed signal from the kernel (a timer,
+// the terminal): to the first thread that does not block it.
+func (p *Process) signalProcess(sig int, info sigInfo) {
 	p.mu.Lock()
 	var target *Thread
 	for _, th := range p.threads {
-		if target == nil || th.tid < target.tid {
-			if th.sigmask&sigBit(int(unix.SIGALRM)) == 0 {
-				target = th
-			}
+		if th.sigmask&sigBit(sig) == 0 && (target == nil || th.tid < target.tid) {
+			target = th
 		}
 	}
 	if target == nil {
 		for _, th := range p.threads {
-			target = th
-			break
+			if target == nil || th.tid < target.tid {
+				target = th
+			}
 		}
 	}
 	p.mu.Unlock()
 	if target != nil {
-		(&Thread{p: p}).sendSignal(target, int(unix.SIGALRM), sigInfo{code: 0x80}) // SI_KERNEL
+		(&Thread{p: p}).sendSignal(target, sig, info)
 	}
 }
 

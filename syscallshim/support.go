@@ -98,6 +98,8 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_GETPGID:           {Full, ""},
 	unix.SYS_GETSID:            {Full, ""},
 	unix.SYS_GETGROUPS:         {Full, "no supplementary groups"},
+	unix.SYS_SETPGID:           {Full, "the process is its own group"},
+	unix.SYS_SETSID:            {Full, "EPERM: it already leads its session"},
 	unix.SYS_SCHED_YIELD:       {Full, ""},
 	unix.SYS_SCHED_GETAFFINITY: {Full, "one CPU"},
 	unix.SYS_GETCPU:            {Full, "CPU 0, node 0"},

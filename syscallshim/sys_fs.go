@@ -552,33 +552,29 @@ func sysFchdir(t *Thread, a Args) (uint64, error) {
 	return 0, t.chdir(d.node)
 }
 
-// sysIoctl implements the terminal ioctls on the console: TCGETS reports
-// a terminal in the usual cooked mode, TIOCGWINSZ 24x80. TCSETS* are
-// accepted and recorded but change nothing (the console has no line
-// discipline). Other files: ENOTTY.
+// sysIoctl implements the terminal ioctls on the console: TCGETS and
+// TCSETS* (the line discipline in tty.go honours ICRNL, ICANON, ECHO,
+// ISIG and the erase, kill, EOF and interrupt characters), TIOCGWINSZ
+// (24x80), the foreground process group. Other files: ENOTTY.
 func sysIoctl(t *Thread, a Args) (uint64, error) {
 	d, err := t.p.files.get(a[0])
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := d.f.(*console); !ok {
+	con, ok := d.f.(*console)
+	if !ok {
 		return 0, unix.ENOTTY
 	}
 	switch a[1] {
 	case unix.TCGETS:
-		t.p.mu.Lock()
-		tio := t.p.termios()
-		t.p.mu.Unlock()
+		tio := con.termios()
 		return 0, t.copyOut(a[2], tio[:])
 	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
-		b, err := t.copyIn(a[2], 36)
+		b, err := t.copyIn(a[2], termiosSize)
 		if err != nil {
 			return 0, err
 		}
-		t.p.mu.Lock()
-		copy(t.p.tio[:], b)
-		t.p.tioSet = true
-		t.p.mu.Unlock()
+		con.setTermios((*[termiosSize]byte)(b), a[1] == unix.TCSETSF)
 		return 0, nil
 	case unix.TIOCGWINSZ:
 		var ws [8]byte
@@ -591,26 +587,6 @@ func sysIoctl(t *Thread, a Args) (uint64, error) {
 		return 0, nil
 	}
 	return 0, unix.EINVAL
-}
-
-// termios returns the console's struct termios (the kernel's 36-byte
-// layout): what a Linux serial console has by default, or what the
-// program last set.
-func (p *Process) termios() [36]byte {
-	if p.tioSet {
-		return p.tio
-	}
-	var b [36]byte
-	le := binary.LittleEndian
-	le.PutUint32(b[0:], unix.ICRNL|unix.IXON)
-	le.PutUint32(b[4:], unix.OPOST|unix.ONLCR)
-	le.PutUint32(b[8:], unix.B115200|unix.CS8|unix.CREAD|unix.HUPCL|unix.CLOCAL)
-	le.PutUint32(b[12:], unix.ISIG|unix.ICANON|unix.ECHO|unix.ECHOE|unix.ECHOK|unix.IEXTEN|unix.ECHOCTL|unix.ECHOKE)
-	cc := b[17:]
-	cc[unix.VINTR], cc[unix.VQUIT], cc[unix.VERASE], cc[unix.VKILL] = 3, 28, 127, 21
-	cc[unix.VEOF], cc[unix.VMIN], cc[unix.VSTART], cc[unix.VSTOP] = 4, 1, 17, 19
-	cc[unix.VSUSP], cc[unix.VREPRINT], cc[unix.VWERASE], cc[unix.VLNEXT] = 26, 18, 23, 22
-	return b
 }
 
 func sysFcntl(t *Thread, a Args) (uint64, error) {

@@ -176,3 +176,16 @@ func sysSchedSetaffinity(t *Thread, a Args) (uint64, error) {
 }
 
 func sysGetpriority(t *Thread, a Args) (uint64, error) { return 20, nil } // 20 - nice 0
+
+// sysSetpgid implements setpgid(2) for the only process: it already is
+// its own group (pid 1, pgid 1); moving it elsewhere is EPERM.
+func sysSetpgid(t *Thread, a Args) (uint64, error) {
+	pid, pgid := int32(a[0]), int32(a[1])
+	if pid != 0 && pid != t.p.pid {
+		return 0, unix.ESRCH
+	}
+	if pgid != 0 && pgid != t.p.pid {
+		return 0, unix.EPERM
+	}
+	return 0, nil
+}

@@ -45,7 +45,7 @@ func (c *console) poll() uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fill()
-	if len(c.pending) > 0 {
+	if len(c.pending) > 0 || c.eof {
 		return unix.EPOLLIN | unix.EPOLLOUT
 	}
 	return unix.EPOLLOUT

@@ -530,3 +530,32 @@ func TestProgramFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestProgramConsoleInput: the console's line discipline: a line typed
+// with a correction reaches fgets, echoed; ^D on an empty line is end of
+// file; ^C sends SIGINT (status 130).
+func TestProgramConsoleInput(t *testing.T) {
+	for _, c := range []struct {
+		name, input string
+		status      int
+		want        string
+	}{
+		{"line", "alicx\x7fe\r", 0, "hello, alice\n"},
+		{"eof", "\x04", 1, "EOF\n"},
+		{"interrupt", "wait\r" + inputPause + "\x03", 130, "hello, wait\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := runInput(t, c.input, "-i", example(t, "readline"))
+			if r.status != c.status {
+				t.Errorf("status %d, want %d", r.status, c.status)
+			}
+			if !strings.Contains(r.out, c.want) {
+				t.Errorf("output lacks %q", c.want)
+			}
+			if strings.Contains(r.out, "not interrupted") {
+				t.Error("^C did not interrupt the sleep")
+			}
+		})
+	}
+}

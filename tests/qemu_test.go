@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// inputPause in runInput's input stands for a two-second pause.
+const inputPause = "\x00pause\x00"
+
 type result struct {
 	out    string
 	status int
@@ -48,13 +51,41 @@ type result struct {
 // run boots the kernel with qemu/run and the given flags.
 func run(t *testing.T, flags ...string) result {
 	t.Helper()
+	return runInput(t, "", flags...)
+}
+
+// runInput is run with input as the console's input (stdin of QEMU's
+// serial port), written in pieces separated by pauses where input holds
+// inputPause.
+func runInput(t *testing.T, input string, flags ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	args := append([]string{"-q", "-A", "tcg", "-k", filepath.Join(root, "build/kernel.elf"), "-T", "240"}, flags...)
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "qemu/run"), args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Stdin = nil
+	if input != "" {
+		// An *os.File, so that exec copies nothing and Run does not wait
+		// for the writer.
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		cmd.Stdin = pr
+		go func() {
+			for i, piece := range strings.Split(input, inputPause) {
+				if i > 0 {
+					time.Sleep(2 * time.Second)
+				}
+				pw.Write([]byte(piece))
+			}
+			// Keep stdin open: end of input is not end of file on a
+			// serial line.
+		}()
+		defer pw.Close()
+	}
 	err := cmd.Run()
 	status := 0
 	if ee, ok := err.(*exec.ExitError); ok {
