@@ -66,7 +66,7 @@ type Thread struct {
 // compile otherwise; adjust the padding at the end of Thread).
 var _ [0]struct{} = [unsafe.Sizeof(Thread{}) % 16]struct{}{}
 
-const maxThreads = 128
+const maxThreads = 256
 
 // Scheduler is the run queue of one CPU: round-robin among runnable
 // threads, thread 0 (idle) only when none is. It holds no pointers and
