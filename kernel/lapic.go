@@ -90,8 +90,13 @@ func armTimer(now, at int64) {
 }
 
 // rearmTimer arms the timer for the next event if it is not armed for an
-// earlier one already.
+// earlier one already. Most traps (a system call that neither blocks nor
+// wakes anyone) change nothing the timer depends on and skip the work.
 func rearmTimer() {
+	if !sched.dirty && timerDeadline != 0 {
+		return
+	}
+	sched.dirty = false
 	now := nanotime()
 	next := now + idleTickNs
 	if d := sched.NextDeadline(); d != 0 && d < next {

@@ -75,6 +75,9 @@ type Scheduler struct {
 	T       [maxThreads]Thread
 	Cur     int
 	nextTid int32
+	// dirty says that what the timer must be armed for may have changed
+	// (a thread blocked with a deadline, woke, appeared or went away).
+	dirty bool
 }
 
 // Current returns the running thread.
@@ -86,6 +89,7 @@ func (s *Scheduler) Spawn() (int, bool) {
 		if s.T[i].State == Free {
 			s.nextTid++
 			s.T[i] = Thread{State: Blocked, Tid: s.nextTid}
+			s.dirty = true
 			return i, true
 		}
 	}
@@ -93,12 +97,13 @@ func (s *Scheduler) Spawn() (int, bool) {
 }
 
 // Exit frees slot i.
-func (s *Scheduler) Exit(i int) { s.T[i].State = Free }
+func (s *Scheduler) Exit(i int) { s.T[i].State, s.dirty = Free, true }
 
 // Block puts thread i to sleep for kind until deadline (0: no deadline).
 func (s *Scheduler) Block(i int, kind waitKind, deadline int64) {
 	t := &s.T[i]
 	t.State, t.wait, t.deadline = Blocked, kind, deadline
+	s.dirty = true
 }
 
 // Wake makes thread i runnable with ret as its system call's result.
@@ -106,6 +111,7 @@ func (s *Scheduler) Wake(i int, ret uint64) {
 	t := &s.T[i]
 	t.State, t.wait, t.deadline = Runnable, waitNone, 0
 	t.Regs.RAX = ret
+	s.dirty = true
 }
 
 // Pick chooses the next thread to run: the first runnable thread after

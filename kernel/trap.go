@@ -60,7 +60,7 @@ func trap() {
 // tick runs on every timer interrupt: it wakes threads whose deadline
 // passed and asks for a switch when the current thread's slice is over.
 func tick() bool {
-	timerDeadline = 0 // fired
+	timerDeadline = 0 // fired: rearmTimer arms it again
 	now := nanotime()
 	crashWatchdog(now)
 	woke := sched.Expire(now) > 0
@@ -82,6 +82,7 @@ func switchTo(i int) {
 	cur := sched.Current()
 	cur.RunNs += now - cur.sliceStart
 	sched.Cur = i
+	sched.dirty = true // a new slice
 	next := &sched.T[i]
 	next.sliceStart = now
 	amd64.SetCurrent(&next.Context)
