@@ -559,3 +559,16 @@ func TestProgramConsoleInput(t *testing.T) {
 		})
 	}
 }
+
+// TestProgramRust: a Rust std program (poll on fds 0-2 at start, a thread,
+// args). Built only where rustc is installed.
+func TestProgramRust(t *testing.T) {
+	example(t, "helloworld") // builds the examples
+	bin := filepath.Join(root, "build/examples/rust")
+	if _, err := os.Stat(bin); err != nil {
+		t.Skip("no rustc: the rust example was not built")
+	}
+	t.Parallel()
+	r := run(t, "-i", bin, "-a", "a b")
+	expect(t, r, 0, "rust: sum of squares 285\nrust: args [\"a\", \"b\"]\n")
+}
