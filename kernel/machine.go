@@ -74,3 +74,13 @@ func MemInfo() (total, free uint64) {
 	f, t, _ := MemStats()
 	return t, f
 }
+
+// Mappings lists the program's mappings: start, end and protection.
+func (Machine) Mappings() [][3]uint64 {
+	vs := UserVMAs()
+	out := make([][3]uint64, len(vs))
+	for i, v := range vs {
+		out[i] = [3]uint64{v.Start, v.End, uint64(v.Prot)}
+	}
+	return out
+}

@@ -69,6 +69,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysDup2(t, a)
 	case unix.SYS_DUP3:
 		v, err = sysDup3(t, a)
+	case unix.SYS_STATFS:
+		v, err = sysStatfs(t, a)
+	case unix.SYS_FSTATFS:
+		v, err = sysFstatfs(t, a)
 	case unix.SYS_UMASK:
 		v, err = sysUmask(t, a)
 

@@ -10,6 +10,7 @@ import (
 
 	"yolk/amd64"
 	"yolk/elfload"
+	"yolk/initrd"
 )
 
 // Exit statuses for programs that cannot start (see README.md).
@@ -123,6 +124,18 @@ func Start(cfg Config, file []byte) (*Process, error) {
 		syms:    newSymtab(file, img.Base),
 	}
 	p.futex.init()
+	for i, s := range img.Segments {
+		if i == 0 {
+			p.imageStart = s.VA
+		}
+		p.imageEnd = s.VA + s.Memsz
+	}
+	if cfg.Root != nil {
+		cfg.Root.Walk(func(n *initrd.Node) error {
+			p.rootSize += uint64(len(n.Data))
+			return nil
+		})
+	}
 	con := p.files.fds[0].f.(*console)
 	con.p = p
 	p.stopped = make(chan struct{})

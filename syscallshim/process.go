@@ -47,6 +47,9 @@ type Process struct {
 	tioSet     bool
 	threadName string
 	startNs    int64
+	imageStart uint64 // the program's ELF mappings, for /proc/self/maps
+	imageEnd   uint64
+	rootSize   uint64 // bytes of file data in the root, for statfs
 	loggedOps  map[string]bool
 
 	futex  futexTable

@@ -47,7 +47,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_PREAD64:    {Partial, "initrd files"},
 	unix.SYS_PWRITE64:   {Partial, "ESPIPE on the console, EBADF elsewhere (read-only files)"},
 	unix.SYS_SENDFILE:   {Partial, "from initrd files and eventfds to any writable descriptor"},
-	unix.SYS_OPEN:       {Partial, "the read-only initrd tree (writing: EROFS), /proc/self/exe, and /dev/null, zero, full, random, urandom, tty, console"},
+	unix.SYS_OPEN:       {Partial, "the read-only initrd tree (writing: EROFS); /dev/null, zero, full, random, urandom, tty, console; /proc/self/exe, maps, cmdline, status, comm, mounts, and /proc/meminfo, cpuinfo, mounts, uptime, version, loadavg"},
 	unix.SYS_OPENAT:     {Partial, "as open"},
 	unix.SYS_CLOSE:      {Full, ""},
 	unix.SYS_FSTAT:      {Full, ""},
@@ -71,6 +71,8 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_DUP2:       {Full, ""},
 	unix.SYS_DUP3:       {Full, ""},
 	unix.SYS_UMASK:      {Full, "recorded (no file is ever created)"},
+	unix.SYS_STATFS:     {Full, "the read-only in-memory root (RAMFS_MAGIC, ST_RDONLY)"},
+	unix.SYS_FSTATFS:    {Full, "as statfs"},
 
 	unix.SYS_BRK:      {Full, ""},
 	unix.SYS_MMAP:     {Partial, "anonymous, and private mappings of initrd files (copied); shared file mappings: ENODEV"},

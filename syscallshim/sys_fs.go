@@ -32,6 +32,9 @@ func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, err
 		if d, ok := devNode(cwd, p); ok {
 			return d, nil
 		}
+		if d, ok := procNode(cwd, p); ok {
+			return d, nil
+		}
 	}
 	return n, err
 }
@@ -217,9 +220,12 @@ func (t *Thread) openat(dirfd, pathp, flags, mode uint64) (uint64, error) {
 	}
 	d := &fd{node: n, flags: uint32(flags) & (unix.O_ACCMODE | unix.O_NONBLOCK | unix.O_APPEND | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH), cloexec: flags&unix.O_CLOEXEC != 0}
 	dev, isDev := t.openDevice(n)
+	proc, isProc := t.openProc(n)
 	switch {
 	case isDev:
 		d.f = dev
+	case isProc:
+		d.f = proc
 	case flags&unix.O_DIRECTORY != 0 && !n.IsDir():
 		return 0, unix.ENOTDIR
 	case n.IsDir():

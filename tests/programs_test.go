@@ -380,6 +380,19 @@ func TestBusybox(t *testing.T) {
 				t.Errorf("output %q, want %q", out, want)
 			}
 		}},
+		// A few /proc files and statfs of the read-only root.
+		{"proc", "cat /proc/self/status /proc/mounts", func(t *testing.T, out string) {
+			for _, want := range []string{"Name:\tbusybox\n", "Pid:\t1\n", "initrd / rootfs ro 0 0\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output %q lacks %q", out, want)
+				}
+			}
+		}},
+		{"df", "df /", func(t *testing.T, out string) {
+			if !regexp.MustCompile(`(?m)^initrd\s+\d+\s+\d+\s+0\s+100% /$`).MatchString(out) {
+				t.Errorf("df / printed %q", out)
+			}
+		}},
 		{"cat", "cat /etc/hostname", func(t *testing.T, out string) {
 			if out != "yolk\n" {
 				t.Errorf("output %q, want %q", out, "yolk\n")
