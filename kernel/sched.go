@@ -50,13 +50,12 @@ type Thread struct {
 	RunNs      int64 // time spent running
 	sliceStart int64 // when it last started to run
 
-	// While the thread runs a Linux program (EnterUser), Context is the
-	// program's state, kctx the kernel's state at the EnterUser call and
-	// userCtx the address of the caller's Context to report traps into.
+	// While the thread runs a Linux program (EnterUser), the trap path
+	// saves into and resumes from the EnterUser caller's Context at
+	// userCtx; Context keeps the kernel's state at the call.
 	inUser  bool
 	kick    bool // KickUser: leave user mode before resuming it
 	userCtx uint64
-	kctx    amd64.Context
 
 	_ [8]byte // keeps the size a multiple of 16 (see below)
 }

@@ -6,10 +6,10 @@ import "yolk/amd64"
 // interrupts off, no allocation, no pointer writes to globals).
 func trap() {
 	t := sched.Current()
-	r := &t.Regs
-	if v := r.Vector; v < uint64(len(trapCounts)) {
+	if v := t.context().Regs.Vector; v < uint64(len(trapCounts)) {
 		trapCounts[v]++
 	}
+	r := &t.Regs
 	resched := false
 	if t.inUser {
 		if userTrap(t) || t.State != Runnable {
@@ -75,7 +75,7 @@ func tick() bool {
 func switchTo(i int) {
 	if n := &sched.T[i]; n.inUser && n.kick {
 		n.kick = false
-		n.Regs.Vector = VecKick
+		n.user().Regs.Vector = VecKick
 		leaveUser(n, 0)
 	}
 	now := nanotime()
@@ -85,7 +85,7 @@ func switchTo(i int) {
 	sched.dirty = true // a new slice
 	next := &sched.T[i]
 	next.sliceStart = now
-	amd64.SetCurrent(&next.Context)
+	amd64.SetCurrent(next.context())
 }
 
 // kernelFault reports a CPU exception in kernel code: through the

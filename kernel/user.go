@@ -74,11 +74,16 @@ func EnterUser(ctx *amd64.Context) uint64 {
 	return ctx.Regs.Vector
 }
 
-// enterUser runs in the trap handler on the sysEnterUser call.
+// enterUser runs in the trap handler on the sysEnterUser call. The
+// caller's Context becomes the one the trap path saves into and resumes
+// from while the program runs; the thread's own Context keeps the kernel
+// state of the call, which resumes (returning 0) when the program traps
+// back. Nothing is copied either way.
 func enterUser(t *Thread, ctxAddr uint64) uint64 {
-	size := uint64(unsafe.Sizeof(amd64.Context{}))
-	b, ok := kmem(ctxAddr, size, true)
-	if !ok || ctxAddr%16 != 0 {
+	// Backed now, so that the trap entry never faults writing it: the
+	// Context is a live heap object, whose pages the runtime keeps.
+	b, ok := kmem(ctxAddr, uint64(unsafe.Sizeof(amd64.Context{})), true)
+	if !ok || ctxAddr%16 != 0 { // FXSAVE needs 16-byte alignment
 		return errnoRet(unix.EFAULT)
 	}
 	u := (*amd64.Context)(unsafe.Pointer(&b[0]))
@@ -87,34 +92,46 @@ func enterUser(t *Thread, ctxAddr uint64) uint64 {
 		u.Regs.ErrorCode = 0
 		return 0
 	}
-	t.kctx = t.Context
-	t.kctx.Regs.RAX = 0
-	t.Context = *u
-	r := &t.Regs
+	r := &u.Regs
 	r.CS, r.SS = amd64.UserCS, amd64.UserDS
 	r.RFLAGS = r.RFLAGS&userFlags | amd64.RFLAGS_IF | 2
+	t.Regs.RAX = 0 // EnterUser's system call returns 0
 	t.inUser = true
 	t.userCtx = ctxAddr
 	t.kick = false
+	amd64.SetCurrent(u)
 	return 0
 }
 
-// leaveUser ends a user-mode run: the program's state goes back to the
-// EnterUser caller, whose thread resumes in ring 0.
-func leaveUser(t *Thread, faultAddr uint64) {
-	b, ok := kmem(t.userCtx, uint64(unsafe.Sizeof(amd64.Context{})), true)
-	t.FaultAddr = faultAddr
-	if ok {
-		*(*amd64.Context)(unsafe.Pointer(&b[0])) = t.Context
+// user returns the Context of the program t runs (t.inUser).
+func (t *Thread) user() *amd64.Context {
+	return (*amd64.Context)(ptr(uintptr(t.userCtx)))
+}
+
+// context returns what the trap path saves t into: the program's Context
+// while t runs the program, else its own.
+func (t *Thread) context() *amd64.Context {
+	if t.inUser {
+		return t.user()
 	}
-	t.Context = t.kctx
+	return &t.Context
+}
+
+// leaveUser ends a user-mode run: the caller's Context holds the
+// program's state (saved there by the trap path), and the thread resumes
+// in ring 0 where it called EnterUser.
+func leaveUser(t *Thread, faultAddr uint64) {
+	t.user().FaultAddr = faultAddr
 	t.inUser = false
+	if &sched.T[sched.Cur] == t {
+		amd64.SetCurrent(&t.Context)
+	}
 }
 
 // userTrap handles a trap taken in ring 3 (or a SYSCALL from it). It
 // reports whether the scheduler should pick another thread.
 func userTrap(t *Thread) bool {
-	r := &t.Regs
+	r := &t.user().Regs
 	switch v := r.Vector; {
 	case v == amd64.VecSyscall:
 		leaveUser(t, 0)
