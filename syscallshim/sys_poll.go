@@ -437,8 +437,8 @@ func sysPoll(t *Thread, a Args) (uint64, error) {
 	return t.poll(a[0], a[1], timeout)
 }
 
-// sysPpoll implements ppoll(2); the signal mask is ignored (no signals are
-// delivered).
+// sysPpoll implements ppoll(2); the signal-mask argument is ignored, and
+// signals do not interrupt the wait (they are taken when it ends).
 func sysPpoll(t *Thread, a Args) (uint64, error) {
 	timeout := int64(-1)
 	if a[2] != 0 {
@@ -559,8 +559,8 @@ func sysEpollWait(t *Thread, a Args) (uint64, error) {
 	return t.epollWait(a[0], a[1], a[2], int32(a[3]))
 }
 
-// sysEpollPwait ignores the signal mask argument: signals are not
-// delivered, so no wait can be interrupted by one.
+// sysEpollPwait ignores the signal-mask argument; signals do not
+// interrupt the wait (they are taken when it ends).
 func sysEpollPwait(t *Thread, a Args) (uint64, error) {
 	return t.epollWait(a[0], a[1], a[2], int32(a[3]))
 }
