@@ -145,7 +145,17 @@ type console struct {
 // consolePollNs is how often a reader waiting for console input looks.
 const consolePollNs = 2 * time.Millisecond
 
+// Read reads console input; a signal waiting for any of the program's
+// threads ends the wait with EINTR (Thread.read narrows that to the
+// reading thread).
 func (c *console) Read(b []byte) (int, error) {
+	return c.read(b, func() bool { return c.p != nil && c.p.signalWaiting() })
+}
+
+// read waits for input until interrupted() says a signal should end the
+// wait (EINTR): the caller then takes the signal, as ^C must stop a
+// program blocked on the terminal.
+func (c *console) read(b []byte, interrupted func() bool) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
@@ -164,8 +174,8 @@ func (c *console) Read(b []byte) (int, error) {
 			return 0, nil
 		}
 		c.mu.Unlock()
-		if c.p != nil && c.p.signalWaiting() {
-			return 0, unix.EINTR // the caller takes the signal (^C)
+		if interrupted() {
+			return 0, unix.EINTR
 		}
 		time.Sleep(consolePollNs)
 	}

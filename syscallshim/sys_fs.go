@@ -83,8 +83,17 @@ func sysRead(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := d.f.Read(b)
+	n, err := t.read(d, b)
 	return uint64(n), err
+}
+
+// read reads from d's file; a console read ends with EINTR only for a
+// signal waiting for this thread.
+func (t *Thread) read(d *fd, b []byte) (int, error) {
+	if c, ok := d.f.(*console); ok {
+		return c.read(b, t.interrupting)
+	}
+	return d.f.Read(b)
 }
 
 func sysWrite(t *Thread, a Args) (uint64, error) {
@@ -127,7 +136,7 @@ func sysReadv(t *Thread, a Args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		n, err := d.f.Read(b)
+		n, err := t.read(d, b)
 		total += uint64(n)
 		if err != nil {
 			if total > 0 {
