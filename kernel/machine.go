@@ -2,10 +2,15 @@ package kernel
 
 import (
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
+	"yolk/linux/abi"
 )
 
 // Machine gives the syscall shim the machine: user-mode entry, the
@@ -45,16 +50,21 @@ func (Machine) ConsoleWrite(b []byte) {
 
 // ConsoleRead returns what the UART has received, without waiting.
 func (Machine) ConsoleRead(b []byte) int {
-	n := 0
-	for n < len(b) {
-		c, ok := com1.Rx()
-		if !ok {
-			break
-		}
-		b[n] = c
-		n++
+	if len(b) == 0 {
+		return 0
 	}
-	return n
+	// The pointer conversion stays in the call expression: b may be on
+	// the goroutine's stack.
+	n, _, _ := syscall.RawSyscall(sysConsoleRead, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
+	return int(n)
+}
+
+// ConsoleWait blocks until console input may have arrived or timeout
+// passes, whichever is first.
+func (Machine) ConsoleWait(timeout time.Duration) {
+	seq := atomic.LoadUint32(&consoleSeq)
+	ts := unix.NsecToTimespec(int64(timeout))
+	syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&consoleSeq)), abi.FUTEX_WAIT, uintptr(seq), uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
 func (Machine) Monotonic() int64 { return nanotime() }

@@ -45,6 +45,7 @@ func Start(p BootParams) {
 	stamp(stageMemory, amd64.RDTSC())
 	calibrateClock()
 	initTimer()
+	initConsoleIRQ()
 	stamp(stageClock, amd64.RDTSC())
 
 	// Thread 0: idle.
@@ -240,7 +241,7 @@ func initMemory() {
 			}
 		}
 	}
-	for _, mmio := range [...]uint64{lapicPhys, gedPhys} {
+	for _, mmio := range [...]uint64{lapicPhys, gedPhys, ioapicPhys} {
 		if !pt.Map(DirectMap+mmio, mmio, amd64.PTE_W|amd64.PTE_NX|amd64.PTE_PCD|amd64.PTE_PWT) {
 			poweroff(ExitNoMemory)
 		}

@@ -109,6 +109,8 @@ func runtimeSyscall(t *Thread) bool {
 		if ret == 0 {
 			return false // t now resumes in ring 3
 		}
+	case sysConsoleRead:
+		ret = consoleRead(a0, a1)
 	case sysUserMap, sysUserUnmap, sysUserProtect, sysUserEnsure, sysUserDiscard, sysKickUser:
 		ret = userMM(nr, a0, a1, a2)
 	default:

@@ -41,6 +41,8 @@ func trap() {
 			}
 		}
 		kernelFault(t, cr2)
+	case v == VecConsole:
+		consoleInterrupt()
 	case v == amd64.VecSpurious || (v >= 32 && v < 48):
 		// APIC spurious interrupt, or a masked PIC line: no EOI.
 	case v >= 32:
@@ -48,7 +50,8 @@ func trap() {
 	default:
 		kernelFault(t, amd64.ReadCR2())
 	}
-	if resched || t.State != Runnable {
+	// An interrupt taken while idle may have woken a thread.
+	if resched || t.State != Runnable || (sched.Cur == 0 && sched.othersRunnable()) {
 		switchTo(sched.Pick())
 	}
 	if sched.Cur != 0 {

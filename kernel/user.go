@@ -35,6 +35,7 @@ const (
 	sysUserEnsure
 	sysUserDiscard
 	sysKickUser
+	sysConsoleRead
 )
 
 // VecKick is the vector EnterUser returns when another thread asked
@@ -149,6 +150,9 @@ func userTrap(t *Thread) bool {
 			}
 		}
 		leaveUser(t, cr2)
+	case v == VecConsole:
+		consoleInterrupt()
+		return sched.dirty // a reader may have woken
 	case v == amd64.VecSpurious || (v >= 32 && v < 48):
 	case v >= 32:
 		lapicAck()

@@ -130,8 +130,9 @@ func (t *fdTable) unusedLocked(f File) bool {
 }
 
 // console is the serial console: fds 0, 1 and 2, with the line
-// discipline of tty.go. Input is polled (the UART's interrupt is not
-// wired yet).
+// discipline of tty.go. Input comes from the machine (kernel.Machine:
+// the UART's receive interrupt fills a ring; ConsoleWait sleeps until it
+// does).
 type console struct {
 	m       Machine
 	p       *Process
@@ -142,8 +143,26 @@ type console struct {
 	eof     bool   // canonical mode: ^D at the start of a line
 }
 
-// consolePollNs is how often a reader waiting for console input looks.
+// consolePollNs is how often a reader waiting for console input looks
+// when the machine cannot say when input arrives.
 const consolePollNs = 2 * time.Millisecond
+
+// consoleWaiter is implemented by machines whose console input comes by
+// interrupt (kernel.Machine): ConsoleWait returns when input may have
+// arrived, or after timeout.
+type consoleWaiter interface {
+	ConsoleWait(timeout time.Duration)
+}
+
+// wait blocks until input may have arrived (or a short while passes, so
+// that a caller can look for signals).
+func (c *console) wait() {
+	if w, ok := c.m.(consoleWaiter); ok {
+		w.ConsoleWait(20 * time.Millisecond)
+		return
+	}
+	time.Sleep(consolePollNs)
+}
 
 // Read reads console input; a signal waiting for any of the program's
 // threads ends the wait with EINTR (Thread.read narrows that to the
@@ -177,7 +196,7 @@ func (c *console) read(b []byte, interrupted func() bool) (int, error) {
 		if interrupted() {
 			return 0, unix.EINTR
 		}
-		time.Sleep(consolePollNs)
+		c.wait()
 	}
 }
 

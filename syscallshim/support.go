@@ -40,7 +40,7 @@ type Support struct {
 // -ENOSYS, logged once. README.md's table is generated from it, and a test
 // checks it against dispatch's switch.
 var SupportTable = map[uintptr]Support{
-	unix.SYS_READ:       {Partial, "console (polled), initrd files, eventfd"},
+	unix.SYS_READ:       {Partial, "console (line discipline, interrupt-driven input), initrd files, pipes, devices, eventfd"},
 	unix.SYS_WRITE:      {Partial, "console, eventfd; files are read-only (EBADF)"},
 	unix.SYS_READV:      {Partial, "as read"},
 	unix.SYS_WRITEV:     {Partial, "as write; gathered into one console write"},
@@ -135,7 +135,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_EPOLL_WAIT:    {Full, ""},
 	unix.SYS_EPOLL_PWAIT:   {Partial, "the signal-mask argument is ignored and signals do not interrupt the wait"},
 	unix.SYS_EVENTFD2:      {Full, ""},
-	unix.SYS_POLL:          {Partial, "files and directories are always ready; console input is polled every 2 ms; signals do not interrupt the wait"},
+	unix.SYS_POLL:          {Partial, "files and directories are always ready; signals do not interrupt the wait"},
 	unix.SYS_PPOLL:         {Partial, "as poll; the signal-mask argument is ignored and signals do not interrupt the wait"},
 	unix.SYS_SELECT:        {Partial, "as poll; the remaining time is not written back"},
 	unix.SYS_PSELECT6:      {Partial, "as ppoll"},

@@ -2,7 +2,6 @@ package syscallshim
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,21 +56,20 @@ func (c *console) iflag() uint32 { return binary.LittleEndian.Uint32(c.tio[0:]) 
 func (c *console) lflag() uint32 { return binary.LittleEndian.Uint32(c.tio[12:]) }
 func (c *console) cc(i int) byte { return c.tio[17+i] }
 
-// watch runs the line discipline in the background, as the UART's
-// receive interrupt would, so that ^C reaches a program that is not
-// reading the console. It runs while the program does.
+// watch runs the line discipline whenever input arrives, so that ^C
+// reaches a program that is not reading the console. It runs while the
+// program does.
 func (c *console) watch(done <-chan struct{}) {
-	tk := time.NewTicker(4 * consolePollNs)
-	defer tk.Stop()
 	for {
 		select {
 		case <-done:
 			return
-		case <-tk.C:
-			c.mu.Lock()
-			c.fill()
-			c.mu.Unlock()
+		default:
 		}
+		c.mu.Lock()
+		c.fill()
+		c.mu.Unlock()
+		c.wait()
 	}
 }
 
