@@ -94,9 +94,6 @@ func Current() *Context {
 	return (*Context)(unsafe.Pointer(*(*unsafe.Pointer)(unsafe.Pointer(&current))))
 }
 
-// InTrap reports whether the trap handler is running.
-func InTrap() bool { return trapDepth != 0 }
-
 // dispatch is called by trap.s on the trap stack.
 func dispatch() { trapHandler() }
 
