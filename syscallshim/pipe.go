@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,7 +17,11 @@ type pipe struct {
 	buf     []byte
 	readers int
 	writers int
+	seq     uint64 // bumped on every change, for edge-triggered epoll
 }
+
+// pipeBuf is PIPE_BUF: writes of at most this many bytes are atomic.
+const pipeBuf = 4096
 
 const pipeSize = 64 << 10
 
@@ -24,7 +29,15 @@ const pipeSize = 64 << 10
 type pipeEnd struct {
 	pipe     *pipe
 	write    bool
-	nonblock bool
+	nonblock atomic.Bool // O_NONBLOCK, settable with fcntl(F_SETFL)
+}
+
+func (e *pipeEnd) setNonblock(on bool) { e.nonblock.Store(on) }
+
+func (e *pipeEnd) generation() uint64 {
+	e.pipe.mu.Lock()
+	defer e.pipe.mu.Unlock()
+	return e.pipe.seq
 }
 
 func (e *pipeEnd) Read(b []byte) (int, error) {
@@ -38,6 +51,7 @@ func (e *pipeEnd) Read(b []byte) (int, error) {
 		if len(pp.buf) > 0 {
 			n := copy(b, pp.buf)
 			pp.buf = pp.buf[n:]
+			pp.seq++
 			pp.mu.Unlock()
 			pp.p.events.notify()
 			return n, nil
@@ -47,7 +61,7 @@ func (e *pipeEnd) Read(b []byte) (int, error) {
 		if eof || len(b) == 0 {
 			return 0, nil
 		}
-		if e.nonblock {
+		if e.nonblock.Load() {
 			return 0, unix.EAGAIN
 		}
 		<-wake
@@ -68,10 +82,14 @@ func (e *pipeEnd) Write(b []byte) (int, error) {
 			return done, errPipe
 		}
 		room := pipeSize - len(pp.buf)
+		if len(b) <= pipeBuf && room < len(b) {
+			room = 0 // a small write goes in whole or not at all
+		}
 		if room > 0 {
 			n := min(room, len(b)-done)
 			pp.buf = append(pp.buf, b[done:done+n]...)
 			done += n
+			pp.seq++
 		}
 		pp.mu.Unlock()
 		if room > 0 {
@@ -80,7 +98,7 @@ func (e *pipeEnd) Write(b []byte) (int, error) {
 		if done == len(b) {
 			return done, nil
 		}
-		if e.nonblock {
+		if e.nonblock.Load() {
 			if done > 0 {
 				return done, nil
 			}
@@ -100,11 +118,11 @@ func (e *pipeEnd) poll() uint32 {
 	defer pp.mu.Unlock()
 	var r uint32
 	if e.write {
-		if pp.readers == 0 {
-			return unix.EPOLLERR
-		}
 		if len(pp.buf) < pipeSize {
 			r |= unix.EPOLLOUT
+		}
+		if pp.readers == 0 {
+			r |= unix.EPOLLERR
 		}
 		return r
 	}
@@ -128,6 +146,7 @@ func (e *pipeEnd) Close() error {
 	} else {
 		pp.readers--
 	}
+	pp.seq++
 	pp.mu.Unlock()
 	pp.p.events.notify()
 	return nil
@@ -154,11 +173,14 @@ func (t *Thread) pipe(fdsp, flags uint64) (uint64, error) {
 	nb := flags&unix.O_NONBLOCK != 0
 	cloexec := flags&unix.O_CLOEXEC != 0
 	fl := uint32(flags & unix.O_NONBLOCK)
-	r, err := t.p.files.install(&fd{f: &pipeEnd{pipe: pp, nonblock: nb}, flags: unix.O_RDONLY | fl, cloexec: cloexec}, 0)
+	re, we := &pipeEnd{pipe: pp}, &pipeEnd{pipe: pp, write: true}
+	re.nonblock.Store(nb)
+	we.nonblock.Store(nb)
+	r, err := t.p.files.install(&fd{f: re, flags: unix.O_RDONLY | fl, cloexec: cloexec}, 0)
 	if err != nil {
 		return 0, err
 	}
-	w, err := t.p.files.install(&fd{f: &pipeEnd{pipe: pp, write: true, nonblock: nb}, flags: unix.O_WRONLY | fl, cloexec: cloexec}, 0)
+	w, err := t.p.files.install(&fd{f: we, flags: unix.O_WRONLY | fl, cloexec: cloexec}, 0)
 	if err != nil {
 		t.p.files.close(uint64(r))
 		return 0, err

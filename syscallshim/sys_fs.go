@@ -623,6 +623,9 @@ func sysFcntl(t *Thread, a Args) (uint64, error) {
 	case unix.F_SETFL:
 		const settable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
 		d.flags = d.flags&^settable | uint32(a[2])&settable
+		if nb, ok := d.f.(nonblocker); ok {
+			nb.setNonblock(a[2]&unix.O_NONBLOCK != 0)
+		}
 		return 0, nil
 	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
 		if a[2] >= maxFDs {

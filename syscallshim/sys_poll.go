@@ -3,6 +3,7 @@ package syscallshim
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -72,9 +73,26 @@ type eventfd struct {
 	p         *Process
 	mu        sync.Mutex
 	count     uint64
-	nonblock  bool
+	nonblock  atomic.Bool // O_NONBLOCK, settable with fcntl(F_SETFL)
 	semaphore bool
+	seq       uint64 // bumped on every change, for edge-triggered epoll
 }
+
+func (e *eventfd) setNonblock(on bool) { e.nonblock.Store(on) }
+
+func (e *eventfd) generation() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.seq
+}
+
+// generationer is implemented by pollable files that count their state
+// changes: an edge-triggered epoll entry reports a file again when it
+// changed, even if its readiness bits look the same.
+type generationer interface{ generation() uint64 }
+
+// nonblocker is implemented by files whose O_NONBLOCK fcntl can change.
+type nonblocker interface{ setNonblock(bool) }
 
 func (e *eventfd) poll() uint32 {
 	e.mu.Lock()
@@ -102,13 +120,14 @@ func (e *eventfd) Read(b []byte) (int, error) {
 				v = 1
 			}
 			e.count -= v
+			e.seq++
 			e.mu.Unlock()
 			binary.LittleEndian.PutUint64(b, v)
 			e.p.events.notify()
 			return 8, nil
 		}
 		e.mu.Unlock()
-		if e.nonblock {
+		if e.nonblock.Load() {
 			return 0, unix.EAGAIN
 		}
 		<-wake
@@ -128,12 +147,13 @@ func (e *eventfd) Write(b []byte) (int, error) {
 		e.mu.Lock()
 		if e.count+v >= e.count && e.count+v < 1<<64-1 {
 			e.count += v
+			e.seq++
 			e.mu.Unlock()
 			e.p.events.notify()
 			return 8, nil
 		}
 		e.mu.Unlock()
-		if e.nonblock {
+		if e.nonblock.Load() {
 			return 0, unix.EAGAIN
 		}
 		<-wake
@@ -152,9 +172,10 @@ func sysEventfd2(t *Thread, a Args) (uint64, error) {
 	if flags&^(unix.EFD_CLOEXEC|unix.EFD_NONBLOCK|unix.EFD_SEMAPHORE) != 0 {
 		return 0, unix.EINVAL
 	}
-	e := &eventfd{p: t.p, count: uint64(uint32(a[0])), nonblock: flags&unix.EFD_NONBLOCK != 0, semaphore: flags&unix.EFD_SEMAPHORE != 0}
+	e := &eventfd{p: t.p, count: uint64(uint32(a[0])), semaphore: flags&unix.EFD_SEMAPHORE != 0}
+	e.nonblock.Store(flags&unix.EFD_NONBLOCK != 0)
 	fl := uint32(unix.O_RDWR)
-	if e.nonblock {
+	if e.nonblock.Load() {
 		fl |= unix.O_NONBLOCK
 	}
 	n, err := t.p.files.install(&fd{f: e, flags: fl, cloexec: flags&unix.EFD_CLOEXEC != 0}, 0)
@@ -170,11 +191,12 @@ type epoll struct {
 }
 
 type epollEntry struct {
-	f      File
-	events uint32
-	data   uint64
-	last   uint32 // readiness last reported (for EPOLLET)
-	off    bool   // EPOLLONESHOT fired
+	f       File
+	events  uint32
+	data    uint64
+	last    uint32 // readiness last reported (for EPOLLET)
+	lastGen uint64 // the file's generation then
+	off     bool   // EPOLLONESHOT fired
 }
 
 func (ep *epoll) Read([]byte) (int, error)         { return 0, unix.EINVAL }
@@ -256,7 +278,7 @@ func sysEpollCtl(t *Thread, a Args) (uint64, error) {
 		if e == nil {
 			return 0, unix.ENOENT
 		}
-		e.events, e.data, e.last, e.off = events, data, 0, false
+		e.events, e.data, e.last, e.lastGen, e.off = events, data, 0, 0, false
 	case unix.EPOLL_CTL_DEL:
 		if e == nil {
 			return 0, unix.ENOENT
@@ -284,9 +306,18 @@ func (ep *epoll) collect(max int) []byte {
 		ready := e.f.(pollable).poll()
 		r := ready & (e.events | unix.EPOLLERR | unix.EPOLLHUP)
 		if e.events&unix.EPOLLET != 0 {
+			// Edge-triggered: report what became ready, or anything
+			// ready when the file changed since the last report.
+			changed := false
+			if g, ok := e.f.(generationer); ok {
+				gen := g.generation()
+				changed, e.lastGen = gen != e.lastGen, gen
+			}
 			fresh := r &^ e.last
 			e.last = r
-			r = fresh
+			if !changed {
+				r = fresh
+			}
 		}
 		if r == 0 {
 			continue

@@ -302,7 +302,11 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 			ws := ft.waiters[addr]
 			for i, x := range ws {
 				if x == w {
-					ft.waiters[addr] = append(ws[:i:i], ws[i+1:]...)
+					if rest := append(ws[:i:i], ws[i+1:]...); len(rest) > 0 {
+						ft.waiters[addr] = rest
+					} else {
+						delete(ft.waiters, addr)
+					}
 					ft.mu.Unlock()
 					return 0, unix.ETIMEDOUT
 				}
