@@ -71,13 +71,24 @@ func (t *Thread) lookup(dirfd uint64, p string, follow bool) (*initrd.Node, erro
 	return root.LookupAt(cwd, p, follow)
 }
 
+// open returns descriptor n if it was opened for reading (or writing):
+// EBADF otherwise, as read(2) and write(2) say.
+func (t *Thread) open(n uint64, write bool) (*fd, error) {
+	d, err := t.p.files.get(n)
+	if err != nil {
+		return nil, err
+	}
+	mode := d.flags & unix.O_ACCMODE
+	if (write && mode == unix.O_RDONLY) || (!write && mode == unix.O_WRONLY) {
+		return nil, unix.EBADF
+	}
+	return d, nil
+}
+
 func sysRead(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	d, err := t.open(a[0], false)
 	if err != nil {
 		return 0, err
-	}
-	if d.flags&unix.O_ACCMODE == unix.O_WRONLY {
-		return 0, unix.EBADF
 	}
 	b, err := t.bytes(a[1], a[2], true)
 	if err != nil {
@@ -97,12 +108,9 @@ func (t *Thread) read(d *fd, b []byte) (int, error) {
 }
 
 func sysWrite(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	d, err := t.open(a[0], true)
 	if err != nil {
 		return 0, err
-	}
-	if d.flags&unix.O_ACCMODE == unix.O_RDONLY {
-		return 0, unix.EBADF
 	}
 	b, err := t.bytes(a[1], a[2], false)
 	if err != nil {
@@ -122,7 +130,7 @@ func (t *Thread) write(d *fd, b []byte) (uint64, error) {
 }
 
 func sysReadv(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	d, err := t.open(a[0], false)
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +160,7 @@ func sysReadv(t *Thread, a Args) (uint64, error) {
 }
 
 func sysWritev(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	d, err := t.open(a[0], true)
 	if err != nil {
 		return 0, err
 	}
@@ -173,7 +181,7 @@ func sysWritev(t *Thread, a Args) (uint64, error) {
 }
 
 func sysPread64(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	d, err := t.open(a[0], false)
 	if err != nil {
 		return 0, err
 	}
@@ -690,16 +698,13 @@ const atFDCWD = ^uint64(99)
 // sysSendfile implements sendfile(2) by reading and writing through a
 // kernel buffer (at most 1 MiB per call, as a short count permits).
 func sysSendfile(t *Thread, a Args) (uint64, error) {
-	out, err := t.p.files.get(a[0])
+	out, err := t.open(a[0], true)
 	if err != nil {
 		return 0, err
 	}
-	in, err := t.p.files.get(a[1])
+	in, err := t.open(a[1], false)
 	if err != nil {
 		return 0, err
-	}
-	if in.flags&unix.O_ACCMODE == unix.O_WRONLY || out.flags&unix.O_ACCMODE == unix.O_RDONLY {
-		return 0, unix.EBADF
 	}
 	n := a[3]
 	if n > 1<<20 {
