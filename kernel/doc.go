@@ -56,11 +56,12 @@
 // so the runtime treats it as blocking and keeps its other goroutines
 // running — and the trap handler switches that thread to the program's
 // registers and FS base. The thread keeps two contexts: the program's
-// (where it resumes) and the kernel's at the EnterUser call. A SYSCALL
-// from ring 3, a fault the kernel cannot resolve or a kick (KickUser, for
-// signals) copies the program's state back into ctx and resumes the
-// kernel context, so EnterUser returns the vector and the goroutine
-// handles it in ordinary Go (package syscallshim). Timer interrupts and
+// (the caller's ctx, which the trap path saves into while the program
+// runs) and the kernel's at the EnterUser call (the thread's own). A
+// SYSCALL from ring 3, a fault the kernel cannot resolve or a kick
+// (KickUser, for signals) resumes the kernel context, so EnterUser
+// returns the vector and the goroutine handles it in ordinary Go
+// (package syscallshim). Timer interrupts and
 // demand-paging faults are handled without leaving the trap handler.
 //
 // The program's address space is the lower half of the kernel's page

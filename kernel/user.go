@@ -13,12 +13,13 @@ import (
 // program's register state; the call is a system call with a private
 // number (so the Go runtime treats it as blocking and keeps scheduling
 // other goroutines), which the trap handler turns into a switch to ring 3
-// on the calling thread. When the program traps in a way the kernel does
-// not handle itself (a system call, a fault it cannot resolve), the trap
-// handler copies the program's state back into the caller's Context and
-// resumes the thread in ring 0 where it called EnterUser, which returns
-// the vector. Timer interrupts and demand-paging faults in the program
-// are handled without leaving the trap handler.
+// on the calling thread: while the program runs, the trap path saves its
+// state straight into the caller's Context. When the program traps in a
+// way the kernel does not handle itself (a system call, a fault it cannot
+// resolve, a kick), the trap handler resumes the thread in ring 0 where
+// it called EnterUser, which returns the vector. Timer interrupts and
+// demand-paging faults in the program are handled without leaving the
+// trap handler.
 //
 // The program's address space (UserAS) is the lower half of the kernel's
 // page tables; its pages carry the user bit, the kernel's do not, so
