@@ -75,6 +75,15 @@ type Thread struct {
 	altstack   [3]uint64
 	exited     bool
 	sig        sigState
+	restart    bool   // the last syscall ended with EINTR and may be restarted
+	restartNr  uint64 // its number (read is 0)
+}
+
+// restartable lists the calls Linux restarts after a SA_RESTART handler
+// (-ERESTARTSYS) among those yolk interrupts: reads of the console. Sleeps,
+// pause and sigsuspend always return EINTR, as on Linux.
+func restartable(nr uint64) bool {
+	return nr == unix.SYS_READ || nr == unix.SYS_READV
 }
 
 // vecKick mirrors kernel.VecKick: Enter returned because another thread
@@ -121,7 +130,10 @@ func (t *Thread) run() {
 		}
 		r := &t.ctx.Regs
 		a := Args{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
-		r.RAX = t.syscall(r.RAX, a)
+		nr := r.RAX
+		r.RAX = t.syscall(nr, a)
+		t.restart = int64(r.RAX) == -int64(unix.EINTR) && restartable(nr)
+		t.restartNr = nr // a SA_RESTART handler makes it run again
 	}
 }
 

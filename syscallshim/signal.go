@@ -150,6 +150,13 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 		return false // x86-64 signal return needs sa_restorer
 	}
 	r := &t.ctx.Regs
+	if t.restart && act.Flags&abi.SA_RESTART != 0 {
+		// The handler returns to the syscall instruction, which runs the
+		// interrupted call again (Linux's -ERESTARTSYS).
+		r.RIP -= 2
+		r.RAX = t.restartNr
+	}
+	t.restart = false
 	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.altstack, act.Flags&abi.SA_ONSTACK != 0)
 	saved := t.sigmask
 	if t.sig.hasRestore {

@@ -118,7 +118,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_GETITIMER:      {Partial, "as setitimer"},
 	unix.SYS_RT_SIGPROCMASK: {Full, ""},
 	unix.SYS_SIGALTSTACK:    {Full, ""},
-	unix.SYS_KILL:           {Partial, "the program itself (pid 1, 0, -1); sleeps, pause and sigsuspend are interrupted (EINTR), other blocking calls are not"},
+	unix.SYS_KILL:           {Partial, "the program itself (pid 1, 0, -1); console reads (restarted after SA_RESTART handlers), sleeps, pause and sigsuspend are interrupted, other blocking calls are not"},
 	unix.SYS_TGKILL:         {Partial, "as kill, to one thread"},
 	unix.SYS_TKILL:          {Partial, "as tgkill"},
 

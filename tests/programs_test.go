@@ -556,10 +556,16 @@ func TestProgramConsoleInput(t *testing.T) {
 		{"line", "alicx\x7fe\r", 0, "hello, alice\n"},
 		{"eof", "\x04", 1, "EOF\n"},
 		{"interrupt", "wait\r" + inputPause + "\x03", 130, "hello, wait\n"},
+		// SA_RESTART: the handler runs and the read goes on.
+		{"restart", inputPause + "\x03" + inputPause + "bob\r", 0, "hello, bob\nread went on after signal 2\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			r := runInput(t, c.input, "-i", example(t, "readline"))
+			flags := []string{"-i", example(t, "readline")}
+			if c.name == "restart" {
+				flags = append(flags, "-a", "restart")
+			}
+			r := runInput(t, c.input, flags...)
 			if r.status != c.status {
 				t.Errorf("status %d, want %d", r.status, c.status)
 			}
