@@ -40,7 +40,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// inputPause in runInput's input stands for a two-second pause.
+// inputPause in runInput's input stands for a three-second pause (a boot
+// takes about one under TCG).
 const inputPause = "\x00pause\x00"
 
 type result struct {
@@ -77,7 +78,7 @@ func runInput(t *testing.T, input string, flags ...string) result {
 		go func() {
 			for i, piece := range strings.Split(input, inputPause) {
 				if i > 0 {
-					time.Sleep(2 * time.Second)
+					time.Sleep(3 * time.Second)
 				}
 				pw.Write([]byte(piece))
 			}
