@@ -145,3 +145,16 @@ func TestHasErrorCode(t *testing.T) {
 		}
 	}
 }
+
+func TestSigRegsRoundTrip(t *testing.T) {
+	f := amd64.Frame{R8: 8, R15: 15, RDI: 1, RSI: 2, RBP: 3, RBX: 4, RDX: 5, RAX: 6, RCX: 7, RSP: 0x7000, RIP: 0x401000, RFLAGS: 0x246}
+	r := f.SigRegs(amd64.UserCS, amd64.UserDS)
+	if r.CS != amd64.UserCS || r.SS != amd64.UserDS || r.RIP != f.RIP || r.R15 != 15 || r.RCX != 7 {
+		t.Errorf("SigRegs = %+v", r)
+	}
+	var g amd64.Frame
+	g.SetSigRegs(&r)
+	if g != f {
+		t.Errorf("SetSigRegs(SigRegs(f)) = %+v, want %+v", g, f)
+	}
+}

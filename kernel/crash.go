@@ -29,7 +29,9 @@ var (
 	crashWord     uint32 // futex word: 1 once a crash is recorded
 	crashReady    bool   // the reporter goroutine is waiting
 	crashDeadline int64
-	crashFault    report.Fault
+	crashFrame    amd64.Frame // the faulting registers
+	crashFS       uint64
+	crashCR2      uint64
 	crashThread   int32
 	crashCode     [16]byte
 	crashCodeLen  int
@@ -40,15 +42,7 @@ var (
 func recordCrash(t *Thread, cr2 uint64) bool {
 	r := &t.Regs
 	crashCodeLen = readKernel(r.RIP, crashCode[:])
-	crashFault = report.Fault{
-		Vector: r.Vector, ErrorCode: r.ErrorCode, CR2: cr2,
-		Regs: report.Regs{
-			RAX: r.RAX, RBX: r.RBX, RCX: r.RCX, RDX: r.RDX, RSI: r.RSI, RDI: r.RDI,
-			RBP: r.RBP, RSP: r.RSP, R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11,
-			R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15, RIP: r.RIP,
-			RFLAGS: r.RFLAGS, CS: r.CS, SS: r.SS, FSBase: t.FSBase,
-		},
-	}
+	crashFrame, crashFS, crashCR2 = *r, t.FSBase, cr2
 	crashThread = t.Tid
 	if !crashReady {
 		return false
@@ -70,24 +64,18 @@ func crashWatchdog(now int64) {
 }
 
 func rawCrash() {
-	f := &crashFault
+	f := &crashFrame
 	kprint("yolk: kernel fault: ")
 	kprint(amd64.VectorName(f.Vector))
 	kprint(" error ")
 	kprintHex(f.ErrorCode)
 	kprint(" cr2 ")
-	kprintHex(f.CR2)
+	kprintHex(crashCR2)
 	kprint(" thread ")
 	kprintDec(int64(crashThread))
 	kprint("\n")
-	r := &f.Regs
-	printRegs(&amd64.Frame{
-		RIP: r.RIP, RSP: r.RSP, RFLAGS: r.RFLAGS, CS: r.CS, SS: r.SS,
-		RAX: r.RAX, RBX: r.RBX, RCX: r.RCX, RDX: r.RDX, RSI: r.RSI, RDI: r.RDI,
-		RBP: r.RBP, R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11, R12: r.R12,
-		R13: r.R13, R14: r.R14, R15: r.R15,
-	})
-	printCode(r.RIP)
+	printRegs(f)
+	printCode(f.RIP)
 }
 
 // StartCrashReporter starts the goroutine that prints kernel crash
@@ -101,8 +89,10 @@ func StartCrashReporter() {
 		for atomic.LoadUint32(&crashWord) == 0 {
 			syscall.Syscall6(syscall.SYS_FUTEX, addr, abi.FUTEX_WAIT, 0, 0, 0, 0)
 		}
-		f := crashFault
-		f.Code = crashCode[:crashCodeLen]
+		f := report.Fault{
+			Vector: crashFrame.Vector, ErrorCode: crashFrame.ErrorCode, CR2: crashCR2,
+			Regs: report.FrameRegs(&crashFrame, crashFS), Code: crashCode[:crashCodeLen],
+		}
 		os.Stdout.WriteString("\n")
 		report.Kernel(os.Stdout, f, symbolize)
 		os.Stdout.WriteString("yolk: faulting kernel thread " + strconv.Itoa(int(crashThread)) + "\n")

@@ -61,11 +61,7 @@ func deliverSignal(t *Thread) {
 		kprint("yolk: cannot push a signal frame for the kernel's runtime; dropped\n")
 		return
 	}
-	regs := abi.SigRegs{
-		R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11, R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15,
-		RDI: r.RDI, RSI: r.RSI, RBP: r.RBP, RBX: r.RBX, RDX: r.RDX, RAX: r.RAX, RCX: r.RCX,
-		RSP: r.RSP, RIP: r.RIP, RFLAGS: r.RFLAGS, CS: amd64.KernelCS, SS: amd64.KernelDS,
-	}
+	regs := r.SigRegs(amd64.KernelCS, amd64.KernelDS)
 	abi.PutSigframe((*[abi.SigframeSize]byte)(fb), act.Restorer, &regs, fp, t.SigMask, t.AltStack, onAlt, int32(sig), siTkill, 1)
 	copy(fpb, t.FX[:])
 	r.RSP, r.RIP = frame, act.Handler
@@ -94,9 +90,7 @@ func sigreturn(t *Thread) bool {
 		copy(t.FX[:], fb)
 		abi.SanitizeFPState((*[abi.FPStateSize]byte)(&t.FX))
 	}
-	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = regs.R8, regs.R9, regs.R10, regs.R11, regs.R12, regs.R13, regs.R14, regs.R15
-	r.RDI, r.RSI, r.RBP, r.RBX, r.RDX, r.RAX, r.RCX = regs.RDI, regs.RSI, regs.RBP, regs.RBX, regs.RDX, regs.RAX, regs.RCX
-	r.RSP, r.RIP = regs.RSP, regs.RIP
+	r.SetSigRegs(&regs)
 	// Ring 0 keeps interrupts on and IOPL as it was.
 	r.RFLAGS = regs.RFLAGS&^(amd64.RFLAGS_IOPL|amd64.RFLAGS_NT) | amd64.RFLAGS_IF | 2
 	r.CS, r.SS = amd64.KernelCS, amd64.KernelDS

@@ -19,12 +19,7 @@ func (t *Thread) fault(vector uint64) {
 	}
 	f := report.Fault{
 		Vector: vector, ErrorCode: r.ErrorCode, CR2: t.ctx.FaultAddr,
-		Regs: report.Regs{
-			RAX: r.RAX, RBX: r.RBX, RCX: r.RCX, RDX: r.RDX, RSI: r.RSI, RDI: r.RDI,
-			RBP: r.RBP, RSP: r.RSP, R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11,
-			R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15, RIP: r.RIP,
-			RFLAGS: r.RFLAGS, CS: r.CS, SS: r.SS, FSBase: t.ctx.FSBase,
-		},
+		Regs: report.FrameRegs(r, t.ctx.FSBase),
 	}
 	sig, _ := report.Signal(vector)
 	if t.catch(sig, vector) {

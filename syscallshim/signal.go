@@ -162,11 +162,7 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 	if t.sig.hasRestore {
 		saved, t.sig.hasRestore = t.sig.restore, false
 	}
-	regs := abi.SigRegs{
-		R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11, R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15,
-		RDI: r.RDI, RSI: r.RSI, RBP: r.RBP, RBX: r.RBX, RDX: r.RDX, RAX: r.RAX, RCX: r.RCX,
-		RSP: r.RSP, RIP: r.RIP, RFLAGS: r.RFLAGS, CS: amd64.UserCS, SS: amd64.UserDS,
-	}
+	regs := r.SigRegs(amd64.UserCS, amd64.UserDS)
 	addr := uint64(info.pid)
 	if info.fault {
 		regs.Err, regs.Trapno, regs.CR2 = info.err, info.trap, info.cr2
@@ -216,9 +212,7 @@ func sysRtSigreturn(t *Thread, a Args) (uint64, error) {
 	} else {
 		fx.InitFX()
 	}
-	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = regs.R8, regs.R9, regs.R10, regs.R11, regs.R12, regs.R13, regs.R14, regs.R15
-	r.RDI, r.RSI, r.RBP, r.RBX, r.RDX, r.RAX, r.RCX = regs.RDI, regs.RSI, regs.RBP, regs.RBX, regs.RDX, regs.RAX, regs.RCX
-	r.RSP, r.RIP, r.RFLAGS = regs.RSP, regs.RIP, regs.RFLAGS // the kernel keeps IF and IOPL its own
+	r.SetSigRegs(&regs) // the kernel sanitises RFLAGS on entry
 	t.ctx.FX = fx
 	t.sigmask = mask &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP)))
 	return r.RAX, nil

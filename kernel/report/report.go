@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"yolk/amd64"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -363,4 +364,15 @@ func Segfault(w io.Writer, comm string, pid int, f Fault, sym Symbolizer, sig st
 	}
 	fmt.Fprintf(&b, "\n  instruction: %s\n", Instruction(f.Code, r.RIP, sym))
 	io.WriteString(w, b.String())
+}
+
+// FrameRegs returns the registers of a trap frame, with the thread's FS
+// base.
+func FrameRegs(r *amd64.Frame, fsBase uint64) Regs {
+	return Regs{
+		RAX: r.RAX, RBX: r.RBX, RCX: r.RCX, RDX: r.RDX, RSI: r.RSI, RDI: r.RDI,
+		RBP: r.RBP, RSP: r.RSP, R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11,
+		R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15, RIP: r.RIP,
+		RFLAGS: r.RFLAGS, CS: r.CS, SS: r.SS, FSBase: fsBase,
+	}
 }
