@@ -6,49 +6,17 @@ import "yolk/amd64"
 // interrupts off, no allocation, no pointer writes to globals).
 func trap() {
 	t := sched.Current()
-	if v := t.context().Regs.Vector; v < uint64(len(trapCounts)) {
+	v := t.context().Regs.Vector
+	if v < uint64(len(trapCounts)) {
 		trapCounts[v]++
 	}
-	r := &t.Regs
-	resched := false
-	if t.inUser {
-		if userTrap(t) || t.State != Runnable {
-			switchTo(sched.Pick())
-		}
-		if sched.Cur != 0 {
-			deliverSignal(sched.Current())
-		}
-		rearmTimer()
-		return
-	}
-	switch v := r.Vector; {
-	case v == amd64.VecSyscall:
-		r.CS, r.SS = amd64.KernelCS, amd64.KernelDS
-		resched = runtimeSyscall(t)
-	case v == amd64.VecTimer:
-		lapicAck()
-		resched = tick()
-	case v == amd64.VecPageFault:
-		cr2 := amd64.ReadCR2()
-		write := r.ErrorCode&2 != 0
-		exec := r.ErrorCode&16 != 0
-		if r.ErrorCode&1 == 0 || write {
-			switch kernelAS.Resolve(cr2, write, exec) {
-			case FaultMapped:
-				return // nothing changed for the scheduler
-			case FaultNoMem:
-				outOfMemory()
-			}
-		}
-		kernelFault(t, cr2)
-	case v == VecConsole:
-		consoleInterrupt()
-	case v == amd64.VecSpurious || (v >= 32 && v < 48):
-		// APIC spurious interrupt, or a masked PIC line: no EOI.
-	case v >= 32:
-		lapicAck()
+	isIRQ, resched := interrupt(v)
+	switch {
+	case isIRQ:
+	case t.inUser:
+		userTrap(t, v)
 	default:
-		kernelFault(t, amd64.ReadCR2())
+		resched = kernelTrap(t, v)
 	}
 	// An interrupt taken while idle may have woken a thread.
 	if resched || t.State != Runnable || (sched.Cur == 0 && sched.othersRunnable()) {
@@ -58,6 +26,51 @@ func trap() {
 		deliverSignal(sched.Current())
 	}
 	rearmTimer()
+}
+
+// interrupt handles external interrupts, whatever the CPU was running:
+// it reports whether v was one and whether to run another thread.
+func interrupt(v uint64) (isIRQ, resched bool) {
+	switch {
+	case v == amd64.VecTimer:
+		lapicAck()
+		return true, tick()
+	case v == VecConsole:
+		consoleInterrupt()
+	case v == amd64.VecSpurious || (v >= 32 && v < 48):
+		// APIC spurious interrupt, or a masked PIC line: no EOI.
+	case v >= 32 && v < 256:
+		lapicAck()
+	default:
+		return false, false
+	}
+	return true, false
+}
+
+// kernelTrap handles a system call or exception of the kernel's own
+// code; it reports whether to run another thread.
+func kernelTrap(t *Thread, v uint64) bool {
+	r := &t.Regs
+	switch v {
+	case amd64.VecSyscall:
+		r.CS, r.SS = amd64.KernelCS, amd64.KernelDS
+		return runtimeSyscall(t)
+	case amd64.VecPageFault:
+		cr2 := amd64.ReadCR2()
+		write := r.ErrorCode&2 != 0
+		if r.ErrorCode&1 == 0 || write {
+			switch kernelAS.Resolve(cr2, write, r.ErrorCode&16 != 0) {
+			case FaultMapped:
+				return false
+			case FaultNoMem:
+				outOfMemory()
+			}
+		}
+		kernelFault(t, cr2)
+	default:
+		kernelFault(t, amd64.ReadCR2())
+	}
+	return false
 }
 
 // tick runs on every timer interrupt: it wakes threads whose deadline

@@ -130,37 +130,25 @@ func leaveUser(t *Thread, faultAddr uint64) {
 	}
 }
 
-// userTrap handles a trap taken in ring 3 (or a SYSCALL from it). It
-// reports whether the scheduler should pick another thread.
-func userTrap(t *Thread) bool {
+// userTrap handles a system call or exception taken in ring 3
+// (interrupts go through interrupt, whatever the ring). Page faults the
+// program's mappings allow are resolved here; everything else returns to
+// the EnterUser caller.
+func userTrap(t *Thread, v uint64) {
 	r := &t.user().Regs
-	switch v := r.Vector; {
-	case v == amd64.VecSyscall:
-		leaveUser(t, 0)
-	case v == amd64.VecTimer:
-		lapicAck()
-		return tick()
-	case v == amd64.VecPageFault:
-		cr2 := amd64.ReadCR2()
-		if r.ErrorCode&1 == 0 {
-			switch userAS.Resolve(cr2, r.ErrorCode&2 != 0, r.ErrorCode&16 != 0) {
-			case FaultMapped:
-				return false
-			case FaultNoMem:
-				r.ErrorCode |= ErrOutOfMemory
-			}
-		}
-		leaveUser(t, cr2)
-	case v == VecConsole:
-		consoleInterrupt()
-		return sched.dirty // a reader may have woken
-	case v == amd64.VecSpurious || (v >= 32 && v < 48):
-	case v >= 32:
-		lapicAck()
-	default: // an exception: the caller decides
-		leaveUser(t, amd64.ReadCR2())
+	cr2 := uint64(0)
+	if v != amd64.VecSyscall {
+		cr2 = amd64.ReadCR2()
 	}
-	return false
+	if v == amd64.VecPageFault && r.ErrorCode&1 == 0 {
+		switch userAS.Resolve(cr2, r.ErrorCode&2 != 0, r.ErrorCode&16 != 0) {
+		case FaultMapped:
+			return
+		case FaultNoMem:
+			r.ErrorCode |= ErrOutOfMemory
+		}
+	}
+	leaveUser(t, cr2)
 }
 
 // userMM runs an address-space operation for the program in the trap
