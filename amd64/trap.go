@@ -65,21 +65,21 @@ func SetNestedHandler(h func(sp uintptr)) { nestedHandler = h }
 // FS base to use while running on the trap stack (early boot code runs
 // there too).
 func InitTrapStacks() uint64 {
-	lo := uintptr(unsafe.Pointer(&trapStack[0]))
-	hi := lo + uintptr(len(trapStack))
-	trapG[0], trapG[1] = lo, hi
-	trapG[2], trapG[3] = lo+stackGuard, lo+stackGuard
-	trapTLS[0] = uintptr(unsafe.Pointer(&trapG))
-	trapFSBase = uint64(uintptr(unsafe.Pointer(&trapTLS[1])))
-	trapStackTop = hi &^ 15
-	elo := uintptr(unsafe.Pointer(&emergencyStack[0]))
-	ehi := elo + uintptr(len(emergencyStack))
-	emergG[0], emergG[1] = elo, ehi
-	emergG[2], emergG[3] = elo+stackGuard, elo+stackGuard
-	emergTLS[0] = uintptr(unsafe.Pointer(&emergG))
-	emergFSBase = uint64(uintptr(unsafe.Pointer(&emergTLS[1])))
-	emergencyTop = ehi &^ 15
+	trapFSBase, trapStackTop = fakeG(&trapG, &trapTLS, trapStack[:])
+	emergFSBase, emergencyTop = fakeG(&emergG, &emergTLS, emergencyStack[:])
 	return trapFSBase
+}
+
+// fakeG makes g describe stack and tls point at g, and returns the FS
+// base that makes compiled Go code find g (at -8(FS)) and the stack's
+// 16-byte aligned top.
+func fakeG(g *[4]uintptr, tls *[2]uintptr, stack []byte) (fsBase uint64, top uintptr) {
+	lo := uintptr(unsafe.Pointer(&stack[0]))
+	hi := lo + uintptr(len(stack))
+	g[0], g[1] = lo, hi
+	g[2], g[3] = lo+stackGuard, lo+stackGuard
+	tls[0] = uintptr(unsafe.Pointer(g))
+	return uint64(uintptr(unsafe.Pointer(&tls[1]))), hi &^ 15
 }
 
 // TrapFSBase is the FS base that makes compiled Go code run on the trap
