@@ -1,0 +1,136 @@
+package mm
+
+import "math/bits"
+
+// Frames hands out 4 KiB physical frames, numbered from 0, from a bitmap
+// (one bit per frame, set = in use or not RAM) and counts references to
+// them. Its storage is given to it (carved out of physical memory at
+// boot) and it never allocates Go memory, so the trap handler may use it.
+// It does not lock: the kernel's Phys wraps it in an interrupts-off lock.
+type Frames struct {
+	bitmap []uint64 // bit i = frame i in use (or not usable)
+	refs   []uint32 // references to each frame; 0 for free and reserved frames
+	nframe uint64   // frames covered
+	free   uint64   // frames currently free
+	total  uint64   // frames that were ever made free (usable RAM)
+	peak   uint64   // most frames in use at once since ResetPeak
+	hint   uint64   // bitmap word to start searching from
+}
+
+// FramesStorage returns how many bitmap words and reference counts Init
+// needs for nframe frames.
+func FramesStorage(nframe uint64) (words, refs uint64) { return (nframe + 63) / 64, nframe }
+
+// Init covers frames [0, nframe) with bitmap and refs (sized as
+// FramesStorage says), all initially in use and unusable.
+func (fa *Frames) Init(bitmap []uint64, refs []uint32, nframe uint64) {
+	w, r := FramesStorage(nframe)
+	if uint64(len(bitmap)) < w || uint64(len(refs)) < r {
+		panic("mm: Frames.Init: storage too small")
+	}
+	fa.bitmap, fa.refs, fa.nframe = bitmap[:w], refs[:r], nframe
+	for i := range fa.bitmap {
+		fa.bitmap[i] = ^uint64(0)
+	}
+	clear(fa.refs)
+	fa.free, fa.total, fa.peak, fa.hint = 0, 0, 0, 0
+}
+
+// AddFree marks frames [first, first+n) free: usable RAM. Frames beyond
+// the covered range are ignored.
+func (fa *Frames) AddFree(first, n uint64) {
+	for f := first; f < first+n && f < fa.nframe; f++ {
+		w, b := f/64, f%64
+		if fa.bitmap[w]&(1<<b) != 0 && fa.refs[f] == 0 {
+			fa.bitmap[w] &^= 1 << b
+			fa.free++
+			fa.total++
+		}
+	}
+}
+
+// Reserve takes free frames [first, first+n) out of use for good (the
+// kernel image, the allocator's own storage). Frames in use stay as they
+// are.
+func (fa *Frames) Reserve(first, n uint64) {
+	for f := first; f < first+n && f < fa.nframe; f++ {
+		w, b := f/64, f%64
+		if fa.bitmap[w]&(1<<b) == 0 {
+			fa.bitmap[w] |= 1 << b
+			fa.free--
+			fa.total--
+		}
+	}
+}
+
+// Alloc returns a free frame with one reference. It does not zero it.
+func (fa *Frames) Alloc() (f uint64, ok bool) {
+	nw := uint64(len(fa.bitmap))
+	for i := uint64(0); i < nw; i++ {
+		w := fa.hint + i
+		if w >= nw {
+			w -= nw
+		}
+		if fa.bitmap[w] == ^uint64(0) {
+			continue
+		}
+		b := uint64(bits.TrailingZeros64(^fa.bitmap[w]))
+		f := w*64 + b
+		if f >= fa.nframe {
+			continue
+		}
+		fa.bitmap[w] |= 1 << b
+		fa.refs[f] = 1
+		fa.hint = w
+		fa.free--
+		if used := fa.total - fa.free; used > fa.peak {
+			fa.peak = used
+		}
+		return f, true
+	}
+	return 0, false
+}
+
+// IncRef adds a reference to allocated frame f. It reports false (a
+// kernel bug) for a frame that is not allocated.
+func (fa *Frames) IncRef(f uint64) bool {
+	if f >= fa.nframe || fa.refs[f] == 0 || fa.refs[f] == ^uint32(0) {
+		return false
+	}
+	fa.refs[f]++
+	return true
+}
+
+// DecRef drops a reference to f, freeing it when none is left, and
+// returns the references left. ok is false (a kernel bug: a double free)
+// for a frame that is not allocated.
+func (fa *Frames) DecRef(f uint64) (left uint32, ok bool) {
+	if f >= fa.nframe || fa.refs[f] == 0 {
+		return 0, false
+	}
+	fa.refs[f]--
+	if fa.refs[f] > 0 {
+		return fa.refs[f], true
+	}
+	w, b := f/64, f%64
+	fa.bitmap[w] &^= 1 << b
+	fa.free++
+	if w < fa.hint {
+		fa.hint = w
+	}
+	return 0, true
+}
+
+// Refs returns the references to f (0 if it is free or not RAM).
+func (fa *Frames) Refs(f uint64) uint32 {
+	if f >= fa.nframe {
+		return 0
+	}
+	return fa.refs[f]
+}
+
+// Stats returns the free, usable and peak-in-use frame counts.
+func (fa *Frames) Stats() (free, total, peak uint64) { return fa.free, fa.total, fa.peak }
+
+// ResetPeak makes the current use the new peak.
+func (fa *Frames) ResetPeak() { fa.peak = fa.total - fa.free }
