@@ -8,7 +8,13 @@ import (
 
 // check verifies the tree's invariants: order, heap priorities, the list,
 // gaps and their maxima.
-func (t *tree) check(tb testing.TB) {
+type checkTB interface {
+	Helper()
+	Fatalf(string, ...any)
+	Fatal(...any)
+}
+
+func (t *tree) check(tb checkTB) {
 	tb.Helper()
 	var in []*node
 	var rec func(n *node) uint64
