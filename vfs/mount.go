@@ -1,0 +1,282 @@
+package vfs
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Dentry is a name in the VFS's name cache. See the package comment.
+type Dentry struct {
+	name   string
+	parent *Dentry // itself for a filesystem's root
+	inode  Inode
+	typ    uint32 // S_IFMT bits of inode, which never change
+
+	// Under VFS.mu held for writing, or for reading plus mu.
+	mu       sync.Mutex
+	children map[string]*Dentry
+
+	// Under VFS.mu.
+	mounts int  // mounts whose mount point this is
+	dead   bool // removed from its parent
+}
+
+// Inode returns the file d names.
+func (d *Dentry) Inode() Inode { return d.inode }
+
+// Name returns d's last path component ("/" for a root).
+func (d *Dentry) Name() string { return d.name }
+
+// IsDir reports whether d names a directory.
+func (d *Dentry) IsDir() bool { return d.typ == unix.S_IFDIR }
+
+func (d *Dentry) isSymlink() bool { return d.typ == unix.S_IFLNK }
+
+func newDentry(name string, parent *Dentry, ino Inode) *Dentry {
+	d := &Dentry{name: name, parent: parent, inode: ino, typ: ino.Stat().Mode & unix.S_IFMT}
+	if parent == nil {
+		d.parent = d
+	}
+	return d
+}
+
+// child returns the cached entry name or looks it up in the filesystem.
+func (d *Dentry) child(name string) (*Dentry, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c := d.children[name]; c != nil {
+		return c, nil
+	}
+	if d.dead {
+		return nil, unix.ENOENT
+	}
+	ino, err := d.inode.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	c := newDentry(name, d, ino)
+	if d.children == nil {
+		d.children = make(map[string]*Dentry)
+	}
+	d.children[name] = c
+	return c, nil
+}
+
+// addChild caches c as the entry name; VFS.mu is held for writing.
+func (d *Dentry) addChild(name string, c *Dentry) {
+	if d.children == nil {
+		d.children = make(map[string]*Dentry)
+	}
+	c.name, c.parent = name, d
+	d.children[name] = c
+}
+
+// removeChild forgets the entry name; VFS.mu is held for writing.
+func (d *Dentry) removeChild(name string) {
+	delete(d.children, name)
+}
+
+// isAncestor reports whether a is b or one of b's parents.
+func isAncestor(a, b *Dentry) bool {
+	for {
+		if a == b {
+			return true
+		}
+		if b.parent == b {
+			return false
+		}
+		b = b.parent
+	}
+}
+
+// MountFlags are per-mount options.
+type MountFlags uint32
+
+// Mount options.
+const (
+	MountReadOnly MountFlags = 1 << iota
+	MountNoExec
+	MountNoSuid
+	MountNoDev
+)
+
+// Mount is a Filesystem attached to the tree.
+type Mount struct {
+	vfs    *VFS
+	fs     Filesystem
+	root   *Dentry
+	parent *Mount  // nil for the VFS's root mount
+	point  *Dentry // where in parent
+	flags  MountFlags
+	id     int
+	source string
+
+	children int // under VFS.mu
+}
+
+// Filesystem returns the mounted filesystem.
+func (m *Mount) Filesystem() Filesystem { return m.fs }
+
+// Flags returns the mount's options.
+func (m *Mount) Flags() MountFlags { return m.flags }
+
+// ReadOnly reports whether the mount is read-only.
+func (m *Mount) ReadOnly() bool { return m.flags&MountReadOnly != 0 }
+
+// ID returns the mount's number, unique in its VFS (mountinfo's mount ID).
+func (m *Mount) ID() int { return m.id }
+
+// Source returns the source string given to Mount ("none", a 9p tag ...).
+func (m *Mount) Source() string { return m.source }
+
+// Path is a position in the tree: a dentry as reached through a mount.
+// The zero Path means "not given" (the working directory for *at
+// operations).
+type Path struct {
+	Mount  *Mount
+	Dentry *Dentry
+}
+
+// IsZero reports whether p is the zero Path.
+func (p Path) IsZero() bool { return p.Dentry == nil }
+
+// Inode returns the file at p.
+func (p Path) Inode() Inode { return p.Dentry.inode }
+
+type mountKey struct {
+	parent *Mount
+	point  *Dentry
+}
+
+// VFS is one namespace: a tree of mounts.
+type VFS struct {
+	mu      sync.RWMutex
+	root    *Mount
+	mounts  map[mountKey]*Mount
+	fsRoots map[Filesystem]*Dentry
+	nextID  int
+}
+
+// New returns a namespace whose root is fs.
+func New(fs Filesystem, flags MountFlags, source string) *VFS {
+	v := &VFS{mounts: make(map[mountKey]*Mount), fsRoots: make(map[Filesystem]*Dentry)}
+	v.root = v.newMount(fs, flags, source)
+	return v
+}
+
+func (v *VFS) newMount(fs Filesystem, flags MountFlags, source string) *Mount {
+	root := v.fsRoots[fs]
+	if root == nil {
+		root = newDentry("/", nil, fs.Root())
+		v.fsRoots[fs] = root
+	}
+	v.nextID++
+	return &Mount{vfs: v, fs: fs, root: root, flags: flags, id: v.nextID, source: source}
+}
+
+// Root returns the root of the namespace.
+func (v *VFS) Root() Path { return Path{v.root, v.root.root} }
+
+// Mount attaches fs at the directory target (on top of any mount there).
+func (v *VFS) Mount(target Path, fs Filesystem, flags MountFlags, source string) (*Mount, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !target.Dentry.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	if target.Dentry.dead {
+		return nil, unix.ENOENT
+	}
+	target = v.followMounts(target)
+	m := v.newMount(fs, flags, source)
+	m.parent, m.point = target.Mount, target.Dentry
+	v.mounts[mountKey{m.parent, m.point}] = m
+	target.Dentry.mounts++
+	target.Mount.children++
+	return m, nil
+}
+
+// Umount detaches m: EBUSY while other mounts sit on it, EINVAL for the
+// root mount.
+func (v *VFS) Umount(m *Mount) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if m.parent == nil {
+		return unix.EINVAL
+	}
+	if m.children > 0 {
+		return unix.EBUSY
+	}
+	k := mountKey{m.parent, m.point}
+	if v.mounts[k] != m {
+		return unix.EINVAL
+	}
+	delete(v.mounts, k)
+	m.point.mounts--
+	m.parent.children--
+	return nil
+}
+
+// Mounts returns every mount, parents before children.
+func (v *VFS) Mounts() []*Mount {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := []*Mount{v.root}
+	for i := 0; i < len(out); i++ {
+		for k, m := range v.mounts {
+			if k.parent == out[i] {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// followMounts moves p onto the root of whatever is mounted on it.
+func (v *VFS) followMounts(p Path) Path {
+	for p.Dentry.mounts > 0 {
+		m := v.mounts[mountKey{p.Mount, p.Dentry}]
+		if m == nil {
+			break
+		}
+		p = Path{m, m.root}
+	}
+	return p
+}
+
+// PathName returns the absolute name of p as seen from root, as getcwd(2)
+// and /proc/self/fd show it: ENOENT if p was removed. A p outside root's
+// subtree is named from the namespace's root.
+func (v *VFS) PathName(root, p Path) (string, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if p.Dentry.dead {
+		return "", unix.ENOENT
+	}
+	var parts []string
+	for p != root {
+		if p.Dentry == p.Mount.root {
+			if p.Mount.parent == nil {
+				break
+			}
+			p = Path{p.Mount.parent, p.Mount.point}
+			continue
+		}
+		parts = append(parts, p.Dentry.name)
+		p.Dentry = p.Dentry.parent
+	}
+	if len(parts) == 0 {
+		return "/", nil
+	}
+	n := 0
+	for _, s := range parts {
+		n += len(s) + 1
+	}
+	b := make([]byte, 0, n)
+	for i := len(parts) - 1; i >= 0; i-- {
+		b = append(b, '/')
+		b = append(b, parts[i]...)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,253 @@
+package vfs
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// OpenHow is openat2(2)'s struct open_how: open(2) flags, the mode of a
+// created file, and RESOLVE_* flags.
+type OpenHow struct {
+	Flags   int
+	Mode    uint32
+	Resolve uint64
+}
+
+const (
+	tmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
+	// resolveCached is RESOLVE_CACHED, which x/sys/unix lacks.
+	resolveCached = 0x20
+)
+
+// Openat2 implements openat2(2): unlike openat it rejects unknown flags, a
+// mode without O_CREAT or O_TMPFILE, and unknown RESOLVE_* flags.
+func (v *VFS) Openat2(c *Context, at Path, name string, how OpenHow) (*File, error) {
+	const known = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+		unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
+		unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC |
+		unix.O_PATH | unix.O_SYNC | unix.O_TMPFILE
+	const resolveAll = unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS |
+		unix.RESOLVE_BENEATH | unix.RESOLVE_IN_ROOT | resolveCached
+	switch {
+	case how.Flags&^known != 0, how.Resolve&^resolveAll != 0, how.Mode&^0o7777 != 0,
+		how.Mode != 0 && how.Flags&(unix.O_CREAT|tmpfileBit) == 0,
+		how.Resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) == unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT:
+		return nil, unix.EINVAL
+	case how.Resolve&resolveCached != 0:
+		return nil, unix.EAGAIN
+	}
+	return v.Openat(c, at, name, how)
+}
+
+// Openat implements openat(2) (and openat2(2) resolution through
+// how.Resolve). A created file gets how.Mode less the umask.
+func (v *VFS) Openat(c *Context, at Path, name string, how OpenHow) (*File, error) {
+	flags := how.Flags
+	if flags&unix.O_PATH != 0 {
+		flags &= unix.O_PATH | unix.O_CLOEXEC | unix.O_DIRECTORY | unix.O_NOFOLLOW
+	}
+	if flags&tmpfileBit != 0 {
+		if flags&unix.O_TMPFILE != unix.O_TMPFILE || flags&unix.O_CREAT != 0 ||
+			flags&unix.O_ACCMODE == unix.O_RDONLY {
+			return nil, unix.EINVAL
+		}
+	}
+	if flags&unix.O_ACCMODE == unix.O_ACCMODE {
+		return nil, unix.EINVAL
+	}
+	var (
+		f   *File
+		err error
+	)
+	trunc := false
+	if flags&(unix.O_CREAT|tmpfileBit) != 0 {
+		v.mu.Lock()
+		f, trunc, err = v.open(c, at, name, flags, how)
+		v.mu.Unlock()
+	} else {
+		v.mu.RLock()
+		f, trunc, err = v.open(c, at, name, flags, how)
+		v.mu.RUnlock()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if trunc {
+		if err := f.impl.Truncate(0); err != nil {
+			f.DecRef()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*File, bool, error) {
+	r := v.resolver(c, &at, how.Resolve)
+	follow := flags&unix.O_NOFOLLOW == 0
+	var (
+		p       Path
+		created bool
+		err     error
+	)
+	switch {
+	case flags&tmpfileBit != 0:
+		return v.openTmpfile(c, r, at, name, flags, how.Mode)
+	case flags&unix.O_CREAT != 0:
+		p, created, err = v.openCreate(c, r, at, name, flags, how.Mode)
+	default:
+		p, err = r.walk(at, name, follow)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	d := p.Dentry
+	if flags&unix.O_CREAT != 0 && !created && d.IsDir() {
+		return nil, false, unix.EISDIR
+	}
+	if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
+		return nil, false, unix.ENOTDIR
+	}
+	if flags&unix.O_PATH != 0 {
+		return NewFile(nil, flags, p, c.Cred), false, nil
+	}
+	if d.isSymlink() {
+		return nil, false, unix.ELOOP
+	}
+	trunc := flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG && !created
+	if !created {
+		if err := mayOpen(c, p, flags); err != nil {
+			return nil, false, err
+		}
+	}
+	impl, err := d.inode.Open(flags)
+	if err != nil {
+		return nil, false, err
+	}
+	return NewFile(impl, flags, p, c.Cred), trunc, nil
+}
+
+// mayOpen checks an existing file may be opened with flags.
+func mayOpen(c *Context, p Path, flags int) error {
+	var want uint32
+	switch flags & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		want = MayRead
+	case unix.O_WRONLY:
+		want = MayWrite
+	case unix.O_RDWR:
+		want = MayRead | MayWrite
+	}
+	if flags&unix.O_TRUNC != 0 {
+		want |= MayWrite
+	}
+	switch p.Dentry.typ {
+	case unix.S_IFDIR:
+		if want&MayWrite != 0 {
+			return unix.EISDIR
+		}
+	case unix.S_IFSOCK:
+		return unix.ENXIO
+	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFIFO:
+		if p.Mount.flags&MountNoDev != 0 && p.Dentry.typ != unix.S_IFIFO {
+			return unix.EACCES
+		}
+		flags &^= unix.O_TRUNC
+	}
+	st := p.Dentry.inode.Stat()
+	if want&MayWrite != 0 && p.Mount.ReadOnly() && (st.Type() == unix.S_IFREG || st.Type() == unix.S_IFDIR) {
+		return unix.EROFS
+	}
+	if err := c.Cred.check(&st, want); err != nil {
+		return err
+	}
+	if flags&unix.O_NOATIME != 0 && !c.Cred.isOwner(&st) {
+		return unix.EPERM
+	}
+	return nil
+}
+
+// openCreate resolves name for O_CREAT: it follows a final symlink
+// (unless O_NOFOLLOW or O_EXCL) and creates the file if it is missing.
+func (v *VFS) openCreate(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (Path, bool, error) {
+	dir, last, trailing, err := r.parent(at, name)
+	for {
+		if err != nil {
+			return Path{}, false, err
+		}
+		l := lastName{dir, last, trailing}
+		if !l.normal() || trailing {
+			return Path{}, false, unix.EISDIR
+		}
+		d, err := l.child()
+		if err != nil {
+			return Path{}, false, err
+		}
+		if d == nil {
+			if err := writable(dir.Mount); err != nil {
+				return Path{}, false, err
+			}
+			if err := mayCreate(c, dir.Dentry); err != nil {
+				return Path{}, false, err
+			}
+			a := newAttr(c, dir.Dentry, unix.S_IFREG|mode&0o7777&^c.Umask)
+			ino, err := dir.Dentry.inode.Create(last, a)
+			if err != nil {
+				return Path{}, false, err
+			}
+			d = newDentry(last, dir.Dentry, ino)
+			dir.Dentry.addChild(last, d)
+			return Path{dir.Mount, d}, true, nil
+		}
+		if flags&unix.O_EXCL != 0 {
+			return Path{}, false, unix.EEXIST
+		}
+		p := v.followMounts(Path{dir.Mount, d})
+		if !p.Dentry.isSymlink() {
+			return p, false, nil
+		}
+		if flags&unix.O_NOFOLLOW != 0 {
+			return Path{}, false, unix.ELOOP
+		}
+		if r.resolve&unix.RESOLVE_NO_SYMLINKS != 0 {
+			return Path{}, false, unix.ELOOP
+		}
+		if r.hops++; r.hops > MaxSymlinks {
+			return Path{}, false, unix.ELOOP
+		}
+		target, err := p.Dentry.inode.Readlink()
+		if err != nil {
+			return Path{}, false, err
+		}
+		dir, last, trailing, err = r.parent(dir, target)
+		if err == nil && last == "" {
+			return dir, false, nil // a link to "/"
+		}
+	}
+}
+
+func (v *VFS) openTmpfile(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (*File, bool, error) {
+	dir, err := r.walk(at, name, true)
+	if err != nil {
+		return nil, false, err
+	}
+	if !dir.Dentry.IsDir() {
+		return nil, false, unix.ENOTDIR
+	}
+	if err := writable(dir.Mount); err != nil {
+		return nil, false, err
+	}
+	if err := mayCreate(c, dir.Dentry); err != nil {
+		return nil, false, err
+	}
+	a := newAttr(c, dir.Dentry, unix.S_IFREG|mode&0o7777&^c.Umask)
+	ino, err := dir.Dentry.inode.Tmpfile(a)
+	if err != nil {
+		return nil, false, err
+	}
+	d := newDentry("", dir.Dentry, ino)
+	d.dead = true
+	impl, err := ino.Open(flags)
+	if err != nil {
+		return nil, false, err
+	}
+	return NewFile(impl, flags, Path{dir.Mount, d}, c.Cred), false, nil
+}
