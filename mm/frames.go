@@ -65,22 +65,23 @@ func (fa *Frames) Reserve(first, n uint64) {
 
 // Alloc returns a free frame with one reference. It does not zero it.
 func (fa *Frames) Alloc() (f uint64, ok bool) {
-	nw := uint64(len(fa.bitmap))
+	bm, refs := fa.bitmap, fa.refs
+	nw := uint64(len(bm))
 	for i := uint64(0); i < nw; i++ {
 		w := fa.hint + i
 		if w >= nw {
 			w -= nw
 		}
-		if fa.bitmap[w] == ^uint64(0) {
+		if w >= uint64(len(bm)) || bm[w] == ^uint64(0) {
 			continue
 		}
-		b := uint64(bits.TrailingZeros64(^fa.bitmap[w]))
+		b := uint64(bits.TrailingZeros64(^bm[w]))
 		f := w*64 + b
-		if f >= fa.nframe {
+		if f >= fa.nframe || f >= uint64(len(refs)) {
 			continue
 		}
-		fa.bitmap[w] |= 1 << b
-		fa.refs[f] = 1
+		refs[f] = 1
+		bm[w] |= 1 << b
 		fa.hint = w
 		fa.free--
 		if used := fa.total - fa.free; used > fa.peak {
@@ -91,10 +92,21 @@ func (fa *Frames) Alloc() (f uint64, ok bool) {
 	return 0, false
 }
 
+// word returns the bitmap word and bit of frame f, nil past the end.
+// Written so that the compiler needs no bounds checks: the trap handler
+// uses Frames.
+func (fa *Frames) word(f uint64) (*uint64, uint64) {
+	w := f / 64
+	if f >= fa.nframe || w >= uint64(len(fa.bitmap)) {
+		return nil, 0
+	}
+	return &fa.bitmap[w], 1 << (f % 64)
+}
+
 // IncRef adds a reference to allocated frame f. It reports false (a
 // kernel bug) for a frame that is not allocated.
 func (fa *Frames) IncRef(f uint64) bool {
-	if f >= fa.nframe || fa.refs[f] == 0 || fa.refs[f] == ^uint32(0) {
+	if f >= uint64(len(fa.refs)) || fa.refs[f] == 0 || fa.refs[f] == ^uint32(0) {
 		return false
 	}
 	fa.refs[f]++
@@ -105,17 +117,18 @@ func (fa *Frames) IncRef(f uint64) bool {
 // returns the references left. ok is false (a kernel bug: a double free)
 // for a frame that is not allocated.
 func (fa *Frames) DecRef(f uint64) (left uint32, ok bool) {
-	if f >= fa.nframe || fa.refs[f] == 0 {
+	wp, bit := fa.word(f)
+	refs := fa.refs
+	if wp == nil || f >= uint64(len(refs)) || refs[f] == 0 {
 		return 0, false
 	}
-	fa.refs[f]--
-	if fa.refs[f] > 0 {
-		return fa.refs[f], true
+	refs[f]--
+	if refs[f] > 0 {
+		return refs[f], true
 	}
-	w, b := f/64, f%64
-	fa.bitmap[w] &^= 1 << b
+	*wp &^= bit
 	fa.free++
-	if w < fa.hint {
+	if w := f / 64; w < fa.hint {
 		fa.hint = w
 	}
 	return 0, true
@@ -123,7 +136,7 @@ func (fa *Frames) DecRef(f uint64) (left uint32, ok bool) {
 
 // Refs returns the references to f (0 if it is free or not RAM).
 func (fa *Frames) Refs(f uint64) uint32 {
-	if f >= fa.nframe {
+	if f >= uint64(len(fa.refs)) {
 		return 0
 	}
 	return fa.refs[f]
