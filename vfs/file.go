@@ -52,7 +52,7 @@ type FileBase struct{}
 
 func (FileBase) Read([]byte, int64) (int, error)               { return 0, unix.EINVAL }
 func (FileBase) Write([]byte, int64, bool) (int, int64, error) { return 0, 0, unix.EINVAL }
-func (FileBase) Lseek(int64, int64, int) (int64, error)         { return 0, unix.ESPIPE }
+func (FileBase) Lseek(int64, int64, int) (int64, error)        { return 0, unix.ESPIPE }
 func (FileBase) ReadDir(int64, func(Dirent) bool) error        { return unix.ENOTDIR }
 func (FileBase) Truncate(int64) error                          { return unix.EINVAL }
 func (FileBase) Allocate(uint32, int64, int64) error           { return unix.ENODEV }
@@ -401,4 +401,17 @@ func (f *File) Queue() *WaitQueue {
 		return nil
 	}
 	return f.impl.Queue()
+}
+
+// PageSize is the size of the pages PageSource hands out.
+const PageSize = 4096
+
+// PageSource is implemented by FileImpls whose data lives in whole memory
+// pages, so that mmap can map the pages themselves instead of copies.
+type PageSource interface {
+	// Page returns the page at file offset index*PageSize. A hole is nil
+	// unless alloc, which allocates it (ENOSPC when the filesystem is
+	// full). The page stays the file's until the file is truncated below
+	// it.
+	Page(index int64, alloc bool) (*[PageSize]byte, error)
 }
