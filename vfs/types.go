@@ -39,10 +39,10 @@ type Stat struct {
 }
 
 // Type returns the S_IFMT bits of the mode.
-func (s *Stat) Type() uint32 { return s.Mode & unix.S_IFMT }
+func (s Stat) Type() uint32 { return s.Mode & unix.S_IFMT }
 
 // IsDir reports whether s describes a directory.
-func (s *Stat) IsDir() bool { return s.Type() == unix.S_IFDIR }
+func (s Stat) IsDir() bool { return s.Type() == unix.S_IFDIR }
 
 // Statfs is what statfs(2) reports about a filesystem.
 type Statfs struct {
