@@ -108,6 +108,13 @@ func RDRAND() (val uint64, ok bool)
 // INVLPG drops the TLB entry for the page containing va.
 func INVLPG(va uintptr)
 
+// IRQSave clears RFLAGS.IF and returns the previous RFLAGS; IRQRestore
+// sets IF again if it was set. Defined in cpu.s.
+func IRQSave() (flags uint64)
+
+// IRQRestore undoes IRQSave. Defined in cpu.s.
+func IRQRestore(flags uint64)
+
 // Halt executes CLI; HLT forever.
 func Halt()
 

@@ -215,3 +215,23 @@ TEXT ·IdlePC(SB),NOSPLIT,$0-8
 TEXT ·UD2(SB),NOSPLIT,$0
 	UD2
 	RET
+
+// func IRQSave() (flags uint64)
+// Returns RFLAGS and clears IF: a critical section against interrupt
+// handlers on this CPU (the kernel's own code runs in ring 0).
+TEXT ·IRQSave(SB),NOSPLIT,$0-8
+	PUSHFQ
+	POPQ AX
+	CLI
+	MOVQ AX, flags+0(FP)
+	RET
+
+// func IRQRestore(flags uint64)
+// Sets IF again if flags (from IRQSave) had it.
+TEXT ·IRQRestore(SB),NOSPLIT,$0-8
+	MOVQ flags+0(FP), AX
+	BTQ $9, AX // RFLAGS.IF
+	JCC done
+	STI
+done:
+	RET

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"yolk/amd64"
+	"yolk/mm"
 )
 
 // Virtual memory layout (see README.md for the picture).
@@ -41,7 +42,7 @@ var (
 	params   BootParams
 	bootInfo StartInfo
 	sched    Scheduler
-	frames   FrameAllocator
+	frames   mm.Frames
 	kernelAS AddressSpace
 	physMem  directPhys
 
@@ -80,10 +81,8 @@ func (directPhys) Table(phys uint64) *amd64.Table {
 }
 
 func (directPhys) Free(phys uint64) {
-	if !frames.Free(phys >> amd64.PageShift) {
-		kprint("yolk: freeing a free frame ")
-		kprintHex(phys)
-		kprint("\n")
+	if _, ok := frames.DecRef(phys >> amd64.PageShift); !ok {
+		badFrame("freeing a free frame ", phys)
 	}
 }
 

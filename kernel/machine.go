@@ -11,6 +11,7 @@ import (
 
 	"yolk/amd64"
 	"yolk/linux/abi"
+	"yolk/mm"
 )
 
 // Machine gives the syscall shim the machine: user-mode entry, the
@@ -20,25 +21,36 @@ type Machine struct{}
 
 var consoleMu sync.Mutex
 
-func (Machine) Enter(ctx *amd64.Context) uint64 { return EnterUser(ctx) }
+// Enter runs the program in as until it traps back, resolving the page
+// faults the trap handler left to it (mm.FaultSlow: shared and file
+// mappings, or a fault taken while another thread changed the space).
+func (Machine) Enter(ctx *amd64.Context, as *mm.AddressSpace) uint64 {
+	for {
+		v := EnterUser(ctx, as)
+		r := &ctx.Regs
+		if v != amd64.VecPageFault || r.ErrorCode&ErrSlowFault == 0 {
+			return v
+		}
+		r.ErrorCode &^= ErrSlowFault
+		switch as.Fault(ctx.FaultAddr, faultAccess(r.ErrorCode)) {
+		case mm.FaultMapped:
+			continue
+		case mm.FaultNoMem:
+			r.ErrorCode |= ErrOutOfMemory
+		}
+		return v
+	}
+}
+
+// NewAddressSpace returns an empty program address space.
+func (Machine) NewAddressSpace() (*mm.AddressSpace, error) { return NewUserAS() }
+
+// SharedMemory returns anonymous shared memory (MAP_SHARED|MAP_ANONYMOUS).
+func (Machine) SharedMemory(size uint64) mm.Backing { return mm.NewSharedAnon(userPhys{}, size) }
 
 // Kick makes the thread running the program from ctx come back to the
 // kernel (EnterUser returns VecKick) before it runs more program code.
 func (Machine) Kick(ctx *amd64.Context) { KickUser(ctx) }
-
-func (Machine) Map(addr, length uint64, prot uint32, fixed bool) (uint64, unix.Errno) {
-	return UserMap(addr, length, prot, fixed)
-}
-
-func (Machine) Unmap(addr, length uint64) unix.Errno { return UserUnmap(addr, length) }
-
-func (Machine) Protect(addr, length uint64, prot uint32) unix.Errno {
-	return UserProtect(addr, length, prot)
-}
-
-func (Machine) Discard(addr, length uint64) unix.Errno { return UserDiscard(addr, length) }
-
-func (Machine) Bytes(va, n uint64, write bool) ([]byte, bool) { return UserBytes(va, n, write) }
 
 // ConsoleWrite writes to the serial console; concurrent writers do not
 // interleave within one call.
@@ -83,14 +95,4 @@ func (Machine) Random(b []byte) {
 func MemInfo() (total, free uint64) {
 	f, t, _ := MemStats()
 	return t, f
-}
-
-// Mappings lists the program's mappings: start, end and protection.
-func (Machine) Mappings() [][3]uint64 {
-	vs := UserVMAs()
-	out := make([][3]uint64, len(vs))
-	for i, v := range vs {
-		out[i] = [3]uint64{v.Start, v.End, uint64(v.Prot)}
-	}
-	return out
 }

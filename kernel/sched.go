@@ -56,6 +56,8 @@ type Thread struct {
 	inUser  bool
 	kick    bool // KickUser: leave user mode before resuming it
 	userCtx uint64
+	userAS  uint64 // the *mm.AddressSpace the program runs in (kept alive by EnterUser's caller)
+	cr3     uint64 // its root
 
 	_ [8]byte // keeps the size a multiple of 16 (see below)
 }

@@ -5,6 +5,7 @@ import (
 
 	"yolk/amd64"
 	"yolk/linux/abi"
+	"yolk/mm"
 )
 
 // Start brings the machine from the boot page tables to the Go runtime:
@@ -41,7 +42,6 @@ func Start(p BootParams) {
 		poweroff(ExitKernelFault)
 	}
 	initMemory()
-	initUserAS()
 	stamp(stageMemory, amd64.RDTSC())
 	calibrateClock()
 	initTimer()
@@ -168,8 +168,8 @@ func initMemory() {
 	// The bitmap goes in the first RAM above the kernel that holds it,
 	// inside the first GiB (all the boot tables map).
 	nframe := pageUp(maxPhys) >> amd64.PageShift
-	words := (nframe + 63) / 64
-	need := pageUp(words * 8)
+	words, nrefs := mm.FramesStorage(nframe)
+	need := pageUp(words*8 + nrefs*4)
 	var bm uint64
 	for i := 0; i < bootInfo.NMemmap && bm == 0; i++ {
 		m := bootInfo.Memmap[i]
@@ -185,7 +185,8 @@ func initMemory() {
 		kprint("yolk: no room for the frame bitmap\n")
 		poweroff(ExitNoMemory)
 	}
-	frames.Init(unsafe.Slice((*uint64)(ptr(uintptr(DirectMap+bm))), words), nframe)
+	frames.Init(unsafe.Slice((*uint64)(ptr(uintptr(DirectMap+bm))), words),
+		unsafe.Slice((*uint32)(ptr(uintptr(DirectMap+bm+words*8))), nrefs), nframe)
 	for i := 0; i < bootInfo.NMemmap; i++ {
 		m := bootInfo.Memmap[i]
 		if m.Type == e820RAM {
@@ -246,10 +247,25 @@ func initMemory() {
 			poweroff(ExitNoMemory)
 		}
 	}
+	// Every top-level entry of the runtime's window exists from now on,
+	// so program address spaces can share the kernel's half by copying
+	// the top-level entries once (shareKernelHalf).
+	top := physMem.Table(root)
+	for va := uint64(RuntimeLo); va < RuntimeHi; va += 1 << 39 {
+		i := va >> 39 & 511
+		if top[i]&amd64.PTE_P == 0 {
+			t, ok := physMem.Alloc()
+			if !ok {
+				poweroff(ExitNoMemory)
+			}
+			top[i] = t | amd64.PTE_P | amd64.PTE_W
+		}
+	}
 	kernelAS.PT = pt
 	kernelAS.Mem = physMem
 	kernelAS.Lo, kernelAS.Hi = RuntimeLo, RuntimeHi
 	kernelAS.Flush = flushPage
+	curCR3 = root
 	amd64.WriteCR3(root)
 }
 

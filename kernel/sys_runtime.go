@@ -105,14 +105,14 @@ func runtimeSyscall(t *Thread) bool {
 		}
 		return false // every register comes from the frame
 	case sysEnterUser:
-		ret = enterUser(t, a0)
+		ret = enterUser(t, a0, a1)
 		if ret == 0 {
 			return false // t now resumes in ring 3
 		}
 	case sysConsoleRead:
 		ret = consoleRead(a0, a1)
-	case sysUserMap, sysUserUnmap, sysUserProtect, sysUserEnsure, sysUserDiscard, sysKickUser:
-		ret = userMM(nr, a0, a1, a2)
+	case sysKickUser:
+		ret = kickUser(a0)
 	default:
 		ret = unsupported(nr, r.RIP)
 	}

@@ -101,6 +101,9 @@ func switchTo(i int) {
 	sched.dirty = true // a new slice
 	next := &sched.T[i]
 	next.sliceStart = now
+	if next.inUser {
+		loadCR3(next.cr3)
+	}
 	amd64.SetCurrent(next.context())
 }
 

@@ -1,40 +1,40 @@
 package kernel
 
 import (
+	"runtime"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
+	"yolk/mm"
 )
 
 // Running a Linux program. A goroutine calls EnterUser with the
-// program's register state; the call is a system call with a private
-// number (so the Go runtime treats it as blocking and keeps scheduling
-// other goroutines), which the trap handler turns into a switch to ring 3
-// on the calling thread: while the program runs, the trap path saves its
+// program's register state and address space; the call is a system call
+// with a private number (so the Go runtime treats it as blocking and
+// keeps scheduling other goroutines), which the trap handler turns into a
+// switch to ring 3 on the calling thread, with CR3 loaded with the
+// address space's root: while the program runs, the trap path saves its
 // state straight into the caller's Context. When the program traps in a
 // way the kernel does not handle itself (a system call, a fault it cannot
 // resolve, a kick), the trap handler resumes the thread in ring 0 where
 // it called EnterUser, which returns the vector. Timer interrupts and
-// demand-paging faults in the program are handled without leaving the
-// trap handler.
+// the page faults mm.FaultFast resolves (demand-zero and copy-on-write
+// of private memory) are handled without leaving the trap handler; the
+// rest are resolved by Machine.Enter with mm's Fault from the goroutine.
 //
-// The program's address space (UserAS) is the lower half of the kernel's
-// page tables; its pages carry the user bit, the kernel's do not, so
-// nothing the program does can reach kernel memory. Mappings change only
-// in the trap handler (through UserMap & co., private system calls too),
-// which keeps the frame allocator single-threaded.
+// Every program address space (package mm) has its own top-level table
+// whose upper half is the kernel's (copied at creation; the kernel's
+// upper-half entries are all made at boot, so they never change). Program
+// pages carry the user bit, the kernel's do not, so nothing the program
+// does can reach kernel memory; the kernel reaches program memory only
+// through mm's copy layer (the direct map), never by its user address.
 
 // Private system call numbers, far above Linux's.
 const (
 	sysEnterUser = 0x7f000000 + iota
-	sysUserMap
-	sysUserUnmap
-	sysUserProtect
-	sysUserEnsure
-	sysUserDiscard
 	sysKickUser
 	sysConsoleRead
 )
@@ -55,12 +55,14 @@ const (
 // mmap_base with ASLR off (the top minus a 128 MiB stack gap).
 const UserMmapTop = UserHi - 128<<20
 
-var userAS AddressSpace
-
 // ErrOutOfMemory is set in a page fault's error code returned by
 // EnterUser when the access was allowed but no memory was left: the
-// program is to be killed as Linux's OOM killer would.
-const ErrOutOfMemory = 1 << 32
+// program is to be killed as Linux's OOM killer would. ErrSlowFault
+// marks a fault the trap handler left to Machine.Enter.
+const (
+	ErrOutOfMemory = 1 << 32
+	ErrSlowFault   = 1 << 33
+)
 
 // userFlags are the RFLAGS bits the program may set: arithmetic flags,
 // DF, AC and ID. IF is always set and IOPL is always 0.
@@ -71,8 +73,9 @@ const userFlags = 0xcd5 | amd64.RFLAGS_DF | amd64.RFLAGS_AC | amd64.RFLAGS_ID
 // amd64.VecSyscall for a system call (number in ctx.Regs.RAX), or a CPU
 // exception (ctx.Regs.ErrorCode, and ctx.FaultAddr for a page fault).
 // ctx must stay alive and unmoved during the call (keep it on the heap).
-func EnterUser(ctx *amd64.Context) uint64 {
-	syscall.Syscall(sysEnterUser, uintptr(unsafe.Pointer(ctx)), 0, 0)
+func EnterUser(ctx *amd64.Context, as *mm.AddressSpace) uint64 {
+	syscall.Syscall(sysEnterUser, uintptr(unsafe.Pointer(ctx)), uintptr(unsafe.Pointer(as)), 0)
+	runtime.KeepAlive(as)
 	return ctx.Regs.Vector
 }
 
@@ -81,7 +84,7 @@ func EnterUser(ctx *amd64.Context) uint64 {
 // from while the program runs; the thread's own Context keeps the kernel
 // state of the call, which resumes (returning 0) when the program traps
 // back. Nothing is copied either way.
-func enterUser(t *Thread, ctxAddr uint64) uint64 {
+func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	// Backed now, so that the trap entry never faults writing it: the
 	// Context is a live heap object, whose pages the runtime keeps.
 	b, ok := kmem(ctxAddr, uint64(unsafe.Sizeof(amd64.Context{})), true)
@@ -97,10 +100,16 @@ func enterUser(t *Thread, ctxAddr uint64) uint64 {
 	r := &u.Regs
 	r.CS, r.SS = amd64.UserCS, amd64.UserDS
 	r.RFLAGS = r.RFLAGS&userFlags | amd64.RFLAGS_IF | 2
+	if asAddr == 0 {
+		return errnoRet(unix.EFAULT)
+	}
 	t.Regs.RAX = 0 // EnterUser's system call returns 0
 	t.inUser = true
 	t.userCtx = ctxAddr
+	t.userAS = asAddr
+	t.cr3 = t.as().Root()
 	t.kick = false
+	loadCR3(t.cr3)
 	amd64.SetCurrent(u)
 	return 0
 }
@@ -108,6 +117,24 @@ func enterUser(t *Thread, ctxAddr uint64) uint64 {
 // user returns the Context of the program t runs (t.inUser).
 func (t *Thread) user() *amd64.Context {
 	return (*amd64.Context)(ptr(uintptr(t.userCtx)))
+}
+
+// as returns the address space of the program t runs (t.inUser).
+func (t *Thread) as() *mm.AddressSpace {
+	return (*mm.AddressSpace)(ptr(uintptr(t.userAS)))
+}
+
+// curCR3 is the root loaded in CR3: a program's while its threads run,
+// and kept while kernel threads run (they use only the shared upper
+// half), so that going back into the same program costs no TLB flush.
+var curCR3 uint64
+
+// loadCR3 switches to root unless it is loaded already.
+func loadCR3(root uint64) {
+	if root != curCR3 {
+		curCR3 = root
+		amd64.WriteCR3(root)
+	}
 }
 
 // context returns what the trap path saves t into: the program's Context
@@ -131,118 +158,49 @@ func leaveUser(t *Thread, faultAddr uint64) {
 }
 
 // userTrap handles a system call or exception taken in ring 3
-// (interrupts go through interrupt, whatever the ring). Page faults the
-// program's mappings allow are resolved here; everything else returns to
-// the EnterUser caller.
+// (interrupts go through interrupt, whatever the ring). Page faults
+// mm.FaultFast resolves go straight back to the program; everything else
+// returns to the EnterUser caller.
 func userTrap(t *Thread, v uint64) {
 	r := &t.user().Regs
 	cr2 := uint64(0)
 	if v != amd64.VecSyscall {
 		cr2 = amd64.ReadCR2()
 	}
-	if v == amd64.VecPageFault && r.ErrorCode&1 == 0 {
-		switch userAS.Resolve(cr2, r.ErrorCode&2 != 0, r.ErrorCode&16 != 0) {
-		case FaultMapped:
+	if v == amd64.VecPageFault {
+		switch t.as().FaultFast(cr2, faultAccess(r.ErrorCode)) {
+		case mm.FaultMapped:
 			return
-		case FaultNoMem:
+		case mm.FaultSlow:
+			r.ErrorCode |= ErrSlowFault
+		case mm.FaultNoMem:
 			r.ErrorCode |= ErrOutOfMemory
 		}
 	}
 	leaveUser(t, cr2)
 }
 
-// userMM runs an address-space operation for the program in the trap
-// handler.
-func userMM(nr, a0, a1, a2 uint64) uint64 {
-	switch nr {
-	case sysUserMap:
-		fixed := a2&(1<<32) != 0
-		va, e := userAS.Map(a0, a1, uint32(a2), fixed)
-		return errnoOr(e, va)
-	case sysUserUnmap:
-		return errnoOr(userAS.Unmap(a0, a1), 0)
-	case sysUserProtect:
-		return errnoOr(userAS.Protect(a0, a1, uint32(a2)), 0)
-	case sysUserDiscard:
-		return errnoOr(userAS.Discard(a0, a1), 0)
-	case sysUserEnsure:
-		if !userAS.Ensure(a0, a1, a2 != 0) {
-			return errnoRet(unix.EFAULT)
+// faultAccess is the access a page fault's error code says was tried
+// (Intel SDM Vol. 3A 4.7: bit 1 write, bit 4 instruction fetch).
+func faultAccess(code uint64) mm.Access {
+	switch {
+	case code&2 != 0:
+		return mm.Write
+	case code&16 != 0:
+		return mm.Exec
+	}
+	return mm.Read
+}
+
+// kickUser marks the threads running the program from the Context at
+// ctx to leave it before running more of it.
+func kickUser(ctx uint64) uint64 {
+	for i := 1; i < maxThreads; i++ {
+		if t := &sched.T[i]; t.State != Free && t.inUser && t.userCtx == ctx {
+			t.kick = true
 		}
-		return 0
-	case sysKickUser:
-		for i := 1; i < maxThreads; i++ {
-			if t := &sched.T[i]; t.State != Free && t.inUser && t.userCtx == a0 {
-				t.kick = true
-			}
-		}
-		return 0
 	}
-	return errnoRet(unix.ENOSYS)
-}
-
-func mmCall(nr uintptr, a0, a1, a2 uint64) (uint64, unix.Errno) {
-	r, _, _ := syscall.RawSyscall(nr, uintptr(a0), uintptr(a1), uintptr(a2))
-	if int64(r) < 0 && int64(r) > -4096 {
-		return 0, unix.Errno(-int64(r))
-	}
-	return uint64(r), 0
-}
-
-// UserMap maps anonymous memory for the program (mmap(2) semantics: addr
-// is a hint unless fixed). Pages are backed on first touch.
-func UserMap(addr, length uint64, prot uint32, fixed bool) (uint64, unix.Errno) {
-	f := uint64(prot)
-	if fixed {
-		f |= 1 << 32
-	}
-	return mmCall(sysUserMap, addr, length, f)
-}
-
-// UserUnmap implements munmap(2) for the program.
-func UserUnmap(addr, length uint64) unix.Errno {
-	_, e := mmCall(sysUserUnmap, addr, length, 0)
-	return e
-}
-
-// UserProtect implements mprotect(2) for the program.
-func UserProtect(addr, length uint64, prot uint32) unix.Errno {
-	_, e := mmCall(sysUserProtect, addr, length, uint64(prot))
-	return e
-}
-
-// UserDiscard implements madvise(MADV_DONTNEED) for the program.
-func UserDiscard(addr, length uint64) unix.Errno {
-	_, e := mmCall(sysUserDiscard, addr, length, 0)
-	return e
-}
-
-// UserMapped reports whether the program's [va, va+n) is mapped (for
-// writing if write is set), backing its pages so the kernel can access
-// them without faulting.
-func UserMapped(va, n uint64, write bool) bool {
-	if va < UserLo || va+n > UserHi || va+n < va {
-		return false
-	}
-	w := uint64(0)
-	if write {
-		w = 1
-	}
-	_, e := mmCall(sysUserEnsure, va, n, w)
-	return e == 0
-}
-
-// UserBytes returns the program's memory [va, va+n) for the kernel to read
-// or write, or false (EFAULT) if it is not all mapped with that access.
-// The slice is valid until the program's mappings change.
-func UserBytes(va, n uint64, write bool) ([]byte, bool) {
-	if n == 0 {
-		return nil, true
-	}
-	if !UserMapped(va, n, write) {
-		return nil, false
-	}
-	return unsafeBytes(va, n), true
+	return 0
 }
 
 // KickUser makes the thread running the program from ctx return from
@@ -250,21 +208,113 @@ func UserBytes(va, n uint64, write bool) ([]byte, bool) {
 // it is not running; it cannot be, on one CPU, while the caller runs). A
 // thread not in EnterUser is not affected.
 func KickUser(ctx *amd64.Context) {
-	mmCall(sysKickUser, uint64(uintptr(unsafe.Pointer(ctx))), 0, 0)
+	syscall.RawSyscall(sysKickUser, uintptr(unsafe.Pointer(ctx)), 0, 0)
 }
 
-// UserVMAs returns a copy of the program's mappings.
-func UserVMAs() []VMA { return append([]VMA(nil), userAS.VMAs()...) }
+// userPhys is mm.Phys for program address spaces: frames from the
+// allocator, leaving kernelReserveFrames for the kernel, zeroed and
+// reached through the direct map. The frame allocator is shared with the
+// trap handler, so every call holds it with interrupts off (one CPU).
+type userPhys struct{}
 
-// initUserAS sets up the program's address space in the lower half of
-// the kernel's page tables.
-func initUserAS() {
-	userAS.PT = kernelAS.PT
-	userAS.Mem = userPhys{}
-	userAS.Lo, userAS.Hi = UserLo, UserHi
-	userAS.User = true
-	userAS.MmapTop = UserMmapTop
-	userAS.Flush = flushPage
+func (userPhys) Alloc() (uint64, bool) {
+	fl := amd64.IRQSave()
+	var f uint64
+	free, _, _ := frames.Stats()
+	ok := free > kernelReserveFrames
+	if ok {
+		f, ok = frames.Alloc()
+	}
+	amd64.IRQRestore(fl)
+	if !ok {
+		return 0, false
+	}
+	p := f << amd64.PageShift
+	*(*[amd64.PageSize]byte)(ptr(uintptr(DirectMap + p))) = [amd64.PageSize]byte{}
+	return p, true
+}
+
+func (userPhys) IncRef(phys uint64) {
+	fl := amd64.IRQSave()
+	ok := frames.IncRef(phys >> amd64.PageShift)
+	amd64.IRQRestore(fl)
+	if !ok {
+		badFrame("adding a reference to a free frame ", phys)
+	}
+}
+
+func (userPhys) DecRef(phys uint64) {
+	fl := amd64.IRQSave()
+	_, ok := frames.DecRef(phys >> amd64.PageShift)
+	amd64.IRQRestore(fl)
+	if !ok {
+		badFrame("freeing a free frame ", phys)
+	}
+}
+
+func (userPhys) Refs(phys uint64) uint32 {
+	fl := amd64.IRQSave()
+	n := frames.Refs(phys >> amd64.PageShift)
+	amd64.IRQRestore(fl)
+	return n
+}
+
+func (userPhys) Page(phys uint64) *[4096]byte {
+	return (*[4096]byte)(ptr(uintptr(DirectMap + phys)))
+}
+
+// badFrame reports a frame-accounting bug (it does not stop the kernel).
+func badFrame(what string, phys uint64) {
+	kprint("yolk: ")
+	kprint(what)
+	kprintHex(phys)
+	kprint("\n")
+}
+
+// NewUserAS returns an empty program address space sharing the kernel's
+// upper half.
+func NewUserAS() (*mm.AddressSpace, error) {
+	return mm.New(mm.Config{
+		Phys: userPhys{}, Lo: UserLo, Hi: UserHi, MmapTop: UserMmapTop,
+		InitRoot:      shareKernelHalf,
+		Flush:         flushUser,
+		FlushAll:      flushUserAll,
+		BeforeRelease: leaveRoot,
+	})
+}
+
+// shareKernelHalf copies the kernel's upper-half entries into a new root.
+func shareKernelHalf(root *[512]uint64) {
+	k := physMem.Table(kernelAS.PT.Root)
+	copy(root[256:], k[256:])
+}
+
+// flushUser drops va's TLB entry if as is the loaded space (the TLB holds
+// no other space's entries: every CR3 change flushes them).
+func flushUser(as *mm.AddressSpace, va uint64) {
+	fl := amd64.IRQSave()
+	if curCR3 == as.Root() {
+		amd64.INVLPG(uintptr(va))
+	}
+	amd64.IRQRestore(fl)
+}
+
+func flushUserAll(as *mm.AddressSpace) {
+	fl := amd64.IRQSave()
+	if curCR3 == as.Root() {
+		amd64.WriteCR3(curCR3)
+	}
+	amd64.IRQRestore(fl)
+}
+
+// leaveRoot moves CR3 off a space about to be freed.
+func leaveRoot(as *mm.AddressSpace) {
+	fl := amd64.IRQSave()
+	if curCR3 == as.Root() {
+		curCR3 = kernelAS.PT.Root
+		amd64.WriteCR3(curCR3)
+	}
+	amd64.IRQRestore(fl)
 }
 
 // MemStats reports physical memory in bytes: free, usable, and the most
@@ -281,13 +331,3 @@ func ResetMemPeak() { frames.ResetPeak() }
 // runtime keeps working (and reports the program's end) when the program
 // has used up everything else.
 const kernelReserveFrames = 512 // 2 MiB
-
-// userPhys serves the program's pages, leaving kernelReserveFrames free.
-type userPhys struct{ directPhys }
-
-func (u userPhys) Alloc() (uint64, bool) {
-	if free, _, _ := frames.Stats(); free <= kernelReserveFrames {
-		return 0, false
-	}
-	return u.directPhys.Alloc()
-}

@@ -109,18 +109,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysExitGroup(t, a)
 	case unix.SYS_GETPID:
 		v, err = uint64(t.p.pid), nil
-	case unix.SYS_GETPPID:
-		v, err = 0, nil // started by the kernel, like init
 	case unix.SYS_GETTID:
 		v, err = uint64(t.tid), nil
 	case unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID:
 		v, err = 0, nil // the program runs as root
-	case unix.SYS_GETPGRP, unix.SYS_GETPGID, unix.SYS_GETSID:
-		v, err = uint64(t.p.pid), nil
-	case unix.SYS_SETPGID:
-		v, err = sysSetpgid(t, a)
-	case unix.SYS_SETSID:
-		v, err = 0, unix.EPERM // PID 1 already leads its session and group
 	case unix.SYS_GETGROUPS:
 		v, err = 0, nil
 	case unix.SYS_SCHED_YIELD:
@@ -131,6 +123,34 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysGetcpu(t, a)
 	case unix.SYS_PRCTL:
 		v, err = sysPrctl(t, a)
+
+	// Processes (sys_process.go, exec.go).
+	case unix.SYS_FORK:
+		v, err = sysFork(t, a)
+	case unix.SYS_VFORK:
+		v, err = sysVfork(t, a)
+	case unix.SYS_CLONE3:
+		v, err = sysClone3(t, a)
+	case unix.SYS_EXECVE:
+		v, err = sysExecve(t, a)
+	case unix.SYS_EXECVEAT:
+		v, err = sysExecveat(t, a)
+	case unix.SYS_WAIT4:
+		v, err = sysWait4(t, a)
+	case unix.SYS_WAITID:
+		v, err = sysWaitid(t, a)
+	case unix.SYS_GETPPID:
+		v, err = sysGetppid(t, a)
+	case unix.SYS_GETPGRP:
+		v, err = sysGetpgrp(t, a)
+	case unix.SYS_GETPGID:
+		v, err = sysGetpgid(t, a)
+	case unix.SYS_GETSID:
+		v, err = sysGetsid(t, a)
+	case unix.SYS_SETPGID:
+		v, err = sysSetpgid(t, a)
+	case unix.SYS_SETSID:
+		v, err = sysSetsid(t, a)
 
 	// Signals (sys_signal.go).
 	case unix.SYS_PAUSE:
@@ -227,8 +247,6 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysPipe(t, a)
 	case unix.SYS_PIPE2:
 		v, err = sysPipe2(t, a)
-	case unix.SYS_WAIT4, unix.SYS_WAITID:
-		v, err = sysWait4(t, a)
 	case unix.SYS_GETRUSAGE:
 		v, err = sysGetrusage(t, a)
 	case unix.SYS_TIMES:
@@ -243,9 +261,9 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysGetpriority(t, a)
 
 	// Known and deliberately absent: the C libraries probe these and
-	// fall back (glibc runs without restartable sequences; it retries
-	// thread creation with clone), so they are not logged.
-	case unix.SYS_RSEQ, unix.SYS_CLONE3:
+	// fall back (glibc runs without restartable sequences), so they are
+	// not logged.
+	case unix.SYS_RSEQ:
 		v, err = 0, unix.ENOSYS
 
 	default:

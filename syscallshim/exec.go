@@ -5,12 +5,14 @@ import (
 	"debug/elf"
 	"errors"
 	"path"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
 	"yolk/elfload"
 	"yolk/initrd"
+	"yolk/mm"
 )
 
 // Exit statuses for programs that cannot start (see README.md).
@@ -41,69 +43,86 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Msg }
 
-// memAdapter is the loader's view of the program's memory.
-type memAdapter struct{ m Machine }
+// memAdapter is the loader's view of a new program's memory.
+type memAdapter struct {
+	as   *mm.AddressSpace
+	name string
+}
 
 // Map maps writable whatever prot asks: the loader writes the segments
-// after mapping them, and the kernel honours write protection itself
-// (CR0.WP). Start applies the real protections once loading is done.
+// after mapping them. The real protections are applied once loading is
+// done.
 func (a memAdapter) Map(va, n uint64, prot uint32) error {
-	got, e := a.m.Map(va, n, prot|unix.PROT_WRITE, false)
-	if e != 0 {
-		return e
-	}
-	if got != va {
-		a.m.Unmap(got, n)
-		return unix.EEXIST
-	}
-	return nil
+	_, err := a.as.Map(va, n, prot|unix.PROT_WRITE, mm.FixedNoReplace, nil, 0, a.name)
+	return err
 }
 
 func (a memAdapter) Write(va uint64, b []byte) error {
-	dst, ok := a.m.Bytes(va, uint64(len(b)), true)
-	if !ok {
-		return unix.EFAULT
-	}
-	copy(dst, b)
-	return nil
+	_, err := a.as.CopyOut(va, b)
+	return err
 }
 
-// Start loads the program file (an ELF image) and starts its first
-// thread.
-func Start(cfg Config, file []byte) (*Process, error) {
-	name := path.Base(cfg.Path)
-	if len(name) > 15 {
-		name = name[:15]
+// loaded is a program image ready to run in a new address space.
+type loaded struct {
+	mem   *memory
+	entry uint64
+	sp    uint64
+}
+
+// execError is why a program cannot be loaded: the errno execve returns
+// and the line the first program's failure prints.
+type execError struct {
+	errno unix.Errno
+	msg   string
+}
+
+func (e *execError) Error() string { return e.msg }
+
+// load builds a new address space holding the ELF image file, its stack
+// with argv, envp and the auxiliary vector, and an empty break.
+func (s *System) load(file []byte, execPath string, argv, envp []string) (*loaded, error) {
+	as, err := s.m.NewAddressSpace()
+	if err != nil {
+		return nil, &execError{unix.ENOMEM, "no memory for an address space"}
+	}
+	fail := func(errno unix.Errno, msg string) (*loaded, error) {
+		as.Release()
+		return nil, &execError{errno, msg}
 	}
 	var maxMem uint64
-	if cfg.MemInfo != nil {
-		maxMem, _ = cfg.MemInfo()
+	if s.cfg.MemInfo != nil {
+		maxMem, _ = s.cfg.MemInfo()
 	}
-	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), memAdapter{cfg.Machine}, elfload.Options{
+	mem := memAdapter{as, execPath}
+	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), mem, elfload.Options{
 		// Below mmap_min_addr nothing may be mapped (NULL must fault).
 		Forbidden: []elfload.Range{{Start: 0, End: MinAddr}},
 		MaxMem:    maxMem,
 	})
 	if err != nil {
-		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": " + err.Error()}
+		var le *elfload.Error
+		errno := unix.ENOEXEC
+		if errors.As(err, &le) && le.Kind == elfload.Dynamic {
+			errno = unix.ENOENT // as Linux says when the interpreter is missing
+		}
+		return fail(errno, err.Error())
 	}
-	m := cfg.Machine
-	for _, s := range img.Segments {
-		if e := m.Protect(s.VA, s.Memsz, s.Prot); e != 0 {
-			return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": cannot protect a segment: " + e.Error()}
+	for _, sg := range img.Segments {
+		if err := as.Protect(sg.VA, sg.Memsz, sg.Prot); err != nil {
+			return fail(unix.ENOMEM, "cannot protect a segment: "+err.Error())
 		}
 	}
 	stackProt := uint32(unix.PROT_READ | unix.PROT_WRITE)
 	if img.StackExec {
 		stackProt |= unix.PROT_EXEC // PT_GNU_STACK asked for an executable stack
 	}
-	if _, e := m.Map(StackTop-StackSize, StackSize, stackProt, true); e != 0 {
-		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": cannot map the stack: " + e.Error()}
+	if _, err := as.Map(StackTop-StackSize, StackSize, stackProt, mm.FixedNoReplace, nil, 0, "[stack]"); err != nil {
+		return fail(unix.ENOMEM, "cannot map the stack: "+err.Error())
 	}
 	var random [16]byte
-	m.Random(random[:])
-	sp, err := elfload.BuildStack(memAdapter{m}, StackTop, img, elfload.StackSpec{
-		Argv: cfg.Argv, Envp: cfg.Envp, ExecFn: cfg.Path, Platform: "x86_64",
+	s.m.Random(random[:])
+	sp, err := elfload.BuildStack(mem, StackTop, img, elfload.StackSpec{
+		Argv: argv, Envp: envp, ExecFn: execPath, Platform: "x86_64",
 		Random: random, HWCap: hwcap(), ClkTck: 100, MinSigStkSz: 2048,
 	})
 	if err != nil {
@@ -112,43 +131,282 @@ func Start(cfg Config, file []byte) (*Process, error) {
 		if errors.As(err, &le) {
 			msg = le.Error()
 		}
-		return nil, &StartError{ExitCannotExecute, "yolk: " + cfg.Path + ": " + msg}
+		return fail(unix.E2BIG, msg)
 	}
-	p := &Process{
-		m: m, cfg: cfg, comm: name, pid: 1,
-		files: newFDTable(m), cwd: "/",
-		brkStart: img.Brk, brk: img.Brk, brkMax: img.Brk + brkMaxSize,
-		threads: map[int32]*Thread{}, nextTid: 1,
-		rlimits: map[int][2]uint64{},
-		done:    make(chan int, 1),
-		syms:    newSymtab(file, img.Base),
-	}
-	p.futex.init()
-	for i, s := range img.Segments {
-		if i == 0 {
-			p.imageStart = s.VA
+	m := newMemory(as)
+	m.brkStart, m.brk, m.brkMax = img.Brk, img.Brk, img.Brk+brkMaxSize
+	m.syms = newSymtab(file, img.Base)
+	return &loaded{mem: m, entry: img.Entry, sp: sp}, nil
+}
+
+// maxInterpDepth is how many #! interpreters may follow each other
+// (Linux allows 4 levels, then ELOOP).
+const maxInterpDepth = 4
+
+// findExecutable resolves the program to run: a regular file with an
+// execute bit; a "#!" script becomes its interpreter with the script's
+// path inserted into argv, as binfmt_script does.
+func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bool) (file []byte, execPath string, _ []string, err error) {
+	execPath = p
+	for depth := 0; ; depth++ {
+		n, err := t.resolve(dirfd, p, follow)
+		if err != nil {
+			return nil, "", nil, err
 		}
-		p.imageEnd = s.VA + s.Memsz
+		if n.Type() != unix.S_IFREG || n.Mode&0o111 == 0 {
+			return nil, "", nil, unix.EACCES
+		}
+		data := n.Data
+		if !bytes.HasPrefix(data, []byte("#!")) {
+			return data, execPath, argv, nil
+		}
+		if depth == maxInterpDepth {
+			return nil, "", nil, unix.ELOOP
+		}
+		line := data[2:min(len(data), 256)]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(strings.TrimSpace(string(line)))
+		if len(fields) == 0 {
+			return nil, "", nil, unix.ENOEXEC
+		}
+		interp := fields[0]
+		// The rest of the line is one argument, as on Linux.
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), interp))
+		nargv := []string{interp}
+		if rest != "" {
+			nargv = append(nargv, rest)
+		}
+		nargv = append(nargv, p)
+		if len(argv) > 1 {
+			nargv = append(nargv, argv[1:]...)
+		}
+		argv, p, execPath, dirfd, follow = nargv, interp, interp, atFDCWD, true
 	}
+}
+
+func sysExecve(t *Thread, a Args) (uint64, error) {
+	return t.execve(atFDCWD, a[0], a[1], a[2], 0)
+}
+
+func sysExecveat(t *Thread, a Args) (uint64, error) {
+	return t.execve(a[0], a[1], a[2], a[3], a[4])
+}
+
+// execve implements execve(2) and execveat(2): the new program replaces
+// the process's memory; the other threads end; descriptors marked
+// close-on-exec close; caught signals return to their default action.
+func (t *Thread) execve(dirfd, pathp, argvp, envpp, flags uint64) (uint64, error) {
+	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
+		return 0, unix.EINVAL
+	}
+	p, err := t.readPath(pathp)
+	if err != nil {
+		return 0, err
+	}
+	if p == "" && flags&unix.AT_EMPTY_PATH == 0 {
+		return 0, unix.ENOENT
+	}
+	argv, err := t.readStrings(argvp)
+	if err != nil {
+		return 0, err
+	}
+	envp, err := t.readStrings(envpp)
+	if err != nil {
+		return 0, err
+	}
+	if p == "" {
+		return 0, unix.ENOSYS // execveat(fd, "", AT_EMPTY_PATH): no fd-to-path yet
+	}
+	file, execPath, argv, err := t.findExecutable(dirfd, p, argv, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	if !path.IsAbs(execPath) && int32(dirfd) == unix.AT_FDCWD {
+		// AT_EXECFN and /proc/self/exe are as given; keep relative names.
+	}
+	img, err := t.p.sys.load(file, execPath, argv, envp)
+	if err != nil {
+		var ee *execError
+		if errors.As(err, &ee) {
+			if ee.errno == unix.ENOENT {
+				t.p.printf("yolk: %s: %s\n", execPath, ee.msg)
+			}
+			return 0, ee.errno
+		}
+		return 0, unix.ENOEXEC
+	}
+	t.becomeProgram(img, execPath, argv)
+	return 0, nil
+}
+
+// becomeProgram is execve's point of no return: the other threads end,
+// the process takes the new memory, and this thread starts the program.
+func (t *Thread) becomeProgram(img *loaded, execPath string, argv []string) {
+	p := t.p
+	p.killOtherThreads(t)
+	p.mu.Lock()
+	old := p.mem
+	p.mem = img.mem
+	files := p.files
+	p.exe, p.argv = execPath, argv
+	p.comm = commName(execPath)
+	p.threadName = ""
+	for sig := range p.sigact {
+		a := abi32(p.sigact[sig])
+		if a != sigIGN {
+			p.sigact[sig] = [32]byte{}
+		}
+	}
+	p.mu.Unlock()
+	if old != nil {
+		old.release()
+	}
+	if files.sharedWithOthers() {
+		nf := files.fork()
+		p.mu.Lock()
+		p.files = nf
+		p.mu.Unlock()
+		files.release(p.sys)
+		files = nf
+	}
+	files.closeOnExec()
+	if t.tid != p.pid {
+		// The thread takes the process's ID, as the leader it now is.
+		s := p.sys
+		s.mu.Lock()
+		delete(s.threads, t.tid)
+		s.threads[p.pid] = t
+		s.mu.Unlock()
+		p.mu.Lock()
+		delete(p.threads, t.tid)
+		p.threads[p.pid] = t
+		p.mu.Unlock()
+		t.tid = p.pid
+	}
+	t.clearTID, t.robustList = 0, 0
+	t.altstack = [3]uint64{}
+	*t.ctx = amd64.Context{}
+	t.ctx.FX.InitFX()
+	t.ctx.Regs.RIP = img.entry
+	t.ctx.Regs.RSP = img.sp
+	t.ctx.Regs.RFLAGS = 0x202
+	s := p.sys
+	s.mu.Lock()
+	if p.vforkDone != nil {
+		close(p.vforkDone)
+		p.vforkDone = nil
+	}
+	s.mu.Unlock()
+}
+
+// abi32 returns the handler word of a raw sigaction.
+func abi32(b [32]byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// killOtherThreads ends every thread of the process but t and waits
+// until they are gone (execve's de_thread).
+func (p *Process) killOtherThreads(t *Thread) {
+	for {
+		wake := p.events.wait()
+		p.mu.Lock()
+		var others []*Thread
+		for _, th := range p.threads {
+			if th != t {
+				others = append(others, th)
+			}
+		}
+		p.mu.Unlock()
+		if len(others) == 0 {
+			return
+		}
+		for _, th := range others {
+			th.sendSignal(th, int(unix.SIGKILL), sigInfo{code: 0x80})
+			if k, ok := p.m.(kicker); ok {
+				k.Kick(th.ctx)
+			}
+		}
+		<-wake
+	}
+}
+
+// sharedWithOthers reports whether another process uses the table
+// (CLONE_FILES).
+func (t *fdTable) sharedWithOthers() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.users > 1
+}
+
+// commName is the command name of a program path: its base name, at
+// most 15 bytes (TASK_COMM_LEN).
+func commName(p string) string {
+	name := path.Base(p)
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	return name
+}
+
+// Start creates the system and its first process (PID 1) running the
+// program file (an ELF image, or a #! script when a root is given).
+func Start(cfg Config, file []byte) (*System, error) {
+	s := &System{
+		m: cfg.Machine, cfg: cfg,
+		procs: map[int32]*Process{}, threads: map[int32]*Thread{},
+		done: make(chan int, 1), stopped: make(chan struct{}),
+	}
+	s.con = &console{m: cfg.Machine, sys: s, tio: defaultTermios(), fg: 1}
 	if cfg.Root != nil {
 		cfg.Root.Walk(func(n *initrd.Node) error {
-			p.rootSize += uint64(len(n.Data))
+			s.rootSize += uint64(len(n.Data))
 			return nil
 		})
 	}
-	con := p.files.fds[0].f.(*console)
-	con.p = p
-	p.stopped = make(chan struct{})
-	go con.watch(p.stopped)
-	p.startNs = m.Monotonic()
-	ctx := new(amd64.Context)
-	ctx.FX.InitFX()
-	ctx.Regs.RIP = img.Entry
-	ctx.Regs.RSP = sp
-	ctx.Regs.RFLAGS = 0x202
-	t := p.newThread(ctx)
+	s.mu.Lock()
+	pid, _ := s.newIDLocked()
+	p := &Process{
+		sys: s, m: cfg.Machine, cfg: &s.cfg, pid: pid,
+		children: map[*Process]struct{}{}, pgid: pid, sid: pid,
+		cwd: "/", threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
+		events: &s.events,
+	}
+	s.procs[pid] = p
+	s.init = p
+	s.mu.Unlock()
+	p.files = newFDTable(s)
+	p.startNs = cfg.Machine.Monotonic()
+	t := p.newThread(new(amd64.Context), pid)
+
+	argv := cfg.Argv
+	execPath := cfg.Path
+	if cfg.Root != nil {
+		f, ep, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
+		if err != nil {
+			st := ExitCannotExecute
+			if err == unix.ENOENT || err == unix.ENOTDIR {
+				st = ExitNotFound
+			}
+			return nil, &StartError{st, "yolk: " + cfg.Path + ": " + err.(unix.Errno).Error()}
+		}
+		file, execPath, argv = f, ep, av
+	}
+	img, err := s.load(file, execPath, argv, cfg.Envp)
+	if err != nil {
+		return nil, &StartError{ExitCannotExecute, "yolk: " + execPath + ": " + err.Error()}
+	}
+	p.mem = img.mem
+	p.exe, p.argv, p.comm = execPath, argv, commName(execPath)
+	t.ctx.FX.InitFX()
+	t.ctx.Regs.RIP = img.entry
+	t.ctx.Regs.RSP = img.sp
+	t.ctx.Regs.RFLAGS = 0x202
+	go s.con.watch(s.stopped)
 	go t.run()
-	return p, nil
+	return s, nil
 }
 
 // hwcap is AT_HWCAP: on x86 it is CPUID.1:EDX, as Linux reports it.

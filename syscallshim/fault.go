@@ -3,6 +3,8 @@ package syscallshim
 import (
 	"bytes"
 
+	"golang.org/x/sys/unix"
+
 	"yolk/amd64"
 	"yolk/kernel/report"
 )
@@ -13,8 +15,7 @@ func (t *Thread) fault(vector uint64) {
 	r := &t.ctx.Regs
 	if vector == amd64.VecPageFault && r.ErrorCode&kernelOOM != 0 {
 		t.p.printf("yolk: out of memory: killed %s[%d] (needed a page at %#x)\n", t.p.comm, t.tid, t.ctx.FaultAddr)
-		t.exited = true
-		t.p.exit(128 + 9) // SIGKILL, like Linux's OOM killer
+		t.die(int(unix.SIGKILL)) // like Linux's OOM killer
 		return
 	}
 	f := report.Fault{
@@ -26,24 +27,16 @@ func (t *Thread) fault(vector uint64) {
 		return // the program's handler runs next
 	}
 	var code [16]byte
-	n := 0
-	for ; n < len(code); n++ {
-		b, ok := t.p.m.Bytes(r.RIP+uint64(n), 1, false)
-		if !ok {
-			break
-		}
-		code[n] = b[0]
-	}
+	n, _ := t.as().CopyIn(r.RIP, code[:])
 	f.Code = code[:n]
 	_, name := report.Signal(vector)
 	var buf bytes.Buffer
-	report.Segfault(&buf, t.p.comm, int(t.tid), f, t.p.syms.lookup, name)
+	report.Segfault(&buf, t.p.comm, int(t.tid), f, t.p.memory().syms.lookup, name)
 	t.p.m.ConsoleWrite(buf.Bytes())
 	if vector == amd64.VecDoubleFault {
 		sig = 11
 	}
-	t.exited = true
-	t.p.exit(128 + sig)
+	t.die(sig)
 }
 
 // kernelOOM mirrors kernel.ErrOutOfMemory (the shim does not import the

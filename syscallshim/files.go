@@ -40,21 +40,115 @@ type fd struct {
 	node    *initrd.Node // the file's node, for fchdir and *at lookups
 }
 
-// fdTable is the process's descriptor table.
+// fileRefs counts the descriptors, in every process, that refer to each
+// open file: the last close closes it (a pipe end then counts one user
+// less, so that readers see end of file only when every writer in every
+// process is gone).
+type fileRefs struct {
+	mu sync.Mutex
+	n  map[File]int
+}
+
+func (r *fileRefs) inc(f File) {
+	r.mu.Lock()
+	if r.n == nil {
+		r.n = map[File]int{}
+	}
+	r.n[f]++
+	r.mu.Unlock()
+}
+
+// dec drops one reference and closes f when it was the last.
+func (r *fileRefs) dec(f File) error {
+	r.mu.Lock()
+	r.n[f]--
+	last := r.n[f] <= 0
+	if last {
+		delete(r.n, f)
+	}
+	r.mu.Unlock()
+	if last {
+		return f.Close()
+	}
+	return nil
+}
+
+// fdTable is a descriptor table, shared by the processes created with
+// CLONE_FILES (and by the threads of one process).
 type fdTable struct {
-	mu  sync.Mutex
-	fds []*fd
+	refs  *fileRefs
+	users int // processes using the table (guarded by mu)
+	mu    sync.Mutex
+	fds   []*fd
 }
 
 const maxFDs = 1024
 
-func newFDTable(m Machine) *fdTable {
-	con := &console{m: m, tio: defaultTermios()}
-	t := &fdTable{}
+// newFDTable returns the first process's table: the console on 0, 1, 2.
+func newFDTable(s *System) *fdTable {
+	t := &fdTable{refs: &s.files, users: 1}
 	for i := 0; i < 3; i++ {
-		t.fds = append(t.fds, &fd{f: con, flags: unix.O_RDWR})
+		t.install(&fd{f: s.con, flags: unix.O_RDWR}, i)
 	}
 	return t
+}
+
+// fork returns a copy for a child process: the same open files under the
+// same numbers.
+func (t *fdTable) fork() *fdTable {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := &fdTable{refs: t.refs, users: 1, fds: make([]*fd, len(t.fds))}
+	for i, d := range t.fds {
+		if d != nil {
+			dc := *d
+			c.fds[i] = &dc
+			t.refs.inc(d.f)
+		}
+	}
+	return c
+}
+
+// share adds a user (CLONE_FILES).
+func (t *fdTable) share() *fdTable {
+	t.mu.Lock()
+	t.users++
+	t.mu.Unlock()
+	return t
+}
+
+// release drops a user; the last one closes every descriptor.
+func (t *fdTable) release(*System) {
+	t.mu.Lock()
+	t.users--
+	if t.users > 0 {
+		t.mu.Unlock()
+		return
+	}
+	fds := t.fds
+	t.fds = nil
+	t.mu.Unlock()
+	for _, d := range fds {
+		if d != nil {
+			t.refs.dec(d.f)
+		}
+	}
+}
+
+// closeOnExec closes the descriptors marked close-on-exec.
+func (t *fdTable) closeOnExec() {
+	t.mu.Lock()
+	var closing []File
+	for i, d := range t.fds {
+		if d != nil && d.cloexec {
+			closing = append(closing, d.f)
+			t.fds[i] = nil
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range closing {
+		t.refs.dec(f)
+	}
 }
 
 func (t *fdTable) get(n uint64) (*fd, error) {
@@ -76,6 +170,7 @@ func (t *fdTable) install(d *fd, min int) (int, error) {
 		}
 		if t.fds[i] == nil {
 			t.fds[i] = d
+			t.refs.inc(d.f)
 			return i, nil
 		}
 	}
@@ -93,16 +188,16 @@ func (t *fdTable) installAt(d *fd, n int) error {
 	}
 	old := t.fds[n]
 	t.fds[n] = d
-	last := old != nil && t.unusedLocked(old.f)
+	t.refs.inc(d.f)
 	t.mu.Unlock()
-	if last {
-		old.f.Close()
+	if old != nil {
+		t.refs.dec(old.f)
 	}
 	return nil
 }
 
-// close removes descriptor n and, when no other descriptor refers to the
-// same open file, closes the file (a pipe end then counts one user less).
+// close removes descriptor n and, when no descriptor anywhere refers to
+// the same open file any more, closes the file.
 func (t *fdTable) close(n uint64) error {
 	t.mu.Lock()
 	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
@@ -111,22 +206,8 @@ func (t *fdTable) close(n uint64) error {
 	}
 	f := t.fds[n].f
 	t.fds[n] = nil
-	last := t.unusedLocked(f)
 	t.mu.Unlock()
-	if last {
-		return f.Close()
-	}
-	return nil
-}
-
-// unusedLocked reports whether no descriptor refers to f.
-func (t *fdTable) unusedLocked(f File) bool {
-	for _, d := range t.fds {
-		if d != nil && d.f == f {
-			return false
-		}
-	}
-	return true
+	return t.refs.dec(f)
 }
 
 // console is the serial console: fds 0, 1 and 2, with the line
@@ -135,8 +216,9 @@ func (t *fdTable) unusedLocked(f File) bool {
 // does).
 type console struct {
 	m       Machine
-	p       *Process
+	sys     *System
 	mu      sync.Mutex
+	fg      int32 // the foreground process group (tcsetpgrp)
 	tio     [termiosSize]byte
 	pending []byte // input ready for read
 	line    []byte // canonical mode: the line being edited
@@ -164,11 +246,10 @@ func (c *console) wait() {
 	time.Sleep(consolePollNs)
 }
 
-// Read reads console input; a signal waiting for any of the program's
-// threads ends the wait with EINTR (Thread.read narrows that to the
-// reading thread).
+// Read reads console input (Thread.read passes the reading thread's
+// signal check instead, so that a signal ends the wait with EINTR).
 func (c *console) Read(b []byte) (int, error) {
-	return c.read(b, func() bool { return c.p != nil && c.p.signalWaiting() })
+	return c.read(b, func() bool { return false })
 }
 
 // read waits for input until interrupted() says a signal should end the

@@ -1,26 +1,23 @@
 package syscallshim
 
 import (
-	"golang.org/x/sys/unix"
-
 	"yolk/amd64"
+	"yolk/mm"
 )
 
 // Machine is what the shim needs from the kernel. The kernel's
 // implementation is kernel.Machine; tests use a fake.
 type Machine interface {
-	// Enter runs the program from ctx until it traps back and returns
-	// the vector (amd64.VecSyscall or a CPU exception).
-	Enter(ctx *amd64.Context) uint64
-	// Map, Unmap, Protect and Discard change the program's address space
-	// (mmap, munmap, mprotect and madvise(MADV_DONTNEED) semantics).
-	Map(addr, length uint64, prot uint32, fixed bool) (uint64, unix.Errno)
-	Unmap(addr, length uint64) unix.Errno
-	Protect(addr, length uint64, prot uint32) unix.Errno
-	Discard(addr, length uint64) unix.Errno
-	// Bytes returns the program's memory [va, va+n) if it is all mapped
-	// with the access asked for.
-	Bytes(va, n uint64, write bool) ([]byte, bool)
+	// Enter runs the program from ctx in address space as until it
+	// traps back and returns the vector (amd64.VecSyscall or a CPU
+	// exception the address space could not resolve).
+	Enter(ctx *amd64.Context, as *mm.AddressSpace) uint64
+	// NewAddressSpace returns an empty program address space (the
+	// kernel's half shared), or ENOMEM.
+	NewAddressSpace() (*mm.AddressSpace, error)
+	// SharedMemory returns anonymous shared memory of size bytes for
+	// MAP_SHARED|MAP_ANONYMOUS, with one reference for the caller.
+	SharedMemory(size uint64) mm.Backing
 	// Console is the serial console: program output, trace output and
 	// (by polling) input.
 	ConsoleWrite(b []byte)

@@ -2,53 +2,118 @@ package syscallshim
 
 import (
 	"encoding/binary"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"yolk/mm"
 )
 
-// Access to the program's memory. Every pointer the program passes goes
-// through these: unmapped or wrongly protected memory is EFAULT.
+// memory is an address space with what the process keeps about it: the
+// program break, the futex waiters and the program's symbols. Processes
+// created with CLONE_VM share it; the last one to leave releases it.
+type memory struct {
+	as    *mm.AddressSpace
+	users atomic.Int32
 
-func (t *Thread) bytes(va, n uint64, write bool) ([]byte, error) {
-	b, ok := t.p.m.Bytes(va, n, write)
-	if !ok {
+	mu                    sync.Mutex // guards the break
+	brkStart, brk, brkMax uint64
+
+	futex futexTable
+	syms  *symtab
+}
+
+func newMemory(as *mm.AddressSpace) *memory {
+	m := &memory{as: as}
+	m.users.Store(1)
+	m.futex.init()
+	return m
+}
+
+// fork returns a copy-on-write copy for a child process (fork(2)).
+func (m *memory) fork() (*memory, error) {
+	as, err := m.as.Fork()
+	if err != nil {
+		return nil, err
+	}
+	c := newMemory(as)
+	m.mu.Lock()
+	c.brkStart, c.brk, c.brkMax = m.brkStart, m.brk, m.brkMax
+	m.mu.Unlock()
+	c.syms = m.syms
+	return c, nil
+}
+
+// share adds a user (clone with CLONE_VM).
+func (m *memory) share() *memory {
+	m.users.Add(1)
+	return m
+}
+
+// release drops a user; the last one frees the address space.
+func (m *memory) release() {
+	if m.users.Add(-1) == 0 {
+		m.as.Release()
+	}
+}
+
+// Access to the program's memory. Every pointer the program passes goes
+// through these copies (mm's copy layer): nothing keeps a slice of
+// program memory, so a mapping can change under a blocked call without
+// harm. Unmapped or wrongly protected memory is EFAULT.
+
+// as returns the address space of t's process. Only exec and the
+// process's end change p.mem, when no other thread of the process is left,
+// so t reads it without the lock (other processes use memory()).
+func (t *Thread) as() *mm.AddressSpace { return t.p.mem.as }
+
+// copyIn returns a copy of the program's [va, va+n).
+func (t *Thread) copyIn(va, n uint64) ([]byte, error) {
+	if n > maxCopy {
 		return nil, unix.EFAULT
+	}
+	b := make([]byte, n)
+	if _, err := t.as().CopyIn(va, b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
-// copyIn returns a copy of the program's [va, va+n).
-func (t *Thread) copyIn(va, n uint64) ([]byte, error) {
-	b, err := t.bytes(va, n, false)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(nil), b...), nil
+// userRange reports whether [va, va+n) lies in the program's half of the
+// address space (Linux's access_ok).
+func userRange(va, n uint64) bool {
+	return va+n >= va && va+n <= StackTop
+}
+
+// maxCopy bounds one copyIn: callers with larger inputs go chunk by chunk.
+const maxCopy = 1 << 30
+
+// readInto copies the program's [va, va+len(b)) into b.
+func (t *Thread) readInto(va uint64, b []byte) error {
+	_, err := t.as().CopyIn(va, b)
+	return err
 }
 
 func (t *Thread) copyOut(va uint64, b []byte) error {
-	dst, err := t.bytes(va, uint64(len(b)), true)
-	if err != nil {
-		return err
-	}
-	copy(dst, b)
-	return nil
+	_, err := t.as().CopyOut(va, b)
+	return err
 }
 
 func (t *Thread) get32(va uint64) (uint32, error) {
-	b, err := t.bytes(va, 4, false)
-	if err != nil {
+	var b [4]byte
+	if err := t.readInto(va, b[:]); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint32(b), nil
+	return binary.LittleEndian.Uint32(b[:]), nil
 }
 
 func (t *Thread) get64(va uint64) (uint64, error) {
-	b, err := t.bytes(va, 8, false)
-	if err != nil {
+	var b [8]byte
+	if err := t.readInto(va, b[:]); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint64(b), nil
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 func (t *Thread) put32(va uint64, v uint32) error {
@@ -70,11 +135,16 @@ const pathMax = 4096
 // (ENAMETOOLONG beyond), page by page so that a string ending just
 // before an unmapped page is fine.
 func (t *Thread) readString(va uint64, max int) (string, error) {
+	return readString(t.as(), va, max)
+}
+
+func readString(as *mm.AddressSpace, va uint64, max int) (string, error) {
 	var out []byte
+	var page [4096]byte
 	for len(out) < max {
 		n := 4096 - va%4096
-		b, err := t.bytes(va, n, false)
-		if err != nil {
+		b := page[:n]
+		if _, err := as.CopyIn(va, b); err != nil {
 			return "", err
 		}
 		for i, c := range b {
@@ -99,29 +169,36 @@ func (t *Thread) readPath(va uint64) (string, error) {
 // iovec is one struct iovec.
 type iovec struct{ base, len uint64 }
 
-// readIovecs reads an iovec array (at most IOV_MAX = 1024 entries).
+// readIovecs reads an iovec array (at most IOV_MAX = 1024 entries) and
+// checks it as Linux does before any transfer: a negative length, or a
+// total beyond what ssize_t can return, is EINVAL.
 func (t *Thread) readIovecs(va, n uint64) ([]iovec, error) {
 	if n > 1024 {
 		return nil, unix.EINVAL
 	}
-	b, err := t.bytes(va, 16*n, false)
+	b, err := t.copyIn(va, 16*n)
 	if err != nil {
 		return nil, err
 	}
 	v := make([]iovec, n)
+	total := uint64(0)
 	for i := range v {
 		v[i] = iovec{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		if int64(v[i].len) < 0 || total+v[i].len < total || int64(total+v[i].len) < 0 {
+			return nil, unix.EINVAL
+		}
+		total += v[i].len
 	}
 	return v, nil
 }
 
 // timespec reads a struct timespec as nanoseconds; EINVAL for a bad one.
 func (t *Thread) timespec(va uint64) (int64, error) {
-	b, err := t.bytes(va, 16, false)
-	if err != nil {
+	var b [16]byte
+	if err := t.readInto(va, b[:]); err != nil {
 		return 0, err
 	}
-	sec, nsec := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+	sec, nsec := int64(binary.LittleEndian.Uint64(b[:])), int64(binary.LittleEndian.Uint64(b[8:]))
 	if sec < 0 || nsec < 0 || nsec >= 1e9 {
 		return 0, unix.EINVAL
 	}
@@ -137,3 +214,44 @@ func (t *Thread) putTimespec(va uint64, ns int64) error {
 	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9))
 	return t.copyOut(va, b[:])
 }
+
+// readStrings reads a NULL-terminated array of string pointers (argv,
+// envp) of at most maxArgs entries and maxArgBytes bytes in all (E2BIG).
+func (t *Thread) readStrings(va uint64) ([]string, error) {
+	var out []string
+	if va == 0 {
+		return nil, nil // Linux accepts a NULL argv or envp as empty
+	}
+	total := 0
+	for i := 0; ; i++ {
+		if i >= maxArgs {
+			return nil, unix.E2BIG
+		}
+		p, err := t.get64(va + 8*uint64(i))
+		if err != nil {
+			return nil, err
+		}
+		if p == 0 {
+			return out, nil
+		}
+		s, err := t.readString(p, maxArgBytes)
+		if err == unix.ENAMETOOLONG {
+			return nil, unix.E2BIG
+		}
+		if err != nil {
+			return nil, err
+		}
+		total += len(s) + 1
+		if total > maxArgBytes {
+			return nil, unix.E2BIG
+		}
+		out = append(out, s)
+	}
+}
+
+// Bounds of execve's argument and environment strings (Linux allows a
+// quarter of the stack limit, 2 MiB with the default 8 MiB).
+const (
+	maxArgs     = 1 << 17
+	maxArgBytes = 2 << 20
+)

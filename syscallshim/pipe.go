@@ -12,7 +12,7 @@ import (
 // while the buffer is full, and fail with EPIPE (and SIGPIPE) once no
 // reader is left. Readiness changes go through the process notifier.
 type pipe struct {
-	p       *Process
+	events  *notifier
 	mu      sync.Mutex
 	buf     []byte
 	readers int
@@ -40,20 +40,43 @@ func (e *pipeEnd) generation() uint64 {
 	return e.pipe.seq
 }
 
-func (e *pipeEnd) Read(b []byte) (int, error) {
+func (e *pipeEnd) Read(b []byte) (int, error) { return e.read(b, nil) }
+
+// waitOn blocks until wake closes or, when t is not nil, a signal would
+// interrupt t's wait (reported true).
+func waitOn(wake <-chan struct{}, t *Thread) bool {
+	if t == nil {
+		<-wake
+		return false
+	}
+	for {
+		select {
+		case <-wake:
+			return false
+		case <-t.sig.wake:
+			if t.interrupting() {
+				return true
+			}
+		}
+	}
+}
+
+// read reads what the pipe holds, waiting for data or end of file; a
+// signal for t ends the wait with EINTR.
+func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 	if e.write {
 		return 0, unix.EBADF
 	}
 	pp := e.pipe
 	for {
-		wake := pp.p.events.wait()
+		wake := pp.events.wait()
 		pp.mu.Lock()
 		if len(pp.buf) > 0 {
 			n := copy(b, pp.buf)
 			pp.buf = pp.buf[n:]
 			pp.seq++
 			pp.mu.Unlock()
-			pp.p.events.notify()
+			pp.events.notify()
 			return n, nil
 		}
 		eof := pp.writers == 0
@@ -64,18 +87,24 @@ func (e *pipeEnd) Read(b []byte) (int, error) {
 		if e.nonblock.Load() {
 			return 0, unix.EAGAIN
 		}
-		<-wake
+		if waitOn(wake, t) {
+			return 0, unix.EINTR
+		}
 	}
 }
 
-func (e *pipeEnd) Write(b []byte) (int, error) {
+func (e *pipeEnd) Write(b []byte) (int, error) { return e.writeT(b, nil) }
+
+// writeT writes all of b, waiting for room; a signal for t ends the wait
+// with what was written so far, or EINTR.
+func (e *pipeEnd) writeT(b []byte, t *Thread) (int, error) {
 	if !e.write {
 		return 0, unix.EBADF
 	}
 	pp := e.pipe
 	done := 0
 	for {
-		wake := pp.p.events.wait()
+		wake := pp.events.wait()
 		pp.mu.Lock()
 		if pp.readers == 0 {
 			pp.mu.Unlock()
@@ -93,7 +122,7 @@ func (e *pipeEnd) Write(b []byte) (int, error) {
 		}
 		pp.mu.Unlock()
 		if room > 0 {
-			pp.p.events.notify()
+			pp.events.notify()
 		}
 		if done == len(b) {
 			return done, nil
@@ -104,7 +133,12 @@ func (e *pipeEnd) Write(b []byte) (int, error) {
 			}
 			return 0, unix.EAGAIN
 		}
-		<-wake
+		if waitOn(wake, t) {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, unix.EINTR
+		}
 	}
 }
 
@@ -148,7 +182,7 @@ func (e *pipeEnd) Close() error {
 	}
 	pp.seq++
 	pp.mu.Unlock()
-	pp.p.events.notify()
+	pp.events.notify()
 	return nil
 }
 
@@ -169,7 +203,7 @@ func sysPipe2(t *Thread, a Args) (uint64, error) {
 }
 
 func (t *Thread) pipe(fdsp, flags uint64) (uint64, error) {
-	pp := &pipe{p: t.p, readers: 1, writers: 1}
+	pp := &pipe{events: t.p.events, readers: 1, writers: 1}
 	nb := flags&unix.O_NONBLOCK != 0
 	cloexec := flags&unix.O_CLOEXEC != 0
 	fl := uint32(flags & unix.O_NONBLOCK)

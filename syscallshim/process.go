@@ -8,14 +8,16 @@ import (
 
 	"yolk/amd64"
 	"yolk/initrd"
+	"yolk/linux/abi"
 	"yolk/linux/sysno"
 )
 
-// Config describes the program to run.
+// Config describes the first program to run and what every process
+// shares.
 type Config struct {
 	Machine Machine
 	Root    *initrd.FS // the cpio root, or nil when the initrd was the program itself
-	Path    string     // the program's path: AT_EXECFN, /proc/self/exe
+	Path    string     // the first program's path: AT_EXECFN, /proc/self/exe
 	Argv    []string
 	Envp    []string
 	Strace  bool // print each syscall in strace's format
@@ -24,43 +26,104 @@ type Config struct {
 	MemInfo func() (total, free uint64)
 }
 
-// Process is a running program: its threads share the address space,
-// file descriptors, working directory, signal actions and program break.
-type Process struct {
-	m    Machine
-	cfg  Config
-	comm string // command name for reports: basename of Path, 15 bytes
-	pid  int32
+// System is every process of one machine: the process and thread tables
+// and what processes share (the console, the root, readiness changes).
+// Its lock guards the tables and every process's place in the tree
+// (parent, children, process group, session, zombie state).
+type System struct {
+	m   Machine
+	cfg Config
 
-	mu         sync.Mutex // guards everything below and the memory layout
+	mu      sync.Mutex
+	procs   map[int32]*Process // live and zombie processes, by PID
+	threads map[int32]*Thread  // live threads, by TID
+	lastID  int32              // PIDs and TIDs share one number space, as on Linux
+	init    *Process
+
+	con      *console
+	files    fileRefs
+	events   notifier // readiness changes of pollable files
+	rootSize uint64   // bytes of file data in the root, for statfs
+
+	logMu       sync.Mutex
+	unsupported [(sysno.Max + 64) / 64]uint64
+	loggedOps   map[string]bool
+
+	doneOnce sync.Once
+	done     chan int      // PID 1's status
+	stopped  chan struct{} // closed when PID 1 is gone
+}
+
+// maxPID bounds the number of live processes and threads together
+// (Linux's default pid_max is 32768; the kernel's thread limit is lower,
+// see README.md).
+const maxPID = 1 << 22
+
+// newID returns an unused PID/TID (s.mu held).
+func (s *System) newIDLocked() (int32, bool) {
+	if len(s.procs)+len(s.threads) >= maxPID/2 {
+		return 0, false
+	}
+	for {
+		s.lastID++
+		if s.lastID >= maxPID {
+			s.lastID = 2 // PID 1 is init's for good
+		}
+		_, p := s.procs[s.lastID]
+		_, t := s.threads[s.lastID]
+		if !p && !t {
+			return s.lastID, true
+		}
+	}
+}
+
+// procState is where a process is in its life.
+type procState uint8
+
+const (
+	procLive   procState = iota
+	procZombie           // exited, waiting for its parent to reap it
+)
+
+// Process is a thread group: threads sharing a PID, signal actions and
+// (usually) memory, files and working directory. The pieces clone(2) can
+// share between processes (memory, the descriptor table) are objects of
+// their own.
+type Process struct {
+	sys *System
+	m   Machine
+	cfg *Config
+	pid int32
+
+	// The tree, guarded by sys.mu.
+	parent     *Process
+	children   map[*Process]struct{}
+	pgid, sid  int32
+	state      procState
+	waitStatus uint32        // wait(2) status once a zombie
+	exitSignal int           // sent to the parent at exit (SIGCHLD, or 0)
+	childEvent notifier      // a child changed state (wait4 waits on it)
+	vforkDone  chan struct{} // closed at exec or exit when created by vfork
+
+	mu         sync.Mutex // guards everything below
+	mem        *memory
 	files      *fdTable
 	cwd        string
-	brkStart   uint64
-	brk        uint64
-	brkMax     uint64
+	umask      uint32
+	comm       string   // command name: basename of the program, 15 bytes
+	exe        string   // the program's path (/proc/self/exe)
+	argv       []string // for /proc/self/cmdline
 	sigact     [65][32]byte
 	threads    map[int32]*Thread
-	nextTid    int32
 	rlimits    map[int][2]uint64
-	umask      uint32
-	tio        [36]byte // console termios set by the program
-	tioSet     bool
 	threadName string
 	startNs    int64
-	imageStart uint64 // the program's ELF mappings, for /proc/self/maps
-	imageEnd   uint64
-	rootSize   uint64 // bytes of file data in the root, for statfs
-	loggedOps  map[string]bool
+	exiting    bool // a group exit is under way: no thread enters the program again
+	exitCode   int  // exit status, or
+	termSig    int  // the signal that ended the process
 
-	futex  futexTable
 	itimer itimer
-	events notifier // readiness changes of pollable files
-	syms   *symtab
-
-	unsupported [(sysno.Max + 64) / 64]uint64
-	exitOnce    sync.Once
-	done        chan int
-	stopped     chan struct{} // closed when the program exits
+	events *notifier // the system's
 }
 
 // Thread is one program thread: a goroutine running the program through
@@ -90,37 +153,29 @@ func restartable(nr uint64) bool {
 // wants this one back (to take a signal).
 const vecKick = amd64.VecSyscall + 1
 
-// Wait blocks until the program exits and returns its exit status.
-func (p *Process) Wait() int { return <-p.done }
+// Wait blocks until PID 1 exits and returns its status for the machine:
+// its exit status, or 128+N when signal N ended it.
+func (s *System) Wait() int { return <-s.done }
 
-// exit ends the program with status (exit_group, last thread's exit, or a
-// fatal signal).
-func (p *Process) exit(status int) {
-	p.exitOnce.Do(func() {
-		if p.stopped != nil {
-			close(p.stopped)
-		}
-		p.done <- status & 0xff
-	})
-}
-
-// newThread registers a thread with the given registers.
-func (p *Process) newThread(ctx *amd64.Context) *Thread {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	tid := p.nextTid
-	p.nextTid++
+// newThread registers a thread of p with the given registers and TID.
+func (p *Process) newThread(ctx *amd64.Context, tid int32) *Thread {
 	t := &Thread{p: p, ctx: ctx, tid: tid}
 	t.sig.wake = make(chan struct{}, 1)
+	p.mu.Lock()
 	p.threads[tid] = t
+	p.mu.Unlock()
+	p.sys.mu.Lock()
+	p.sys.threads[tid] = t
+	p.sys.mu.Unlock()
 	return t
 }
 
 // run is a thread's life: enter the program, serve its syscalls, until it
-// exits or faults.
+// exits, faults or the process ends.
 func (t *Thread) run() {
+	defer t.finish()
 	for !t.exited && t.takeSignals() {
-		v := t.p.m.Enter(t.ctx)
+		v := t.p.m.Enter(t.ctx, t.p.memory().as)
 		if v == vecKick {
 			continue // another thread sent a signal
 		}
@@ -135,6 +190,147 @@ func (t *Thread) run() {
 		t.restart = int64(r.RAX) == -int64(unix.EINTR) && restartable(nr)
 		t.restartNr = nr // a SA_RESTART handler makes it run again
 	}
+}
+
+// memory returns the process's address space and its bookkeeping.
+func (p *Process) memory() *memory {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mem
+}
+
+// finish ends a thread: CLONE_CHILD_CLEARTID, then the process's end when
+// it was the last thread.
+func (t *Thread) finish() {
+	p := t.p
+	if t.clearTID != 0 {
+		// Clear the TID word and wake a joiner (pthread_join).
+		mem := p.memory()
+		if t.put32(t.clearTID, 0) == nil {
+			mem.futex.wake(t.clearTID, 1, ^uint32(0))
+		}
+	}
+	p.mu.Lock()
+	delete(p.threads, t.tid)
+	last := len(p.threads) == 0
+	p.mu.Unlock()
+	p.sys.mu.Lock()
+	delete(p.sys.threads, t.tid)
+	p.sys.mu.Unlock()
+	p.events.notify() // execve may wait for the other threads to go
+	if last {
+		p.exit()
+	}
+}
+
+// groupExit ends every thread of the process: the first call decides the
+// status (exit code, or the signal that ended it). The other threads are
+// made to leave the program and their waits.
+func (p *Process) groupExit(code, sig int, except *Thread) {
+	p.mu.Lock()
+	if !p.exiting {
+		p.exiting, p.exitCode, p.termSig = true, code, sig
+	}
+	others := make([]*Thread, 0, len(p.threads))
+	for _, th := range p.threads {
+		if th != except {
+			others = append(others, th)
+		}
+	}
+	p.mu.Unlock()
+	for _, th := range others {
+		th.sendSignal(th, int(unix.SIGKILL), sigInfo{code: 0x80})
+		if k, ok := p.m.(kicker); ok {
+			k.Kick(th.ctx)
+		}
+	}
+}
+
+// die ends the calling thread's process by signal sig (its default
+// action, a fault, or an exhausted resource).
+func (t *Thread) die(sig int) {
+	t.exited = true
+	t.p.groupExit(0, sig, t)
+}
+
+// exit runs when the last thread is gone: the process releases its files
+// and memory, its children go to init, and it becomes a zombie for its
+// parent to reap (or is reaped at once when the parent does not wait).
+func (p *Process) exit() {
+	p.itimerStop()
+	p.mu.Lock()
+	files, mem := p.files, p.mem
+	p.files, p.mem = nil, nil
+	code, sig := p.exitCode, p.termSig
+	p.mu.Unlock()
+	if files != nil {
+		files.release(p.sys)
+	}
+	if mem != nil {
+		mem.release()
+	}
+	status := uint32(code&0xff) << 8
+	if sig != 0 {
+		status = uint32(sig & 0x7f)
+	}
+	s := p.sys
+	s.mu.Lock()
+	if p.vforkDone != nil {
+		close(p.vforkDone)
+		p.vforkDone = nil
+	}
+	p.state, p.waitStatus = procZombie, status
+	for c := range p.children {
+		c.parent = s.init
+		if s.init != nil && s.init != p {
+			s.init.children[c] = struct{}{}
+		}
+	}
+	p.children = map[*Process]struct{}{}
+	parent := p.parent
+	autoReap := parent == nil || parent.ignoresChildren()
+	if autoReap {
+		if parent != nil {
+			delete(parent.children, p)
+		}
+		delete(s.procs, p.pid)
+	}
+	s.mu.Unlock()
+	if s.init != nil && s.init != p {
+		s.init.childEvent.notify() // adopted zombies may be waiting
+	}
+	if parent != nil {
+		if !autoReap && p.exitSignal != 0 {
+			parent.signal(p.exitSignal, sigInfo{code: cldCode(sig), pid: p.pid, status: childStatus(code, sig)})
+		}
+		parent.childEvent.notify()
+	}
+	if p == s.init {
+		st := code & 0xff
+		if sig != 0 {
+			st = 128 + sig
+		}
+		s.finish(st)
+	}
+}
+
+// ignoresChildren reports whether the process's children are reaped
+// without a wait: SIGCHLD ignored or SA_NOCLDWAIT set (sys.mu held; the
+// actions are read under p.mu).
+func (p *Process) ignoresChildren() bool {
+	p.mu.Lock()
+	a := p.sigact[unix.SIGCHLD]
+	p.mu.Unlock()
+	act := abi.DecodeSigaction(&a)
+	return act.Handler == sigIGN || act.Flags&abi.SA_NOCLDWAIT != 0
+}
+
+// finish ends the machine's run with status (PID 1 exited).
+func (s *System) finish(status int) {
+	s.doneOnce.Do(func() {
+		close(s.stopped)
+		s.done <- status & 0xff
+	})
 }
 
 // Args are a syscall's six arguments (RDI, RSI, RDX, R10, R8, R9).
@@ -173,22 +369,36 @@ func result(v uint64, err error) uint64 {
 
 // nosys answers ENOSYS and logs the first call of each number.
 func (t *Thread) nosys(nr uint64) (uint64, error) {
-	p := t.p
-	p.mu.Lock()
-	first := nr < uint64(len(p.unsupported)*64) && p.unsupported[nr/64]&(1<<(nr%64)) == 0
+	s := t.p.sys
+	s.logMu.Lock()
+	first := nr < uint64(len(s.unsupported)*64) && s.unsupported[nr/64]&(1<<(nr%64)) == 0
 	if first {
-		p.unsupported[nr/64] |= 1 << (nr % 64)
+		s.unsupported[nr/64] |= 1 << (nr % 64)
 	}
-	p.mu.Unlock()
+	s.logMu.Unlock()
 	if first {
-		if p.cfg.Debug {
-			p.printf("syscall \"%s\" is not available\n", sysno.Name(uintptr(nr)))
+		if t.p.cfg.Debug {
+			t.p.printf("syscall \"%s\" is not available\n", sysno.Name(uintptr(nr)))
 		} else {
-			p.printf("yolk: %s[%d]: syscall %s (%d) is not supported: ENOSYS, at ip %#x\n",
-				p.comm, t.tid, sysno.Format(uintptr(nr)), nr, t.ctx.Regs.RIP-2)
+			t.p.printf("yolk: %s[%d]: syscall %s (%d) is not supported: ENOSYS, at ip %#x\n",
+				t.p.name(), t.tid, sysno.Format(uintptr(nr)), nr, t.ctx.Regs.RIP-2)
 		}
 	}
 	return 0, unix.ENOSYS
+}
+
+// exe returns the path of the program the process runs.
+func (t *Thread) exe() string {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	return t.p.exe
+}
+
+// name returns the process's command name.
+func (p *Process) name() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.comm
 }
 
 func (p *Process) printf(format string, args ...any) {

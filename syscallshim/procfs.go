@@ -12,26 +12,29 @@ import (
 	"yolk/initrd"
 )
 
-// A few /proc files programs read to learn about their machine. Their
-// content is made when they are opened; /proc/1/... is /proc/self/....
-// /proc itself cannot be listed (no per-process directories yet).
+// A few /proc files programs read to learn about their machine and
+// their processes. Their content is made when they are opened.
+// /proc/PID/... exists for every live process (and /proc/self/... is the
+// caller's); /proc itself cannot be listed yet.
 
-type procGen func(t *Thread) []byte
+type procGen func(t *Thread, p *Process) []byte
 
+// procFiles are keyed by path, with "self" standing for any PID.
 var procFiles = map[string]procGen{
 	"/proc/meminfo":     procMeminfo,
 	"/proc/cpuinfo":     procCpuinfo,
 	"/proc/mounts":      procMounts,
 	"/proc/self/mounts": procMounts,
 	"/proc/uptime":      procUptime,
-	"/proc/version": func(*Thread) []byte {
+	"/proc/version": func(*Thread, *Process) []byte {
 		return []byte("Linux version " + unameRelease + " (yolk) " + unameVersion + "\n")
 	},
 	"/proc/loadavg":      procLoadavg,
 	"/proc/self/maps":    procMaps,
 	"/proc/self/cmdline": procCmdline,
 	"/proc/self/status":  procStatus,
-	"/proc/self/comm":    func(t *Thread) []byte { return []byte(t.p.comm + "\n") },
+	"/proc/self/stat":    procStat,
+	"/proc/self/comm":    func(t *Thread, p *Process) []byte { return []byte(p.name() + "\n") },
 }
 
 var procNodes = map[string]*initrd.Node{}
@@ -44,31 +47,79 @@ func init() {
 	}
 }
 
+// procPath splits a /proc path into its process and the procFiles key:
+// /proc/self/x and /proc/PID/x name a process, other paths none.
+func (t *Thread) procPath(p string) (*Process, string, bool) {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return nil, p, true
+	}
+	id, file, ok := strings.Cut(rest, "/")
+	if !ok {
+		return nil, p, true
+	}
+	if id == "self" {
+		return t.p, p, true
+	}
+	pid := 0
+	for _, c := range id {
+		if c < '0' || c > '9' || pid > maxPID {
+			return nil, p, true
+		}
+		pid = pid*10 + int(c-'0')
+	}
+	s := t.p.sys
+	s.mu.Lock()
+	q, ok := s.procs[int32(pid)]
+	s.mu.Unlock()
+	if !ok || q.state != procLive {
+		return nil, "", false
+	}
+	return q, "/proc/self/" + file, true
+}
+
 // procNode returns the /proc entry for p (relative to cwd).
-func procNode(cwd, p string) (*initrd.Node, bool) {
+func (t *Thread) procNode(cwd, p string) (*initrd.Node, bool) {
 	if !path.IsAbs(p) {
 		p = path.Join(cwd, p)
 	}
 	p = path.Clean(p)
-	if strings.HasPrefix(p, "/proc/1/") {
-		p = "/proc/self/" + p[len("/proc/1/"):]
+	_, key, ok := t.procPath(p)
+	if !ok {
+		return nil, false
 	}
-	n, ok := procNodes[p]
-	return n, ok
+	n, ok := procNodes[key]
+	if !ok {
+		return nil, false
+	}
+	if key != p {
+		nn := *n
+		nn.Path, nn.Name = p, path.Base(p)
+		return &nn, true
+	}
+	return n, true
 }
 
 // openProc returns the content of a /proc node as an open file.
 func (t *Thread) openProc(n *initrd.Node) (File, bool) {
-	if procNodes[n.Path] != n {
+	q, key, ok := t.procPath(n.Path)
+	if !ok {
 		return nil, false
 	}
-	data := procFiles[n.Path](t)
+	gen, ok := procFiles[key]
+	if !ok || procNodes[key] == nil || procNodes[key].Ino != n.Ino {
+		return nil, false
+	}
+	if q == nil {
+		q = t.p
+	}
+	data := gen(t, q)
 	nn := *n
 	nn.Data, nn.Size = data, int64(len(data))
 	return &regular{node: &nn}, true
 }
 
-func procMeminfo(t *Thread) []byte {
+func procMeminfo(t *Thread, _ *Process) []byte {
 	var total, free uint64
 	if t.p.cfg.MemInfo != nil {
 		total, free = t.p.cfg.MemInfo()
@@ -86,7 +137,7 @@ func procMeminfo(t *Thread) []byte {
 	return b.Bytes()
 }
 
-func procCpuinfo(t *Thread) []byte {
+func procCpuinfo(t *Thread, _ *Process) []byte {
 	_, ebx, ecx, edx := amd64.CPUID(0, 0)
 	vendor := string([]byte{
 		byte(ebx), byte(ebx >> 8), byte(ebx >> 16), byte(ebx >> 24),
@@ -127,74 +178,89 @@ func procCpuinfo(t *Thread) []byte {
 		vendor, family, model, strings.TrimRight(strings.TrimSpace(string(brand)), "\x00"), eax&0xf, strings.Join(flags, " ")))
 }
 
-func procMounts(*Thread) []byte { return []byte("initrd / rootfs ro 0 0\n") }
+func procMounts(*Thread, *Process) []byte { return []byte("initrd / rootfs ro 0 0\n") }
 
-func procUptime(t *Thread) []byte {
+func procUptime(t *Thread, _ *Process) []byte {
 	ns := t.p.m.Monotonic()
 	return []byte(fmt.Sprintf("%d.%02d 0.00\n", ns/1e9, ns%1e9/1e7))
 }
 
-func procLoadavg(t *Thread) []byte {
-	t.p.mu.Lock()
-	n := len(t.p.threads)
-	t.p.mu.Unlock()
-	return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d 1\n", n))
+func procLoadavg(t *Thread, _ *Process) []byte {
+	s := t.p.sys
+	s.mu.Lock()
+	n, last := len(s.threads), s.lastID
+	s.mu.Unlock()
+	return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", n, last))
 }
 
-func procCmdline(t *Thread) []byte {
+func procCmdline(t *Thread, p *Process) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var b []byte
-	for _, a := range t.p.cfg.Argv {
+	for _, a := range p.argv {
 		b = append(append(b, a...), 0)
 	}
 	return b
 }
 
-func procStatus(t *Thread) []byte {
-	t.p.mu.Lock()
-	n := len(t.p.threads)
-	t.p.mu.Unlock()
-	return []byte(fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t1\nPid:\t1\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t%d\n", t.p.comm, n))
+// procIDs returns a process's parent PID, group and session.
+func (p *Process) procIDs() (ppid, pgid, sid int32) {
+	p.sys.mu.Lock()
+	defer p.sys.mu.Unlock()
+	if p.parent != nil {
+		ppid = p.parent.pid
+	}
+	return ppid, p.pgid, p.sid
 }
 
-// mapper is implemented by machines that can list the program's
-// mappings (kernel.Machine).
-type mapper interface {
-	Mappings() [][3]uint64 // start, end, prot
+func procStatus(t *Thread, p *Process) []byte {
+	ppid, _, _ := p.procIDs()
+	p.mu.Lock()
+	n := len(p.threads)
+	comm := p.comm
+	p.mu.Unlock()
+	return []byte(fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t%d\n",
+		comm, p.pid, p.pid, ppid, n))
 }
 
-// procMaps lists the program's mappings in /proc/self/maps' format, with
-// the program, [heap] and [stack] named.
-func procMaps(t *Thread) []byte {
-	mp, ok := t.p.m.(mapper)
-	if !ok {
+// procStat is /proc/PID/stat's first fields (state R, times 0).
+func procStat(t *Thread, p *Process) []byte {
+	ppid, pgid, sid := p.procIDs()
+	p.mu.Lock()
+	n := len(p.threads)
+	comm := p.comm
+	p.mu.Unlock()
+	return []byte(fmt.Sprintf("%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 0 0 0\n",
+		p.pid, comm, ppid, pgid, sid, n))
+}
+
+// procMaps lists the process's mappings in /proc/PID/maps' format.
+func procMaps(t *Thread, p *Process) []byte {
+	mem := p.memory()
+	if mem == nil {
 		return nil
 	}
-	t.p.mu.Lock()
-	brkStart, brk := t.p.brkStart, pageUp(t.p.brk)
-	t.p.mu.Unlock()
 	var b bytes.Buffer
-	for _, m := range mp.Mappings() {
+	for _, m := range mem.as.VMAs() {
 		perm := []byte("---p")
-		if m[2]&unix.PROT_READ != 0 {
+		if m.Prot&unix.PROT_READ != 0 {
 			perm[0] = 'r'
 		}
-		if m[2]&unix.PROT_WRITE != 0 {
+		if m.Prot&unix.PROT_WRITE != 0 {
 			perm[1] = 'w'
 		}
-		if m[2]&unix.PROT_EXEC != 0 {
+		if m.Prot&unix.PROT_EXEC != 0 {
 			perm[2] = 'x'
 		}
-		name := ""
-		switch {
-		case m[0] >= brkStart && m[1] <= brk && brk > brkStart:
-			name = "[heap]"
-		case m[1] == StackTop:
-			name = "[stack]"
-		case m[0] < t.p.imageEnd && m[1] > t.p.imageStart:
-			name = path.Join("/", t.p.cfg.Path)
+		if m.Shared {
+			perm[3] = 's'
 		}
-		line := fmt.Sprintf("%08x-%08x %s 00000000 00:00 0", m[0], m[1], perm)
-		if name != "" {
+		line := fmt.Sprintf("%08x-%08x %s %08x 00:00 0", m.Start, m.End, perm, m.Offset)
+		if m.Name != "" {
+			name := m.Name
+			if !strings.HasPrefix(name, "[") {
+				name = path.Join("/", name)
+			}
 			line = fmt.Sprintf("%-72s %s", line, name)
 		}
 		b.WriteString(line + "\n")
@@ -218,11 +284,11 @@ func (t *Thread) statfs(va uint64) (uint64, error) {
 	if t.p.cfg.Root != nil {
 		files = uint64(t.p.cfg.Root.Len())
 	}
-	le(16, t.p.rootSize/4096+1) // f_blocks
-	le(40, files)               // f_files
-	le(64, 255)                 // f_namelen
-	le(72, 4096)                // f_frsize
-	le(80, unix.ST_RDONLY)      // f_flags
+	le(16, t.p.sys.rootSize/4096+1) // f_blocks
+	le(40, files)                   // f_files
+	le(64, 255)                     // f_namelen
+	le(72, 4096)                    // f_frsize
+	le(80, unix.ST_RDONLY)          // f_flags
 	return 0, t.copyOut(va, b[:])
 }
 

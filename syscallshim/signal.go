@@ -39,6 +39,8 @@ type sigInfo struct {
 	err   uint64
 	cr2   uint64
 	fault bool
+	// status is si_status of a SIGCHLD: the child's exit status or signal.
+	status int32
 }
 
 // sigState is a thread's pending signals.
@@ -127,8 +129,7 @@ func (t *Thread) takeSignals() bool {
 		}
 		if !t.setupFrame(sig, info) {
 			t.p.printf("yolk: %s[%d]: cannot push the frame for signal %s: killed by SIGSEGV\n", t.p.comm, t.tid, unix.SignalName(unix.Signal(sig)))
-			t.exited = true
-			t.p.exit(128 + int(unix.SIGSEGV))
+			t.die(int(unix.SIGSEGV))
 			return false
 		}
 		return true // one frame per entry; the rest after it returns
@@ -137,10 +138,7 @@ func (t *Thread) takeSignals() bool {
 }
 
 // killedBy ends the program by signal sig's default action.
-func (t *Thread) killedBy(sig int) {
-	t.exited = true
-	t.p.exit(128 + sig)
-}
+func (t *Thread) killedBy(sig int) { t.die(sig) }
 
 // setupFrame pushes an rt_sigframe for sig and points the thread at the
 // handler. It reports false if the stack cannot take the frame.
@@ -222,8 +220,7 @@ func sysRtSigreturn(t *Thread, a Args) (uint64, error) {
 // force_sigsegv does.
 func (t *Thread) forceSegv(addr uint64) {
 	t.p.printf("yolk: %s[%d]: bad signal frame at %#x: killed by SIGSEGV\n", t.p.comm, t.tid, addr)
-	t.exited = true
-	t.p.exit(128 + int(unix.SIGSEGV))
+	t.die(int(unix.SIGSEGV))
 }
 
 // interrupting reports whether a pending signal would interrupt a wait:
@@ -241,23 +238,6 @@ func (t *Thread) interrupting() bool {
 			continue
 		}
 		return true
-	}
-	return false
-}
-
-// signalWaiting reports whether some thread has a signal that would
-// interrupt its wait.
-func (p *Process) signalWaiting() bool {
-	p.mu.Lock()
-	threads := make([]*Thread, 0, len(p.threads))
-	for _, th := range p.threads {
-		threads = append(threads, th)
-	}
-	p.mu.Unlock()
-	for _, th := range threads {
-		if th.interrupting() {
-			return true
-		}
 	}
 	return false
 }
@@ -331,6 +311,18 @@ func (p *Process) armItimer(t *Thread, value, interval time.Duration) (time.Dura
 		it.timer = time.AfterFunc(value, func() { p.itimerFired(gen) })
 	}
 	return left, oldInterval
+}
+
+// itimerStop disarms the timer (the process exits).
+func (p *Process) itimerStop() {
+	it := &p.itimer
+	it.mu.Lock()
+	if it.timer != nil {
+		it.timer.Stop()
+		it.timer = nil
+	}
+	it.gen++
+	it.mu.Unlock()
 }
 
 func (p *Process) itimerFired(gen int) {

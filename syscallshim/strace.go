@@ -913,7 +913,7 @@ func (c *tracer) mem(va, n uint64) ([]byte, bool) {
 	if n == 0 {
 		return nil, true
 	}
-	b, err := c.t.bytes(va, n, false)
+	b, err := c.t.copyIn(va, n)
 	return b, err == nil
 }
 

@@ -10,43 +10,39 @@ import (
 
 	"yolk/amd64"
 	"yolk/linux/abi"
+	"yolk/mm"
+	"yolk/mm/mmtest"
 )
 
-// straceMachine is a Machine whose memory is one buffer standing for the
-// addresses [straceBase, straceBase+len(mem)); everything else is
-// unmapped. Console output is recorded.
+// straceMachine is a Machine whose program memory is [straceBase,
+// straceBase+64 KiB) of an mm address space over fake frames; everything
+// else is unmapped. Console output is recorded.
 type straceMachine struct {
-	mem []byte
-	out bytes.Buffer
+	phys *mmtest.Phys
+	as   *mm.AddressSpace
+	out  bytes.Buffer
 }
 
 const straceBase = 0x10000
 
-func (m *straceMachine) Enter(*amd64.Context) uint64 { return amd64.VecSyscall }
-func (m *straceMachine) Map(addr, length uint64, prot uint32, fixed bool) (uint64, unix.Errno) {
-	return 0, unix.ENOMEM
+func (m *straceMachine) Enter(*amd64.Context, *mm.AddressSpace) uint64 { return amd64.VecSyscall }
+func (m *straceMachine) NewAddressSpace() (*mm.AddressSpace, error) {
+	return mm.New(mm.Config{Phys: m.phys, Lo: MinAddr, Hi: StackTop})
 }
-func (m *straceMachine) Unmap(addr, length uint64) unix.Errno                { return 0 }
-func (m *straceMachine) Protect(addr, length uint64, prot uint32) unix.Errno { return 0 }
-func (m *straceMachine) Discard(addr, length uint64) unix.Errno              { return 0 }
-func (m *straceMachine) Bytes(va, n uint64, write bool) ([]byte, bool) {
-	end := va + n
-	if va < straceBase || end < va || end > straceBase+uint64(len(m.mem)) {
-		return nil, false
-	}
-	return m.mem[va-straceBase : end-straceBase], true
-}
-func (m *straceMachine) ConsoleWrite(b []byte)  { m.out.Write(b) }
-func (m *straceMachine) ConsoleRead([]byte) int { return 0 }
-func (m *straceMachine) Monotonic() int64       { return 0 }
-func (m *straceMachine) Realtime() int64        { return 0 }
-func (m *straceMachine) Random(b []byte)        {}
+func (m *straceMachine) SharedMemory(size uint64) mm.Backing { return mm.NewSharedAnon(m.phys, size) }
+func (m *straceMachine) ConsoleWrite(b []byte)               { m.out.Write(b) }
+func (m *straceMachine) ConsoleRead([]byte) int              { return 0 }
+func (m *straceMachine) Monotonic() int64                    { return 0 }
+func (m *straceMachine) Realtime() int64                     { return 0 }
+func (m *straceMachine) Random(b []byte)                     {}
 
 // at is the program address of offset off in the fake memory.
 func straceAt(off uint64) uint64 { return straceBase + off }
 
 func (m *straceMachine) put(off uint64, b []byte) uint64 {
-	copy(m.mem[off:], b)
+	if _, err := m.as.CopyOut(straceAt(off), b); err != nil {
+		panic(err)
+	}
 	return straceAt(off)
 }
 
@@ -55,32 +51,48 @@ func (m *straceMachine) cstr(off uint64, s string) uint64 {
 }
 
 func (m *straceMachine) u64s(off uint64, vs ...uint64) uint64 {
+	b := make([]byte, 8*len(vs))
 	for i, v := range vs {
-		binary.LittleEndian.PutUint64(m.mem[off+8*uint64(i):], v)
+		binary.LittleEndian.PutUint64(b[8*i:], v)
 	}
-	return straceAt(off)
+	return m.put(off, b)
 }
 
 func (m *straceMachine) u32s(off uint64, vs ...uint32) uint64 {
+	b := make([]byte, 4*len(vs))
 	for i, v := range vs {
-		binary.LittleEndian.PutUint32(m.mem[off+4*uint64(i):], v)
+		binary.LittleEndian.PutUint32(b[4*i:], v)
 	}
-	return straceAt(off)
+	return m.put(off, b)
 }
 
 // newStraceThread is a traced thread of a process with the console on
 // fds 0-2 and no file system.
 func newStraceThread() (*Thread, *straceMachine) {
-	m := &straceMachine{mem: make([]byte, 64<<10)}
-	p := &Process{
-		m: m, cfg: Config{Strace: true}, comm: "test", pid: 1,
-		files: newFDTable(m), cwd: "/",
-		threads: map[int32]*Thread{}, nextTid: 1,
-		rlimits: map[int][2]uint64{},
-		done:    make(chan int, 1),
+	m := &straceMachine{phys: mmtest.NewPhys(1 << 12)}
+	as, err := m.NewAddressSpace()
+	if err != nil {
+		panic(err)
 	}
-	p.futex.init()
-	return p.newThread(new(amd64.Context)), m
+	if _, err := as.Map(straceBase, 64<<10, unix.PROT_READ|unix.PROT_WRITE, mm.Fixed, nil, 0, ""); err != nil {
+		panic(err)
+	}
+	m.as = as
+	sys := &System{
+		m: m, cfg: Config{Machine: m, Strace: true},
+		procs: map[int32]*Process{}, threads: map[int32]*Thread{}, lastID: 1,
+		done: make(chan int, 1), stopped: make(chan struct{}),
+	}
+	sys.con = &console{m: m, sys: sys, tio: defaultTermios(), fg: 1}
+	p := &Process{
+		sys: sys, m: m, cfg: &sys.cfg, pid: 1, children: map[*Process]struct{}{}, pgid: 1, sid: 1,
+		comm: "test", cwd: "/", threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
+		events: &sys.events,
+	}
+	sys.procs[1], sys.init = p, p
+	p.files = newFDTable(sys)
+	p.mem = newMemory(as)
+	return p.newThread(new(amd64.Context), 1), m
 }
 
 func straceErrno(e unix.Errno) uint64 { return uint64(-int64(e)) }
@@ -176,8 +188,8 @@ var straceCases = []straceCase{
 		m.u64s(0x100+40, 4096)
 	}, 0, `statx(AT_FDCWD, "/", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, {stx_mask=STATX_BASIC_STATS, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0`},
 	{"getdents64", unix.SYS_GETDENTS64, straceArgs(3, straceAt(0), 32768), func(m *straceMachine) {
-		binary.LittleEndian.PutUint16(m.mem[16:], 24)
-		binary.LittleEndian.PutUint16(m.mem[24+16:], 24)
+		m.put(16, []byte{24, 0})
+		m.put(24+16, []byte{24, 0})
 	}, 48, `getdents64(3, 0x10000 /* 2 entries */, 32768) = 48`},
 	{"readlink", unix.SYS_READLINK, func(m *straceMachine) Args {
 		return Args{m.cstr(0, "/proc/self/exe"), straceAt(0x100), 4096}
@@ -288,12 +300,12 @@ var straceCases = []straceCase{
 	}, 1, `poll([{fd=0, events=POLLIN}], 1, -1) = 1 ([{fd=0, revents=POLLIN}])`},
 	{"epoll_ctl", unix.SYS_EPOLL_CTL, func(m *straceMachine) Args {
 		m.u32s(0, unix.EPOLLIN|unix.EPOLLET&0xffffffff)
-		binary.LittleEndian.PutUint64(m.mem[4:], 3)
+		m.put(4, []byte{3, 0, 0, 0, 0, 0, 0, 0})
 		return Args{4, unix.EPOLL_CTL_ADD, 3, straceAt(0)}
 	}, nil, 0, `epoll_ctl(4, EPOLL_CTL_ADD, 3, {events=EPOLLIN|EPOLLET, data=0x3}) = 0`},
 	{"epoll_wait", unix.SYS_EPOLL_WAIT, straceArgs(4, straceAt(0), 128, ^uint64(0)), func(m *straceMachine) {
 		m.u32s(0, unix.EPOLLIN)
-		binary.LittleEndian.PutUint64(m.mem[4:], 0)
+		m.put(4, make([]byte, 8))
 	}, 1, `epoll_wait(4, [{events=EPOLLIN, data=0}], 128, -1) = 1`},
 	{"select", unix.SYS_SELECT, func(m *straceMachine) Args {
 		return Args{2, m.u64s(0, 3), 0, 0, m.u64s(0x100, 1, 0)}
@@ -343,7 +355,7 @@ var straceCases = []straceCase{
 	{"NULL path", unix.SYS_STAT, straceArgs(0, straceAt(0)), nil, straceErrno(unix.EFAULT), `stat(NULL, 0x10000) = -1 EFAULT (Bad address)`},
 	{"straceBad buffer", unix.SYS_WRITE, straceArgs(1, straceBad, 5), nil, straceErrno(unix.EFAULT), `write(1, 0xdead0000, 5) = -1 EFAULT (Bad address)`},
 	{"string crossing into unmapped memory", unix.SYS_CHDIR, func(m *straceMachine) Args {
-		return Args{m.put(uint64(len(m.mem))-3, []byte("abc"))}
+		return Args{m.put(64<<10-3, []byte("abc"))}
 	}, nil, straceErrno(unix.EFAULT), `chdir(0x1fffd) = -1 EFAULT (Bad address)`},
 	{"escapes", unix.SYS_WRITE, func(m *straceMachine) Args {
 		s := "a\"b\\c\td\x01e\x1b1\x7f\xff\r\f\v\x00z"

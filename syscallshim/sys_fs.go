@@ -22,7 +22,7 @@ func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, err
 		return nil, unix.ENOENT
 	}
 	if p == procSelfExe && follow {
-		p = t.p.cfg.Path // the one /proc entry: a link to the program
+		p = t.exe() // the one /proc link: the program
 	}
 	n, err := t.lookup(dirfd, p, follow)
 	if err == unix.ENOENT && (int32(dirfd) == unix.AT_FDCWD || strings.HasPrefix(p, "/")) {
@@ -32,7 +32,7 @@ func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, err
 		if d, ok := devNode(cwd, p); ok {
 			return d, nil
 		}
-		if d, ok := procNode(cwd, p); ok {
+		if d, ok := t.procNode(cwd, p); ok {
 			return d, nil
 		}
 	}
@@ -90,19 +90,17 @@ func sysRead(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, err := t.bytes(a[1], a[2], true)
-	if err != nil {
-		return 0, err
-	}
-	n, err := t.read(d, b)
-	return uint64(n), err
+	return t.readTo(d, t.single(a[1], a[2]), -1)
 }
 
-// read reads from d's file; a console read ends with EINTR only for a
-// signal waiting for this thread.
+// read reads from d's file; a console or pipe read ends with EINTR only
+// for a signal waiting for this thread.
 func (t *Thread) read(d *fd, b []byte) (int, error) {
-	if c, ok := d.f.(*console); ok {
-		return c.read(b, t.interrupting)
+	switch f := d.f.(type) {
+	case *console:
+		return f.read(b, t.interrupting)
+	case *pipeEnd:
+		return f.read(b, t)
 	}
 	return d.f.Read(b)
 }
@@ -112,21 +110,169 @@ func sysWrite(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, err := t.bytes(a[1], a[2], false)
-	if err != nil {
-		return 0, err
-	}
-	return t.write(d, b)
+	return t.writeFrom(d, t.single(a[1], a[2]))
 }
 
 // write writes b to d's file; a write to a pipe without readers also
 // raises SIGPIPE, as on Linux.
 func (t *Thread) write(d *fd, b []byte) (uint64, error) {
-	n, err := d.f.Write(b)
+	var n int
+	var err error
+	if e, ok := d.f.(*pipeEnd); ok {
+		n, err = e.writeT(b, t)
+	} else {
+		n, err = d.f.Write(b)
+	}
 	if err == unix.EPIPE {
 		t.sendSignal(t, int(unix.SIGPIPE), sigInfo{code: siUser, pid: t.p.pid})
 	}
 	return uint64(n), err
+}
+
+// ioChunk is how much one step of a read or write moves between the
+// program and a file: handlers copy through a kernel buffer of at most
+// this size and never hold program memory across a wait.
+const ioChunk = 64 << 10
+
+// maxRW is Linux's MAX_RW_COUNT: longer transfers are shortened to it.
+const maxRW = 0x7ffff000
+
+// readTo reads from d into the program's buffers seq, chunk by chunk
+// (at off with pread semantics when off >= 0). Files that may return
+// more after a full chunk (regular files, devices) are read until seq is
+// full or a read comes up short; pipes and the console give one chunk.
+// A fault in seq ends the transfer: what was copied counts, else EFAULT.
+func (t *Thread) readTo(d *fd, seq ioseq, off int64) (uint64, error) {
+	n := min(seq.total, maxRW)
+	buf := make([]byte, min(n, ioChunk))
+	done := uint64(0)
+	for {
+		c := buf[:min(n-done, uint64(len(buf)))]
+		var got int
+		var err error
+		if off >= 0 {
+			got, err = d.f.Pread(c, off+int64(done))
+		} else {
+			got, err = t.read(d, c)
+		}
+		if got > 0 {
+			w, cerr := seq.copyOut(done, c[:got])
+			done += uint64(w)
+			if cerr != nil {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, cerr
+			}
+		}
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if got < len(c) || done == n || !streams(d.f) {
+			return done, nil
+		}
+	}
+}
+
+// streams reports whether a full read of f may be followed by more data
+// at once (so a large read keeps going): regular files and devices.
+func streams(f File) bool {
+	switch f.(type) {
+	case *regular, *device:
+		return true
+	}
+	return false
+}
+
+// writeFrom writes the program's buffers seq to d, chunk by chunk. A
+// fault in seq ends the transfer with what was written, else EFAULT.
+func (t *Thread) writeFrom(d *fd, seq ioseq) (uint64, error) {
+	n := min(seq.total, maxRW)
+	buf := make([]byte, min(n, ioChunk))
+	done := uint64(0)
+	for done < n || n == 0 {
+		c := buf[:min(n-done, uint64(len(buf)))]
+		got, cerr := seq.copyIn(done, c)
+		if cerr != nil && got == 0 {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, cerr
+		}
+		w, err := t.write(d, c[:got])
+		done += w
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if w < uint64(got) || cerr != nil || n == 0 {
+			break
+		}
+	}
+	return done, nil
+}
+
+// ioseq is the program's side of a transfer: a sequence of buffers
+// (one for read and write, the iovecs for readv and writev), reached
+// only through the copy layer.
+type ioseq struct {
+	t     *Thread
+	v     []iovec
+	total uint64
+}
+
+func (t *Thread) single(base, n uint64) ioseq {
+	return ioseq{t: t, v: []iovec{{base, n}}, total: n}
+}
+
+func (t *Thread) iovecs(va, n uint64) (ioseq, error) {
+	v, err := t.readIovecs(va, n)
+	if err != nil {
+		return ioseq{}, err
+	}
+	s := ioseq{t: t, v: v}
+	for _, x := range v {
+		s.total += x.len
+	}
+	return s, nil
+}
+
+// each calls fn for the pieces of [off, off+n) in program memory, in
+// order, until fn fails; it returns the bytes fn handled.
+func (s ioseq) each(off uint64, n int, fn func(va uint64, b0, b1 int) (int, error)) (int, error) {
+	done := 0
+	for _, v := range s.v {
+		if done == n {
+			break
+		}
+		if off >= v.len {
+			off -= v.len
+			continue
+		}
+		c := int(min(v.len-off, uint64(n-done)))
+		m, err := fn(v.base+off, done, done+c)
+		done += m
+		if err != nil {
+			return done, err
+		}
+		off = 0
+	}
+	return done, nil
+}
+
+func (s ioseq) copyOut(off uint64, b []byte) (int, error) {
+	as := s.t.as()
+	return s.each(off, len(b), func(va uint64, b0, b1 int) (int, error) { return as.CopyOut(va, b[b0:b1]) })
+}
+
+func (s ioseq) copyIn(off uint64, b []byte) (int, error) {
+	as := s.t.as()
+	return s.each(off, len(b), func(va uint64, b0, b1 int) (int, error) { return as.CopyIn(va, b[b0:b1]) })
 }
 
 func sysReadv(t *Thread, a Args) (uint64, error) {
@@ -134,29 +280,11 @@ func sysReadv(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	iov, err := t.readIovecs(a[1], a[2])
+	seq, err := t.iovecs(a[1], a[2])
 	if err != nil {
 		return 0, err
 	}
-	total := uint64(0)
-	for _, v := range iov {
-		b, err := t.bytes(v.base, v.len, true)
-		if err != nil {
-			return 0, err
-		}
-		n, err := t.read(d, b)
-		total += uint64(n)
-		if err != nil {
-			if total > 0 {
-				return total, nil
-			}
-			return 0, err
-		}
-		if uint64(n) < v.len {
-			break
-		}
-	}
-	return total, nil
+	return t.readTo(d, seq, -1)
 }
 
 func sysWritev(t *Thread, a Args) (uint64, error) {
@@ -164,20 +292,11 @@ func sysWritev(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	iov, err := t.readIovecs(a[1], a[2])
+	seq, err := t.iovecs(a[1], a[2])
 	if err != nil {
 		return 0, err
 	}
-	// Gather first so the console sees one write (lines are not split).
-	var buf []byte
-	for _, v := range iov {
-		b, err := t.bytes(v.base, v.len, false)
-		if err != nil {
-			return 0, err
-		}
-		buf = append(buf, b...)
-	}
-	return t.write(d, buf)
+	return t.writeFrom(d, seq)
 }
 
 func sysPread64(t *Thread, a Args) (uint64, error) {
@@ -188,12 +307,7 @@ func sysPread64(t *Thread, a Args) (uint64, error) {
 	if int64(a[3]) < 0 {
 		return 0, unix.EINVAL
 	}
-	b, err := t.bytes(a[1], a[2], true)
-	if err != nil {
-		return 0, err
-	}
-	n, err := d.f.Pread(b, int64(a[3]))
-	return uint64(n), err
+	return t.readTo(d, t.single(a[1], a[2]), int64(a[3]))
 }
 
 func sysPwrite64(t *Thread, a Args) (uint64, error) {
@@ -505,7 +619,7 @@ func (t *Thread) readlink(dirfd, pathp, buf, size uint64) (uint64, error) {
 	}
 	var target string
 	if p == procSelfExe {
-		target = path.Join("/", t.p.cfg.Path) // always absolute, as on Linux
+		target = path.Join("/", t.exe()) // always absolute, as on Linux
 	} else {
 		n, err := t.resolve(dirfd, p, false)
 		if err != nil {
@@ -605,8 +719,16 @@ func sysIoctl(t *Thread, a Args) (uint64, error) {
 		binary.LittleEndian.PutUint16(ws[2:], 80)
 		return 0, t.copyOut(a[2], ws[:])
 	case unix.TIOCGPGRP:
-		return 0, t.put32(a[2], uint32(t.p.pid))
+		return 0, t.put32(a[2], uint32(t.p.sys.con.foreground()))
 	case unix.TIOCSPGRP:
+		g, err := t.get32(a[2])
+		if err != nil {
+			return 0, err
+		}
+		if int32(g) <= 0 {
+			return 0, unix.EINVAL
+		}
+		t.p.sys.con.setForeground(int32(g))
 		return 0, nil
 	}
 	return 0, unix.EINVAL

@@ -34,11 +34,20 @@ func sysGetrandom(t *Thread, a Args) (uint64, error) {
 	if n > 1<<25 {
 		n = 1 << 25
 	}
-	b, err := t.bytes(a[0], n, true)
-	if err != nil {
-		return 0, err
+	b := make([]byte, min(n, ioChunk))
+	done := uint64(0)
+	for done < n {
+		c := b[:min(n-done, uint64(len(b)))]
+		t.p.m.Random(c)
+		w, err := t.as().CopyOut(a[0]+done, c)
+		done += uint64(w)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
 	}
-	t.p.m.Random(b)
 	return n, nil
 }
 
@@ -176,16 +185,3 @@ func sysSchedSetaffinity(t *Thread, a Args) (uint64, error) {
 }
 
 func sysGetpriority(t *Thread, a Args) (uint64, error) { return 20, nil } // 20 - nice 0
-
-// sysSetpgid implements setpgid(2) for the only process: it already is
-// its own group (pid 1, pgid 1); moving it elsewhere is EPERM.
-func sysSetpgid(t *Thread, a Args) (uint64, error) {
-	pid, pgid := int32(a[0]), int32(a[1])
-	if pid != 0 && pid != t.p.pid {
-		return 0, unix.ESRCH
-	}
-	if pgid != 0 && pgid != t.p.pid {
-		return 0, unix.EPERM
-	}
-	return 0, nil
-}

@@ -1,56 +1,59 @@
 package syscallshim
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"yolk/mm"
+)
 
 // sysBrk implements brk(2): the break moves within [start, start+1 TiB);
 // a request outside, or one the address space refuses, leaves it where it
 // is (Linux returns the current break on failure).
 func sysBrk(t *Thread, a Args) (uint64, error) {
-	p := t.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	m := t.p.memory()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	want := a[0]
-	if want < p.brkStart || want > p.brkMax {
-		return p.brk, nil
+	if want < m.brkStart || want > m.brkMax {
+		return m.brk, nil
 	}
-	oldEnd, newEnd := pageUp(p.brk), pageUp(want)
+	oldEnd, newEnd := pageUp(m.brk), pageUp(want)
 	switch {
 	case newEnd > oldEnd:
-		got, e := p.m.Map(oldEnd, newEnd-oldEnd, unix.PROT_READ|unix.PROT_WRITE, false)
-		if e != 0 || got != oldEnd {
-			if e == 0 {
-				p.m.Unmap(got, newEnd-oldEnd)
-			}
-			return p.brk, nil
+		if _, err := m.as.Map(oldEnd, newEnd-oldEnd, unix.PROT_READ|unix.PROT_WRITE, mm.FixedNoReplace, nil, 0, "[heap]"); err != nil {
+			return m.brk, nil
 		}
 	case newEnd < oldEnd:
-		p.m.Unmap(newEnd, oldEnd-newEnd)
+		m.as.Unmap(newEnd, oldEnd-newEnd)
 	}
-	p.brk = want
+	m.brk = want
 	return want, nil
 }
 
 func pageUp(a uint64) uint64 { return (a + 4095) &^ 4095 }
 
-// sysMmap implements mmap(2) for anonymous memory and private read-only
-// or copy-on-write mappings of initrd files (the file's bytes are copied
-// into anonymous pages: there is no page cache to share).
+// sysMmap implements mmap(2): anonymous memory, private or shared (shared
+// pages stay shared with children after fork), and private mappings of
+// initrd files (the file's bytes are copied into anonymous pages: there
+// is no page cache to share yet).
 func sysMmap(t *Thread, a Args) (uint64, error) {
 	addr, length, prot, flags, fdn, off := a[0], a[1], uint32(a[2]), a[3], a[4], a[5]
 	if length == 0 || off%4096 != 0 {
 		return 0, unix.EINVAL
 	}
+	var mf mm.MapFlags
 	switch flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE) {
 	case unix.MAP_PRIVATE:
 	case unix.MAP_SHARED, unix.MAP_SHARED_VALIDATE:
 		if flags&unix.MAP_ANONYMOUS == 0 {
 			return 0, unix.ENODEV // no shared file mappings: files are in the initrd
 		}
-		// A shared anonymous mapping is private while there is one process.
+		mf |= mm.Shared
 	default:
 		return 0, unix.EINVAL
 	}
 	var data []byte
+	name := ""
 	if flags&unix.MAP_ANONYMOUS == 0 {
 		d, err := t.p.files.get(fdn)
 		if err != nil {
@@ -66,110 +69,72 @@ func sysMmap(t *Thread, a Args) (uint64, error) {
 		if uint64(len(data)) > length {
 			data = data[:length]
 		}
+		name = f.node.Path
 	}
-	fixed := flags&unix.MAP_FIXED != 0
-	if flags&unix.MAP_FIXED_NOREPLACE != 0 {
-		fixed = false
+	switch {
+	case flags&unix.MAP_FIXED_NOREPLACE != 0:
+		mf |= mm.FixedNoReplace
+	case flags&unix.MAP_FIXED != 0:
+		mf |= mm.Fixed
+	default:
+		addr = pageUp(addr) // a hint is rounded up (PAGE_ALIGN), as Linux does
 	}
-	t.p.mu.Lock()
-	defer t.p.mu.Unlock()
-	m := t.p.m
+	if t.overcommits(length, prot, mf) {
+		return 0, unix.ENOMEM
+	}
+	as := t.as()
+	var b mm.Backing
+	if mf&mm.Shared != 0 {
+		if pageUp(length) < length {
+			return 0, unix.ENOMEM
+		}
+		b = t.p.sys.m.SharedMemory(pageUp(length))
+		defer b.DecRef() // Map takes its own reference
+	}
 	// The kernel writes the file's bytes, so map writable first.
 	mapProt := prot
 	if data != nil {
 		mapProt |= unix.PROT_WRITE | unix.PROT_READ
 	}
-	got, e := m.Map(addr, length, mapProt, fixed)
-	if e != 0 {
-		return 0, e
-	}
-	if flags&unix.MAP_FIXED_NOREPLACE != 0 && got != addr {
-		m.Unmap(got, length)
-		return 0, unix.EEXIST
+	got, err := as.Map(addr, length, mapProt, mf, b, 0, name)
+	if err != nil {
+		return 0, err
 	}
 	if data != nil {
-		dst, ok := m.Bytes(got, uint64(len(data)), true)
-		if !ok {
-			m.Unmap(got, length)
+		if _, err := as.CopyOut(got, data); err != nil {
+			as.Unmap(got, length)
 			return 0, unix.ENOMEM
 		}
-		copy(dst, data)
 		if mapProt != prot {
-			m.Protect(got, length, prot)
+			as.Protect(got, length, prot)
 		}
 	}
 	return got, nil
 }
 
-func sysMunmap(t *Thread, a Args) (uint64, error) {
-	t.p.mu.Lock()
-	defer t.p.mu.Unlock()
-	if e := t.p.m.Unmap(a[0], a[1]); e != 0 {
-		return 0, e
+// overcommits is Linux's heuristic overcommit check (vm.overcommit_memory
+// 0): one writable private or shared mapping larger than all of RAM is
+// refused; everything else is allowed and backed on first touch.
+func (t *Thread) overcommits(length uint64, prot uint32, mf mm.MapFlags) bool {
+	if prot&unix.PROT_WRITE == 0 && mf&mm.Shared == 0 || t.p.cfg.MemInfo == nil {
+		return false
 	}
-	return 0, nil
+	total, _ := t.p.cfg.MemInfo()
+	return length > total
+}
+
+func sysMunmap(t *Thread, a Args) (uint64, error) {
+	return 0, t.as().Unmap(a[0], a[1])
 }
 
 func sysMprotect(t *Thread, a Args) (uint64, error) {
-	t.p.mu.Lock()
-	defer t.p.mu.Unlock()
-	if e := t.p.m.Protect(a[0], a[1], uint32(a[2])); e != 0 {
-		return 0, e
-	}
-	return 0, nil
+	return 0, t.as().Protect(a[0], a[1], uint32(a[2]))
 }
 
-// sysMremap implements mremap(2) for shrinking in place, growing in place
-// when the pages after the mapping are free, and moving
-// (MREMAP_MAYMOVE) by copying.
+// sysMremap implements mremap(2): shrinking, growing in place, and moving
+// (MREMAP_MAYMOVE, MREMAP_FIXED) by moving page-table entries.
 func sysMremap(t *Thread, a Args) (uint64, error) {
-	old, oldLen, newLen, flags := a[0], pageUp(a[1]), pageUp(a[2]), a[3]
-	if old%4096 != 0 || newLen == 0 || flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED) != 0 {
-		return 0, unix.EINVAL
-	}
-	if flags&unix.MREMAP_FIXED != 0 {
-		return 0, unix.EINVAL // not supported: only MAYMOVE
-	}
-	p := t.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	m := p.m
-	if _, ok := m.Bytes(old, 1, false); !ok && oldLen > 0 {
-		if _, ok := m.Bytes(old, 1, true); !ok {
-			return 0, unix.EFAULT
-		}
-	}
-	switch {
-	case newLen <= oldLen:
-		if newLen < oldLen {
-			m.Unmap(old+newLen, oldLen-newLen)
-		}
-		return old, nil
-	default:
-		prot := uint32(unix.PROT_READ | unix.PROT_WRITE)
-		if got, e := m.Map(old+oldLen, newLen-oldLen, prot, false); e == 0 {
-			if got == old+oldLen {
-				return old, nil
-			}
-			m.Unmap(got, newLen-oldLen)
-		}
-		if flags&unix.MREMAP_MAYMOVE == 0 {
-			return 0, unix.ENOMEM
-		}
-		dst, e := m.Map(0, newLen, prot, false)
-		if e != 0 {
-			return 0, e
-		}
-		src, ok1 := m.Bytes(old, oldLen, false)
-		to, ok2 := m.Bytes(dst, oldLen, true)
-		if !ok1 || !ok2 {
-			m.Unmap(dst, newLen)
-			return 0, unix.EFAULT
-		}
-		copy(to, src)
-		m.Unmap(old, oldLen)
-		return dst, nil
-	}
+	return t.as().Remap(a[0], a[1], a[2], uint32(a[3]), a[4])
 }
 
 // sysMadvise implements madvise(2): MADV_DONTNEED and MADV_FREE discard
@@ -181,12 +146,7 @@ func sysMadvise(t *Thread, a Args) (uint64, error) {
 	}
 	switch a[2] {
 	case unix.MADV_DONTNEED, unix.MADV_FREE:
-		t.p.mu.Lock()
-		defer t.p.mu.Unlock()
-		if e := t.p.m.Discard(a[0], a[1]); e != 0 {
-			return 0, e
-		}
-		return 0, nil
+		return 0, t.as().Discard(a[0], a[1])
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
 		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
 		unix.MADV_COLLAPSE, unix.MADV_DONTFORK, unix.MADV_DOFORK:

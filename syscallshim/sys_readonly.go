@@ -33,17 +33,13 @@ func sysFsync(t *Thread, a Args) (uint64, error) {
 // sysSync implements sync(2) and syncfs(2): nothing is buffered.
 func sysSync(t *Thread, a Args) (uint64, error) { return 0, nil }
 
-// sysWait4 implements wait4(2)/waitid(2): the program has no children
-// (fork is not supported yet), so ECHILD, as Linux answers then.
-func sysWait4(t *Thread, a Args) (uint64, error) { return 0, unix.ECHILD }
-
 // sysMsync: private anonymous and copied file mappings have no backing
 // store to write to.
 func sysMsync(t *Thread, a Args) (uint64, error) {
 	if a[0]%4096 != 0 || a[2]&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 {
 		return 0, unix.EINVAL
 	}
-	if _, ok := t.p.m.Bytes(a[0], 1, false); !ok && a[1] != 0 {
+	if _, ok := t.as().Lookup(a[0]); !ok && a[1] != 0 {
 		return 0, unix.ENOMEM
 	}
 	return 0, nil

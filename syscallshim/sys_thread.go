@@ -56,75 +56,113 @@ func sysGetRobustList(t *Thread, a Args) (uint64, error) {
 	return 0, t.put64(a[2], 24)
 }
 
-// sysClone implements clone(2) for threads: CLONE_VM|CLONE_THREAD|
-// CLONE_SIGHAND (what pthread_create and the Go runtime ask), with
-// CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_SETTID and
-// CLONE_CHILD_CLEARTID. New processes (fork, vfork) are not supported
-// yet: ENOSYS.
+// sysClone implements clone(2). With CLONE_THREAD it makes a thread of
+// the caller's process (CLONE_VM|CLONE_SIGHAND required, as on Linux);
+// without it a new process (fork, vfork, posix_spawn's
+// CLONE_VM|CLONE_VFORK), see cloneProcess. CLONE_SETTLS,
+// CLONE_PARENT_SETTID, CLONE_CHILD_SETTID and CLONE_CHILD_CLEARTID work
+// for both.
 func sysClone(t *Thread, a Args) (uint64, error) {
-	flags, stack, ptid, ctid, tls := a[0], a[1], a[2], a[3], a[4]
-	const thread = unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND
-	if flags&thread != thread {
-		if flags&unix.CLONE_VM == 0 || flags&unix.CLONE_VFORK != 0 {
-			return t.nosys(unix.SYS_CLONE) // fork: a later issue
-		}
+	return t.clone(cloneArgs{flags: a[0], stack: a[1], ptid: a[2], ctid: a[3], tls: a[4]})
+}
+
+// cloneArgs is what clone(2) and clone3(2) ask.
+type cloneArgs struct {
+	flags, stack, ptid, ctid, tls uint64
+}
+
+// cloneKnown are the flags yolk implements or may ignore (namespaces,
+// ptrace and cgroup flags are refused with EINVAL).
+const cloneKnown = 0xff | unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD | unix.CLONE_SYSVSEM |
+	unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID |
+	unix.CLONE_DETACHED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+
+func (t *Thread) clone(ca cloneArgs) (uint64, error) {
+	flags := ca.flags
+	if flags&^cloneKnown != 0 {
+		return t.nosysArg("clone flags", flags&^cloneKnown)
+	}
+	if flags&unix.CLONE_SIGHAND != 0 && flags&unix.CLONE_VM == 0 ||
+		flags&unix.CLONE_THREAD != 0 && flags&unix.CLONE_SIGHAND == 0 {
 		return 0, unix.EINVAL
 	}
-	ctx := new(amd64.Context)
-	*ctx = *t.ctx
-	ctx.Regs.RAX = 0
-	if stack != 0 {
-		ctx.Regs.RSP = stack
+	if flags&unix.CLONE_SETTLS != 0 && (!amd64.Canonical(ca.tls) || ca.tls >= 1<<47) {
+		return 0, unix.EPERM
 	}
-	if flags&unix.CLONE_SETTLS != 0 {
-		if !amd64.Canonical(tls) || tls >= 1<<47 {
-			return 0, unix.EPERM
-		}
-		ctx.FSBase = tls
+	if flags&unix.CLONE_THREAD == 0 {
+		return t.cloneProcess(ca)
 	}
-	c := t.p.newThread(ctx)
+	p := t.p
+	p.sys.mu.Lock()
+	tid, ok := p.sys.newIDLocked()
+	p.sys.mu.Unlock()
+	if !ok {
+		return 0, unix.EAGAIN
+	}
+	ctx := t.childContext(ca)
+	c := p.newThread(ctx, tid)
 	c.sigmask = t.sigmask
-	if flags&unix.CLONE_PARENT_SETTID != 0 {
-		if err := t.put32(ptid, uint32(c.tid)); err != nil {
-			return 0, err
-		}
-	}
-	if flags&unix.CLONE_CHILD_SETTID != 0 {
-		if err := t.put32(ctid, uint32(c.tid)); err != nil {
-			return 0, err
-		}
-	}
-	if flags&unix.CLONE_CHILD_CLEARTID != 0 {
-		c.clearTID = ctid
+	if err := t.cloneTIDs(c, ca); err != nil {
+		return 0, err
 	}
 	go c.run()
 	return uint64(c.tid), nil
 }
 
+// childContext returns the registers a clone child starts with: the
+// caller's, returning 0, on the new stack and TLS when given.
+func (t *Thread) childContext(ca cloneArgs) *amd64.Context {
+	ctx := new(amd64.Context)
+	*ctx = *t.ctx
+	ctx.Regs.RAX = 0
+	if ca.stack != 0 {
+		ctx.Regs.RSP = ca.stack
+	}
+	if ca.flags&unix.CLONE_SETTLS != 0 {
+		ctx.FSBase = ca.tls
+	}
+	return ctx
+}
+
+// cloneTIDs stores the child's TID where CLONE_PARENT_SETTID and
+// CLONE_CHILD_SETTID ask (the latter in the child's memory) and records
+// CLONE_CHILD_CLEARTID.
+func (t *Thread) cloneTIDs(c *Thread, ca cloneArgs) error {
+	if ca.flags&unix.CLONE_PARENT_SETTID != 0 {
+		if err := t.put32(ca.ptid, uint32(c.tid)); err != nil {
+			return err
+		}
+	}
+	if ca.flags&unix.CLONE_CHILD_SETTID != 0 {
+		if err := c.put32(ca.ctid, uint32(c.tid)); err != nil {
+			return err
+		}
+	}
+	if ca.flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		c.clearTID = ca.ctid
+	}
+	return nil
+}
+
 // sysExit ends the calling thread; the last thread's exit ends the
-// program with its status.
+// process with its status.
 func sysExit(t *Thread, a Args) (uint64, error) {
 	p := t.p
 	t.exited = true
-	if t.clearTID != 0 {
-		// CLONE_CHILD_CLEARTID: clear the TID word and wake a joiner.
-		if t.put32(t.clearTID, 0) == nil {
-			p.futex.wake(t.clearTID, 1, ^uint32(0))
-		}
-	}
 	p.mu.Lock()
-	delete(p.threads, t.tid)
-	last := len(p.threads) == 0
-	p.mu.Unlock()
-	if last {
-		p.exit(int(a[0]))
+	if !p.exiting && len(p.threads) == 1 {
+		p.exitCode = int(a[0]) & 0xff
 	}
+	p.mu.Unlock()
 	return 0, nil
 }
 
+// sysExitGroup implements exit_group(2): every thread of the process
+// ends, and the process with status.
 func sysExitGroup(t *Thread, a Args) (uint64, error) {
 	t.exited = true
-	t.p.exit(int(a[0]))
+	t.p.groupExit(int(a[0])&0xff, 0, t)
 	return 0, nil
 }
 
@@ -190,15 +228,16 @@ func sysPrctl(t *Thread, a Args) (uint64, error) {
 // nosysArg answers EINVAL for an unsupported sub-operation, logged once.
 func (t *Thread) nosysArg(what string, v uint64) (uint64, error) {
 	key := what + ":" + strconv.FormatUint(v, 10)
-	t.p.mu.Lock()
-	if t.p.loggedOps == nil {
-		t.p.loggedOps = map[string]bool{}
+	s := t.p.sys
+	s.logMu.Lock()
+	if s.loggedOps == nil {
+		s.loggedOps = map[string]bool{}
 	}
-	first := !t.p.loggedOps[key]
-	t.p.loggedOps[key] = true
-	t.p.mu.Unlock()
+	first := !s.loggedOps[key]
+	s.loggedOps[key] = true
+	s.logMu.Unlock()
 	if first {
-		t.p.printf("yolk: %s[%d]: %s %#x is not supported: EINVAL\n", t.p.comm, t.tid, what, v)
+		t.p.printf("yolk: %s[%d]: %s %#x is not supported: EINVAL\n", t.p.name(), t.tid, what, v)
 	}
 	return 0, unix.EINVAL
 }
@@ -244,7 +283,7 @@ func (ft *futexTable) wake(addr uint64, n int, mask uint32) int {
 // recheck their condition), private or shared alike (one process).
 func sysFutex(t *Thread, a Args) (uint64, error) {
 	addr, op, val, timeout, val3 := a[0], a[1], uint32(a[2]), a[3], uint32(a[5])
-	ft := &t.p.futex
+	ft := &t.p.memory().futex
 	cmd := op &^ (abi.FUTEX_PRIVATE_FLAG | abi.FUTEX_CLOCK_REALTIME)
 	if addr%4 != 0 {
 		return 0, unix.EINVAL
@@ -288,16 +327,28 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 		}
 		ft.waiters[addr] = append(ft.waiters[addr], w)
 		ft.mu.Unlock()
-		if deadline.IsZero() {
-			<-w.ch
-			return 0, nil
+		var timer <-chan time.Time
+		if !deadline.IsZero() {
+			tm := time.NewTimer(time.Until(deadline))
+			defer tm.Stop()
+			timer = tm.C
 		}
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		select {
-		case <-w.ch:
-			return 0, nil
-		case <-tm.C:
+		errno := unix.ETIMEDOUT
+	wait:
+		for {
+			select {
+			case <-w.ch:
+				return 0, nil
+			case <-t.sig.wake:
+				if t.interrupting() {
+					errno = unix.EINTR
+					break wait
+				}
+			case <-timer:
+				break wait
+			}
+		}
+		{
 			ft.mu.Lock()
 			ws := ft.waiters[addr]
 			for i, x := range ws {
@@ -308,11 +359,11 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 						delete(ft.waiters, addr)
 					}
 					ft.mu.Unlock()
-					return 0, unix.ETIMEDOUT
+					return 0, errno
 				}
 			}
 			ft.mu.Unlock()
-			return 0, nil // woken as the timer fired
+			return 0, nil // woken as the timer fired or the signal came
 		}
 	case abi.FUTEX_WAKE:
 		return uint64(ft.wake(addr, int(int32(val)), ^uint32(0))), nil

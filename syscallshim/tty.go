@@ -107,8 +107,8 @@ func (c *console) input(ch byte) {
 		}
 		c.echo("^" + string(rune('@'+ch)) + "\n")
 		c.line, c.pending = nil, nil
-		if c.p != nil {
-			c.p.signalProcess(int(sig), sigInfo{code: 0x80}) // SI_KERNEL, as from the tty
+		if c.sys != nil {
+			c.sys.signalGroup(c.fg, int(sig), sigInfo{code: 0x80}) // SI_KERNEL, as from the tty
 		}
 		return
 	}
@@ -142,5 +142,35 @@ func (c *console) input(ch byte) {
 			c.pending = append(c.pending, c.line...)
 			c.line = nil
 		}
+	}
+}
+
+// foreground returns the terminal's foreground process group.
+func (c *console) foreground() int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fg
+}
+
+// setForeground implements tcsetpgrp (TIOCSPGRP).
+func (c *console) setForeground(g int32) {
+	c.mu.Lock()
+	c.fg = g
+	c.mu.Unlock()
+}
+
+// signalGroup sends a signal to every process of group g, as the
+// terminal does for ^C and ^\.
+func (s *System) signalGroup(g int32, sig int, info sigInfo) {
+	s.mu.Lock()
+	var targets []*Process
+	for _, p := range s.procs {
+		if p.pgid == g && p.state == procLive {
+			targets = append(targets, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range targets {
+		p.signal(sig, info)
 	}
 }

@@ -456,12 +456,15 @@ func TestExampleFiles(t *testing.T) {
 
 // TestProgramCpioNoInit boots cpio roots whose init is missing or not a
 // program: no /init (and no init=) or a missing init= path is status 127,
-// an init= that is a directory or not an ELF file is 126; each with a
-// message naming the path.
+// an init= that is a directory, has no execute permission or is not an ELF
+// file is 126; each with a message naming the path.
 func TestProgramCpioNoInit(t *testing.T) {
 	examples(t)
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"etc/hostname": "yolk\n", "empty/": ""})
+	writeTree(t, dir, map[string]string{"etc/hostname": "yolk\n", "empty/": "", "bin/text": "yolk\n"})
+	if err := os.Chmod(filepath.Join(dir, "bin/text"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name   string
 		flags  []string
@@ -471,7 +474,8 @@ func TestProgramCpioNoInit(t *testing.T) {
 		{"default", nil, 127, "yolk: /init: no such file or directory"},
 		{"missing", []string{"-o", "init=/bin/nope"}, 127, "yolk: /bin/nope: no such file or directory"},
 		{"directory", []string{"-o", "init=/empty"}, 126, "yolk: /empty: not a regular file"},
-		{"text", []string{"-o", "init=/etc/hostname"}, 126, "yolk: /etc/hostname: not an ELF file"},
+		{"not executable", []string{"-o", "init=/etc/hostname"}, 126, "yolk: /etc/hostname: permission denied"},
+		{"text", []string{"-o", "init=/bin/text"}, 126, "yolk: /bin/text: not an ELF file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

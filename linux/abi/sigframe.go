@@ -11,6 +11,8 @@ import "encoding/binary"
 
 // sigaction flags.
 const (
+	SA_NOCLDSTOP = 0x1
+	SA_NOCLDWAIT = 0x2
 	SA_SIGINFO   = 0x4
 	SA_RESTORER  = 0x04000000
 	SA_ONSTACK   = 0x08000000

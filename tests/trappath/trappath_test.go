@@ -84,6 +84,13 @@ var indirectCalls = map[string]indirect{
 	// exitHook is declared for boot statistics but nothing sets it yet;
 	// whoever sets it adds the function here.
 	"yolk/kernel.exitGroup": {sites: 1, targets: nil, why: "exitHook"},
+	// mm.FaultFast (the trap handler's demand-zero and copy-on-write path
+	// for program memory) reaches frames through mm.Phys (the kernel's
+	// userPhys) and drops TLB entries through Config.Flush (flushUser).
+	"yolk/mm.(*AddressSpace).faultAnon": {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Alloc"},
+	"yolk/mm.(*AddressSpace).slot":      {sites: 3, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Alloc, as.phys.Page"},
+	"yolk/mm.(*AddressSpace).breakCOW": {sites: 6, targets: []string{"itab:yolk/mm.Phys", "yolk/kernel.flushUser"},
+		why: "as.phys.Refs/Alloc/Page/DecRef, as.cfg.Flush"},
 }
 
 func TestTrapPath(t *testing.T) {
