@@ -347,6 +347,10 @@ func (as *AddressSpace) Protect(addr, length uint64, prot uint32) error {
 		})
 		x = as.merge(x).next
 	}
+	// The split at end may have cut a VMA whose prot was prot already.
+	if y := as.vmas.lookup(end - 1); y != nil {
+		as.merge(y)
+	}
 	as.flushDone(cnt, false)
 	return nil
 }

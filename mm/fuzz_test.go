@@ -87,6 +87,13 @@ func (s *fzState) check(step int) {
 			}
 		}
 		mm.Check(as, t)
+		// Merging: VMAs are the maximal runs of pages with one protection.
+		vs := as.VMAs()
+		for j := 1; j < len(vs); j++ {
+			if vs[j-1].End == vs[j].Start && vs[j-1].Prot == vs[j].Prot {
+				t.Fatalf("step %d: space %d: VMAs %+v and %+v not merged", step, i, vs[j-1], vs[j])
+			}
+		}
 	}
 	for f, c := range refs {
 		if r := s.p.Refs(f); int(r) != c {
@@ -102,6 +109,8 @@ func FuzzOps(f *testing.F) {
 	f.Add([]byte{0, 0, 16, 2, 4, 3, 40, 7, 6, 0, 0, 0, 4, 3, 40, 9, 5, 3, 40, 0})
 	f.Add([]byte{0, 4, 8, 2, 4, 60, 200, 1, 3, 5, 1, 0, 6, 0, 0, 0, 3, 5, 1, 2, 4, 60, 200, 3, 8, 4, 4, 0, 5, 60, 200, 0, 7, 1, 0, 0})
 	f.Add([]byte{0, 0, 16, 2, 9, 3, 1, 0, 6, 0, 0, 0, 9, 3, 1, 1, 4, 3, 10, 5, 2, 2, 3, 0, 5, 0, 255, 0})
+	f.Add([]byte("7200A10y"))     // mremap of an unmapped address changes nothing
+	f.Add([]byte("71z07$71$101")) // mprotect re-merges at the range's end
 	f.Fuzz(runOps)
 }
 
@@ -125,10 +134,10 @@ func runOps(t *testing.T, data []byte) {
 			n := 1 + int(b)%(fzPages-start)
 			va, length := fzBase+uint64(start)*pg, uint64(n)*pg
 			prot := fzProts[int(c)%len(fzProts)]
-			switch op % 10 {
+			switch op % 11 {
 			case 0, 1: // mmap MAP_FIXED / MAP_FIXED_NOREPLACE
 				flags := mm.Fixed
-				if op%10 == 1 {
+				if op%11 == 1 {
 					flags = mm.FixedNoReplace
 				}
 				exists := false
@@ -161,16 +170,16 @@ func runOps(t *testing.T, data []byte) {
 					hole = hole || !m[i].mapped
 				}
 				var err error
-				if op%10 == 3 {
+				if op%11 == 3 {
 					err = as.Protect(va, length, prot)
 				} else {
 					err = as.Discard(va, length)
 				}
 				if hole != (err == unix.ENOMEM) || !hole && err != nil {
-					t.Fatalf("step %d: op %d over hole=%v: %v", step, op%10, hole, err)
+					t.Fatalf("step %d: op %d over hole=%v: %v", step, op%11, hole, err)
 				}
 				for i := start; i < start+n && !hole; i++ {
-					if op%10 == 3 {
+					if op%11 == 3 {
 						m[i].prot = prot
 					} else {
 						m[i].data = [pg]byte{}
@@ -179,12 +188,12 @@ func runOps(t *testing.T, data []byte) {
 			case 4, 5, 9: // CopyOut, CopyIn, ZeroOut at a byte offset
 				cva := va + uint64(b)*37%pg - 64
 				cn := int(c)*97%(3*pg) + 1
-				write := op%10 != 5
+				write := op%11 != 5
 				want := m.expectCopy(cva, cn, write)
 				buf := bytes.Repeat([]byte{byte(step + 1)}, cn)
 				var got int
 				var err error
-				switch op % 10 {
+				switch op % 11 {
 				case 4:
 					got, err = as.CopyOut(cva, buf)
 				case 5:
@@ -193,12 +202,12 @@ func runOps(t *testing.T, data []byte) {
 					got, err = as.ZeroOut(cva, uint64(cn))
 				}
 				if got != want || (want < cn) != (err == unix.EFAULT) || want == cn && err != nil {
-					t.Fatalf("step %d: copy op %d of %d at %#x: %d %v, want %d", step, op%10, cn, cva, got, err, want)
+					t.Fatalf("step %d: copy op %d of %d at %#x: %d %v, want %d", step, op%11, cn, cva, got, err, want)
 				}
 				for i := 0; i < got; i++ {
 					o := cva + uint64(i) - fzBase
 					mb := &m[o/pg].data[o%pg]
-					switch op % 10 {
+					switch op % 11 {
 					case 4:
 						*mb = buf[i]
 					case 9:
@@ -208,6 +217,54 @@ func runOps(t *testing.T, data []byte) {
 							t.Fatalf("step %d: byte at %#x is %d, model %d", step, cva+uint64(i), buf[i], *mb)
 						}
 					}
+				}
+			case 10: // mremap(MREMAP_MAYMOVE|MREMAP_FIXED) inside the region
+				dst := int(c) % fzPages
+				nn := 1 + int(c/16)%(fzPages-dst)
+				dva, dlen := fzBase+uint64(dst)*pg, uint64(nn)*pg
+				got, err := as.Remap(va, length, dlen, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, dva)
+				if !m[start].mapped {
+					if err != unix.EFAULT {
+						t.Fatalf("step %d: mremap of an unmapped address: %v", step, err)
+					}
+					break
+				}
+				if dst < start+n && start < dst+nn {
+					if err != unix.EINVAL {
+						t.Fatalf("step %d: overlapping mremap: %v", step, err)
+					}
+					break
+				}
+				src := *m
+				for i := dst; i < dst+nn; i++ {
+					m[i] = modelPage{}
+				}
+				ol := min(n, nn)
+				for i := start + nn; i < start+n; i++ {
+					m[i] = modelPage{}
+				}
+				ok := src[start].mapped
+				for i := start; i < start+ol; i++ {
+					ok = ok && src[i].mapped && src[i].prot == src[start].prot
+				}
+				if !ok {
+					if err != unix.EFAULT {
+						t.Fatalf("step %d: mremap of a range not in one VMA: %#x %v", step, got, err)
+					}
+					break
+				}
+				if err != nil || got != dva {
+					t.Fatalf("step %d: mremap: %#x %v", step, got, err)
+				}
+				for i := 0; i < nn; i++ {
+					if i < ol {
+						m[dst+i] = src[start+i]
+					} else {
+						m[dst+i] = modelPage{mapped: true, prot: src[start].prot}
+					}
+				}
+				for i := start; i < start+ol; i++ {
+					m[i] = modelPage{}
 				}
 			case 6: // fork
 				if len(s.spaces) < 4 {

@@ -32,6 +32,10 @@ func (as *AddressSpace) Remap(old, oldLen, newLen uint64, flags uint32, newAddr 
 	}
 	as.lock()
 	defer as.unlock()
+	// As Linux, nothing changes unless old is mapped.
+	if as.vmas.lookup(old) == nil {
+		return 0, unix.EFAULT
+	}
 	if fixed {
 		if newAddr&pageMask != 0 || !as.inWindow(newAddr, n) ||
 			newAddr < old+oldLen && old < newAddr+n {
@@ -40,14 +44,12 @@ func (as *AddressSpace) Remap(old, oldLen, newLen uint64, flags uint32, newAddr 
 		// As Linux: the target is cleared even if the move fails later.
 		as.unmap(newAddr, newAddr+n)
 		if oldLen > n {
-			if err := as.remapShrink(old, oldLen, n); err != nil {
-				return 0, err
-			}
+			as.unmap(old+n, old+oldLen)
 			oldLen = n
 		}
 	} else if oldLen >= n {
-		if err := as.remapShrink(old, oldLen, n); err != nil {
-			return 0, err
+		if oldLen > n {
+			as.unmap(old+n, old+oldLen)
 		}
 		return old, nil
 	}
@@ -81,18 +83,6 @@ func (as *AddressSpace) Remap(old, oldLen, newLen uint64, flags uint32, newAddr 
 		return 0, err
 	}
 	return dst, nil
-}
-
-// remapShrink drops [old+n, old+oldLen); as Linux, only old itself must
-// be mapped (EFAULT otherwise).
-func (as *AddressSpace) remapShrink(old, oldLen, n uint64) error {
-	if as.vmas.lookup(old) == nil {
-		return unix.EFAULT
-	}
-	if oldLen > n {
-		as.unmap(old+n, old+oldLen)
-	}
-	return nil
 }
 
 // move moves [old, old+oldLen) of VMA x to a free range [dst, dst+n),
