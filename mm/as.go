@@ -164,6 +164,9 @@ func (as *AddressSpace) Map(addr, length uint64, prot uint32, flags MapFlags, b 
 	}
 	as.lock()
 	defer as.unlock()
+	if as.released {
+		return 0, unix.ENOMEM
+	}
 	fixed := flags&(Fixed|FixedNoReplace) != 0
 	switch {
 	case fixed:
@@ -285,7 +288,9 @@ func (as *AddressSpace) Unmap(addr, length uint64) error {
 	}
 	as.lock()
 	defer as.unlock()
-	as.unmap(addr, end)
+	if !as.released {
+		as.unmap(addr, end)
+	}
 	return nil
 }
 

@@ -219,6 +219,9 @@ func TestPrivateFile(t *testing.T) {
 	if got := read(t, as, a+pg, 2); got != "V\x00" || p.Page(f.pages[2*pg])[0] != 2 {
 		t.Fatalf("page 1: %q", got)
 	}
+	if r := as.FaultFast(a+3*pg, mm.Read); r != mm.FaultSlow {
+		t.Fatalf("FaultFast on a file mapping: %v", r)
+	}
 	if r := as.Fault(a+2*pg, mm.Read); r != mm.FaultBus {
 		t.Fatalf("page past EOF: %v", r)
 	}
