@@ -232,7 +232,7 @@ func eventfdReady(fd int32) {
 	if kfiles[fd].count == 0 {
 		return
 	}
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < sched.top; i++ {
 		t := &sched.T[i]
 		if t.State != Blocked || t.wait != waitEpoll {
 			continue

@@ -24,7 +24,7 @@ func sysTkill(tid, sig uint64) uint64 {
 	if sig > 64 {
 		return errnoRet(unix.EINVAL)
 	}
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < sched.top; i++ {
 		t := &sched.T[i]
 		if t.State != Free && uint64(t.Tid) == tid {
 			if sig != 0 {

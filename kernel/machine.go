@@ -48,6 +48,9 @@ func (Machine) NewAddressSpace() (*mm.AddressSpace, error) { return NewUserAS() 
 // SharedMemory returns anonymous shared memory (MAP_SHARED|MAP_ANONYMOUS).
 func (Machine) SharedMemory(size uint64) mm.Backing { return mm.NewSharedAnon(userPhys{}, size) }
 
+// UserFrames returns how many frames program memory holds.
+func (Machine) UserFrames() uint64 { return UserFrames() }
+
 // Kick makes the thread running the program from ctx come back to the
 // kernel (EnterUser returns VecKick) before it runs more program code.
 func (Machine) Kick(ctx *amd64.Context) { KickUser(ctx) }

@@ -67,7 +67,18 @@ type Thread struct {
 // compile otherwise; adjust the padding at the end of Thread).
 var _ [0]struct{} = [unsafe.Sizeof(Thread{}) % 16]struct{}{}
 
-const maxThreads = 256
+// maxThreads bounds the kernel's threads (the runtime's Ms): every
+// program thread needs one while it runs or sits in a blocking system
+// call, so this is what bounds program threads (see MaxProgramThreads).
+// 4096 slots cost 3.4 MiB of the image's bss; the scheduler's scans stop
+// at the highest slot used, so unused slots cost no time.
+const maxThreads = 4096
+
+// MaxProgramThreads is how many program threads may exist at once, in
+// all processes: the rest of the slots stay for the runtime's own threads
+// (sysmon, GC workers, the template thread and spares), so that program
+// threads can never make the runtime's clone fail.
+const MaxProgramThreads = maxThreads - 96
 
 // Scheduler is the run queue of one CPU: round-robin among runnable
 // threads, thread 0 (idle) only when none is. It holds no pointers and
@@ -75,6 +86,7 @@ const maxThreads = 256
 type Scheduler struct {
 	T       [maxThreads]Thread
 	Cur     int
+	top     int // slots [0, top) have been used: scans stop there
 	nextTid int32
 	// dirty says that what the timer must be armed for may have changed
 	// (a thread blocked with a deadline, woke, appeared or went away).
@@ -88,6 +100,7 @@ func (s *Scheduler) Current() *Thread { return &s.T[s.Cur] }
 func (s *Scheduler) Spawn() (int, bool) {
 	for i := 1; i < maxThreads; i++ {
 		if s.T[i].State == Free {
+			s.top = max(s.top, i+1)
 			s.nextTid++
 			s.T[i] = Thread{State: Blocked, Tid: s.nextTid}
 			s.dirty = true
@@ -118,8 +131,9 @@ func (s *Scheduler) Wake(i int, ret uint64) {
 // Pick chooses the next thread to run: the first runnable thread after
 // the current one, then the current one, then idle.
 func (s *Scheduler) Pick() int {
-	for k := 1; k < maxThreads; k++ {
-		i := (s.Cur + k) % maxThreads
+	top := max(s.top, 1)
+	for k := 1; k < top; k++ {
+		i := (s.Cur + k) % top
 		if i != 0 && s.T[i].State == Runnable {
 			return i
 		}
@@ -133,7 +147,7 @@ func (s *Scheduler) Pick() int {
 // Runnable reports whether any thread but idle and the current one could
 // run.
 func (s *Scheduler) othersRunnable() bool {
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < s.top; i++ {
 		if i != s.Cur && s.T[i].State == Runnable {
 			return true
 		}
@@ -145,7 +159,7 @@ func (s *Scheduler) othersRunnable() bool {
 // how many it woke.
 func (s *Scheduler) Expire(now int64) int {
 	n := 0
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < s.top; i++ {
 		t := &s.T[i]
 		if t.State != Blocked || t.deadline == 0 || t.deadline > now {
 			continue
@@ -163,7 +177,7 @@ func (s *Scheduler) Expire(now int64) int {
 // NextDeadline returns the earliest deadline of a blocked thread, or 0.
 func (s *Scheduler) NextDeadline() int64 {
 	d := int64(0)
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < s.top; i++ {
 		t := &s.T[i]
 		if t.State == Blocked && t.deadline != 0 && (d == 0 || t.deadline < d) {
 			d = t.deadline
@@ -175,7 +189,7 @@ func (s *Scheduler) NextDeadline() int64 {
 // FutexWake wakes up to n threads waiting on addr and returns how many.
 func (s *Scheduler) FutexWake(addr uint64, n int) int {
 	woken := 0
-	for i := 1; i < maxThreads && woken < n; i++ {
+	for i := 1; i < s.top && woken < n; i++ {
 		t := &s.T[i]
 		if t.State == Blocked && t.wait == waitFutex && t.futex == addr {
 			s.Wake(i, 0)

@@ -409,7 +409,7 @@ func sysClockGettime(t *Thread, clk, ts uint64) uint64 {
 	case unix.CLOCK_THREAD_CPUTIME_ID:
 		ns = t.RunNs + nanotime() - t.sliceStart
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
-		for i := 1; i < maxThreads; i++ {
+		for i := 1; i < sched.top; i++ {
 			ns += sched.T[i].RunNs
 		}
 		ns += nanotime() - t.sliceStart

@@ -195,7 +195,7 @@ func faultAccess(code uint64) mm.Access {
 // kickUser marks the threads running the program from the Context at
 // ctx to leave it before running more of it.
 func kickUser(ctx uint64) uint64 {
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < sched.top; i++ {
 		if t := &sched.T[i]; t.State != Free && t.inUser && t.userCtx == ctx {
 			t.kick = true
 		}
@@ -211,6 +211,18 @@ func KickUser(ctx *amd64.Context) {
 	syscall.RawSyscall(sysKickUser, uintptr(unsafe.Pointer(ctx)), 0, 0)
 }
 
+// userFrames counts the frames userPhys has handed out and not yet got
+// back (guarded like the frame allocator).
+var userFrames uint64
+
+// UserFrames returns how many frames program address spaces hold.
+func UserFrames() uint64 {
+	fl := amd64.IRQSave()
+	n := userFrames
+	amd64.IRQRestore(fl)
+	return n
+}
+
 // userPhys is mm.Phys for program address spaces: frames from the
 // allocator, leaving kernelReserveFrames for the kernel, zeroed and
 // reached through the direct map. The frame allocator is shared with the
@@ -224,6 +236,9 @@ func (userPhys) Alloc() (uint64, bool) {
 	ok := free > kernelReserveFrames
 	if ok {
 		f, ok = frames.Alloc()
+	}
+	if ok {
+		userFrames++
 	}
 	amd64.IRQRestore(fl)
 	if !ok {
@@ -245,7 +260,10 @@ func (userPhys) IncRef(phys uint64) {
 
 func (userPhys) DecRef(phys uint64) {
 	fl := amd64.IRQSave()
-	_, ok := frames.DecRef(phys >> amd64.PageShift)
+	left, ok := frames.DecRef(phys >> amd64.PageShift)
+	if ok && left == 0 {
+		userFrames--
+	}
 	amd64.IRQRestore(fl)
 	if !ok {
 		badFrame("freeing a free frame ", phys)

@@ -111,10 +111,41 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = uint64(t.p.pid), nil
 	case unix.SYS_GETTID:
 		v, err = uint64(t.tid), nil
-	case unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID:
-		v, err = 0, nil // the program runs as root
+
+	// Credentials (sys_cred.go).
+	case unix.SYS_GETUID:
+		v, err = sysGetuid(t, a)
+	case unix.SYS_GETEUID:
+		v, err = sysGeteuid(t, a)
+	case unix.SYS_GETGID:
+		v, err = sysGetgid(t, a)
+	case unix.SYS_GETEGID:
+		v, err = sysGetegid(t, a)
+	case unix.SYS_SETUID:
+		v, err = sysSetuid(t, a)
+	case unix.SYS_SETGID:
+		v, err = sysSetgid(t, a)
+	case unix.SYS_SETREUID:
+		v, err = sysSetreuid(t, a)
+	case unix.SYS_SETREGID:
+		v, err = sysSetregid(t, a)
+	case unix.SYS_SETRESUID:
+		v, err = sysSetresuid(t, a)
+	case unix.SYS_SETRESGID:
+		v, err = sysSetresgid(t, a)
+	case unix.SYS_GETRESUID:
+		v, err = sysGetresuid(t, a)
+	case unix.SYS_GETRESGID:
+		v, err = sysGetresgid(t, a)
+	case unix.SYS_SETFSUID:
+		v, err = sysSetfsuid(t, a)
+	case unix.SYS_SETFSGID:
+		v, err = sysSetfsgid(t, a)
 	case unix.SYS_GETGROUPS:
-		v, err = 0, nil
+		v, err = sysGetgroups(t, a)
+	case unix.SYS_SETGROUPS:
+		v, err = sysSetgroups(t, a)
+
 	case unix.SYS_SCHED_YIELD:
 		v, err = sysSchedYield(t, a)
 	case unix.SYS_SCHED_GETAFFINITY:

@@ -24,6 +24,9 @@ type Config struct {
 	Debug   bool // print each syscall request in the Unikraft shim's format
 	// MemInfo reports total and free memory in bytes, for sysinfo.
 	MemInfo func() (total, free uint64)
+	// MaxThreads bounds the program threads of all processes together
+	// (clone then fails with EAGAIN); 0 means no bound.
+	MaxThreads int
 }
 
 // System is every process of one machine: the process and thread tables
@@ -34,11 +37,12 @@ type System struct {
 	m   Machine
 	cfg Config
 
-	mu      sync.Mutex
-	procs   map[int32]*Process // live and zombie processes, by PID
-	threads map[int32]*Thread  // live threads, by TID
-	lastID  int32              // PIDs and TIDs share one number space, as on Linux
-	init    *Process
+	mu       sync.Mutex
+	procs    map[int32]*Process // live and zombie processes, by PID
+	threads  map[int32]*Thread  // live threads, by TID
+	lastID   int32              // PIDs and TIDs share one number space, as on Linux
+	starting int                // IDs handed out whose thread is not registered yet
+	init     *Process
 
 	con      *console
 	files    fileRefs
@@ -59,11 +63,13 @@ type System struct {
 // see README.md).
 const maxPID = 1 << 22
 
-// newID returns an unused PID/TID (s.mu held).
+// newIDLocked returns an unused PID/TID for a new thread (s.mu held),
+// or false when the thread limit is reached (clone's EAGAIN).
 func (s *System) newIDLocked() (int32, bool) {
-	if len(s.procs)+len(s.threads) >= maxPID/2 {
+	if len(s.procs)+len(s.threads) >= maxPID/2 || s.cfg.MaxThreads > 0 && s.starting+len(s.threads) >= s.cfg.MaxThreads {
 		return 0, false
 	}
+	s.starting++ // until newThread registers it
 	for {
 		s.lastID++
 		if s.lastID >= maxPID {
@@ -115,6 +121,7 @@ type Process struct {
 	argv       []string // for /proc/self/cmdline
 	sigact     [65][32]byte
 	threads    map[int32]*Thread
+	cred       creds
 	rlimits    map[int][2]uint64
 	threadName string
 	startNs    int64
@@ -166,6 +173,9 @@ func (p *Process) newThread(ctx *amd64.Context, tid int32) *Thread {
 	p.mu.Unlock()
 	p.sys.mu.Lock()
 	p.sys.threads[tid] = t
+	if p.sys.starting > 0 {
+		p.sys.starting--
+	}
 	p.sys.mu.Unlock()
 	return t
 }

@@ -35,6 +35,7 @@ var procFiles = map[string]procGen{
 	"/proc/self/status":  procStatus,
 	"/proc/self/stat":    procStat,
 	"/proc/self/comm":    func(t *Thread, p *Process) []byte { return []byte(p.name() + "\n") },
+	"/proc/yolk/frames":  procYolkFrames,
 }
 
 var procNodes = map[string]*initrd.Node{}
@@ -218,9 +219,27 @@ func procStatus(t *Thread, p *Process) []byte {
 	p.mu.Lock()
 	n := len(p.threads)
 	comm := p.comm
+	c := p.cred
 	p.mu.Unlock()
-	return []byte(fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t%d\n",
-		comm, p.pid, p.pid, ppid, n))
+	return []byte(fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nThreads:\t%d\n",
+		comm, p.pid, p.pid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid, n))
+}
+
+// frameCounter is implemented by machines that count the frames program
+// memory uses (kernel.Machine): page tables and pages of every process.
+type frameCounter interface {
+	UserFrames() uint64
+}
+
+// procYolkFrames is /proc/yolk/frames, a yolk file (not in Linux): the
+// frames program address spaces hold, exact, so that tests can check that
+// processes give back all their memory.
+func procYolkFrames(t *Thread, _ *Process) []byte {
+	fc, ok := t.p.m.(frameCounter)
+	if !ok {
+		return []byte("user 0\n")
+	}
+	return []byte(fmt.Sprintf("user %d\n", fc.UserFrames()))
 }
 
 // procStat is /proc/PID/stat's first fields (state R, times 0).

@@ -109,6 +109,8 @@ func (t *Thread) cloneProcess(ca cloneArgs) (uint64, error) {
 	p.mu.Lock()
 	c.cwd, c.umask, c.comm, c.exe, c.argv = p.cwd, p.umask, p.comm, p.exe, p.argv
 	c.sigact = p.sigact
+	c.cred = p.cred
+	c.cred.groups = append([]uint32(nil), p.cred.groups...)
 	c.rlimits = make(map[int][2]uint64, len(p.rlimits))
 	for k, v := range p.rlimits {
 		c.rlimits[k] = v

@@ -62,14 +62,15 @@ func runProgram(opts kernel.Options) int {
 		env = append(env, "TERM=linux")
 	}
 	p, err := syscallshim.Start(syscallshim.Config{
-		Machine: kernel.Machine{},
-		Root:    root,
-		Path:    prog,
-		Argv:    append([]string{prog}, opts.Args...),
-		Envp:    env,
-		Strace:  opts.Strace,
-		Debug:   opts.Debug,
-		MemInfo: kernel.MemInfo,
+		Machine:    kernel.Machine{},
+		Root:       root,
+		Path:       prog,
+		Argv:       append([]string{prog}, opts.Args...),
+		Envp:       env,
+		Strace:     opts.Strace,
+		Debug:      opts.Debug,
+		MemInfo:    kernel.MemInfo,
+		MaxThreads: kernel.MaxProgramThreads,
 	}, node.Data)
 	if err != nil {
 		fmt.Println(err)

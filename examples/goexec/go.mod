@@ -1,0 +1,3 @@
+module example/goexec
+
+go 1.26

@@ -1,0 +1,350 @@
+// processes: checks of fork, exec, wait, copy-on-write, signals between
+// processes and thread limits, one per argument (tests/processes_test.go
+// runs each under yolk and compares the output with Linux's).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void die(const char *what) {
+	printf("FAIL %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+// userFrames reads yolk's count of frames held by program memory; -1
+// where the file does not exist (Linux).
+static long userFrames(void) {
+	FILE *f = fopen("/proc/yolk/frames", "r");
+	long n = -1;
+	if (!f)
+		return -1;
+	if (fscanf(f, "user %ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+// fork1000: a thousand children one after another, each exiting with
+// i % 256; every status is seen, and memory comes back.
+static int fork1000(void) {
+	long before = userFrames();
+	for (int i = 0; i < 1000; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0)
+			_exit(i % 256);
+		int st;
+		if (waitpid(pid, &st, 0) != pid)
+			die("waitpid");
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != i % 256) {
+			printf("FAIL child %d: status %#x\n", i, st);
+			return 1;
+		}
+	}
+	long after = userFrames();
+	printf("1000 children reaped\n");
+	if (before != after) {
+		printf("FAIL frames before %ld, after %ld\n", before, after);
+		return 1;
+	}
+	printf("frames back\n");
+	return 0;
+}
+
+// cow: parent and child each write a 64 MiB buffer after fork and each
+// sees only its own data; forking does not copy the buffer.
+static int cow(void) {
+	const size_t n = 64 << 20;
+	unsigned char *b = mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		die("mmap");
+	memset(b, 'a', n);
+	long before = userFrames();
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(p[0]);
+		long forked = userFrames();
+		char c = (before < 0 || forked - before < 4096) ? 'y' : 'n'; // < 16 MiB more
+		write(p[1], &c, 1);
+		memset(b, 'c', n);
+		for (size_t i = 0; i < n; i += 4096)
+			if (b[i] != 'c')
+				_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	char c;
+	if (read(p[0], &c, 1) != 1)
+		die("read");
+	memset(b, 'p', n);
+	int st;
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid");
+	for (size_t i = 0; i < n; i += 4096)
+		if (b[i] != 'p') {
+			printf("FAIL parent sees %c at %zu\n", b[i], i);
+			return 1;
+		}
+	printf("child status %d\n", WEXITSTATUS(st));
+	printf("fork shared the pages: %c\n", c);
+	return 0;
+}
+
+// The munmap race: one thread writes 1 MiB to a pipe nobody reads yet,
+// another unmaps the buffer meanwhile; the write ends short or with
+// EFAULT, and the kernel lives.
+static char *raceBuf;
+static const size_t raceLen = 1 << 20;
+static ssize_t raceRet;
+static int raceErr;
+
+static void *writer(void *arg) {
+	int fd = *(int *)arg;
+	raceRet = write(fd, raceBuf, raceLen);
+	raceErr = errno;
+	return 0;
+}
+
+static void *vwriter(void *arg) {
+	int fd = *(int *)arg;
+	struct iovec v[2] = {{raceBuf, raceLen / 2}, {raceBuf + raceLen / 2, raceLen / 2}};
+	raceRet = writev(fd, v, 2);
+	raceErr = errno;
+	return 0;
+}
+
+static int munmapRace(int vec) {
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	raceBuf = mmap(0, raceLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(raceBuf, 'x', raceLen);
+	pthread_t th;
+	pthread_create(&th, 0, vec ? vwriter : writer, &p[1]);
+	usleep(100 * 1000); // the writer fills the pipe and blocks
+	if (munmap(raceBuf, raceLen) < 0)
+		die("munmap");
+	// Drain the pipe until the writer is done.
+	char buf[65536];
+	size_t total = 0;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	for (int idle = 0; idle < 50;) {
+		ssize_t r = read(p[0], buf, sizeof buf);
+		if (r > 0) {
+			total += r;
+			idle = 0;
+		} else {
+			usleep(10 * 1000);
+			idle++;
+		}
+	}
+	pthread_join(th, 0);
+	if (raceRet == (ssize_t)raceLen) {
+		printf("FAIL the whole buffer was written after munmap\n");
+		return 1;
+	}
+	if (raceRet < 0 && raceErr != EFAULT) {
+		printf("FAIL write: %s\n", strerror(raceErr));
+		return 1;
+	}
+	if (raceRet >= 0 && (size_t)raceRet != total) {
+		printf("FAIL wrote %zd, read %zu\n", raceRet, total);
+		return 1;
+	}
+	printf("%s ended short or with EFAULT\n", vec ? "writev" : "write");
+	return 0;
+}
+
+// A blocked read whose buffer is unmapped meanwhile fails with EFAULT
+// (the data is read into the kernel first).
+static char *readBuf;
+static void *reader(void *arg) {
+	int fd = *(int *)arg;
+	raceRet = read(fd, readBuf, 4096);
+	raceErr = errno;
+	return 0;
+}
+
+static int readRace(void) {
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	readBuf = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t th;
+	pthread_create(&th, 0, reader, &p[0]);
+	usleep(100 * 1000);
+	munmap(readBuf, 4096);
+	write(p[1], "data", 4);
+	pthread_join(th, 0);
+	if (raceRet != -1 || raceErr != EFAULT) {
+		printf("FAIL read = %zd (%s)\n", raceRet, strerror(raceErr));
+		return 1;
+	}
+	printf("read into an unmapped buffer: EFAULT\n");
+	return 0;
+}
+
+// setgid while another thread waits on a condition variable: glibc makes
+// every thread change its IDs with a signal, which must interrupt the
+// waiting thread's futex wait.
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int ready;
+
+static void *waiter(void *arg) {
+	pthread_mutex_lock(&mu);
+	while (!ready)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+static int setgidThreads(void) {
+	pthread_t th;
+	pthread_create(&th, 0, waiter, 0);
+	usleep(50 * 1000);
+	if (setgid(0) < 0)
+		die("setgid");
+	if (setresuid(0, 0, 0) < 0)
+		die("setresuid");
+	printf("setgid returned\n");
+	pthread_mutex_lock(&mu);
+	ready = 1;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, 0);
+	printf("waiter joined\n");
+	return 0;
+}
+
+// kill: SIGTERM to a child blocked reading a pipe ends it with status 143
+// as a shell reports it.
+static int killChild(void) {
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(p[1]);
+		read(p[0], &c, 1);
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	if (kill(pid, SIGTERM) < 0)
+		die("kill");
+	int st;
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid");
+	if (!WIFSIGNALED(st)) {
+		printf("FAIL status %#x\n", st);
+		return 1;
+	}
+	printf("status %d\n", 128 + WTERMSIG(st));
+	return 0;
+}
+
+// threads: create threads until pthread_create fails; it says EAGAIN.
+static void *sleeper(void *arg) {
+	pthread_mutex_lock(&mu);
+	while (!ready)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+static int threadLimit(void) {
+	static pthread_t ts[100000];
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	int n = 0, err = 0;
+	for (; n < 100000; n++) {
+		err = pthread_create(&ts[n], &attr, sleeper, 0);
+		if (err)
+			break;
+	}
+	printf("pthread_create: %s after %s threads\n", strerror(err), n >= 1000 ? "more than 1000" : "too few");
+	pthread_mutex_lock(&mu);
+	ready = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	for (int i = 0; i < n; i++)
+		pthread_join(ts[i], 0);
+	printf("joined\n");
+	return 0;
+}
+
+// spawn: posix_spawn (CLONE_VM|CLONE_VFORK in glibc) and system().
+static int spawn(void) {
+	pid_t pid;
+	char *argv[] = {"echo", "spawned", 0};
+	int err = posix_spawn(&pid, "/bin/echo", 0, 0, argv, environ);
+	if (err) {
+		errno = err;
+		die("posix_spawn");
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	fflush(stdout);
+	int r = system("echo hi from system; exit 7");
+	printf("system: %d\n", WEXITSTATUS(r));
+	return 0;
+}
+
+// exec: execve of a missing program is ENOENT, of a file without execute
+// permission EACCES; of a program, the program.
+static int execs(void) {
+	char *argv[] = {"echo", "exec'd", 0};
+	if (execve("/nope", argv, environ) < 0)
+		printf("missing: %s\n", strerror(errno));
+	if (execve("/etc/data", argv, environ) < 0)
+		printf("not executable: %s\n", strerror(errno));
+	fflush(stdout);
+	execve("/bin/echo", argv, environ);
+	die("execve");
+	return 1;
+}
+
+int main(int argc, char **argv) {
+	setvbuf(stdout, 0, _IOLBF, 0);
+	const char *what = argc > 1 ? argv[1] : "";
+	if (!strcmp(what, "fork1000"))
+		return fork1000();
+	if (!strcmp(what, "cow"))
+		return cow();
+	if (!strcmp(what, "munmap-race"))
+		return munmapRace(0) | munmapRace(1);
+	if (!strcmp(what, "read-race"))
+		return readRace();
+	if (!strcmp(what, "setgid"))
+		return setgidThreads();
+	if (!strcmp(what, "kill"))
+		return killChild();
+	if (!strcmp(what, "threads"))
+		return threadLimit();
+	if (!strcmp(what, "spawn"))
+		return spawn();
+	if (!strcmp(what, "exec"))
+		return execs();
+	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec\n");
+	return 2;
+}
