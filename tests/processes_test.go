@@ -1,0 +1,130 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// processRoot is a cpio root with busybox (its applets as links under
+// /bin), the processes and goexec examples, a non-executable /etc/data
+// and a few *.txt files.
+func processRoot(t *testing.T) string {
+	t.Helper()
+	const bb = "/bin/busybox"
+	if _, err := os.Stat(bb); err != nil {
+		t.Fatalf("%s missing (install busybox-static; scripts/setup does): %v", bb, err)
+	}
+	dir := t.TempDir()
+	copyFile(t, bb, filepath.Join(dir, "bin/busybox"))
+	for _, a := range []string{"sh", "echo", "ls", "wc", "cat", "sleep", "find", "xargs", "md5sum",
+		"sort", "tr", "seq", "true", "false", "head", "kill", "test"} {
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, example(t, "processes"), filepath.Join(dir, "processes"))
+	copyFile(t, example(t, "goexec"), filepath.Join(dir, "goexec"))
+	writeTree(t, dir, map[string]string{
+		"etc/data":      "data\n",
+		"etc/a.txt":     "hello\n",
+		"home/b.txt":    "world\n",
+		"home/sub/c.md": "not txt\n",
+		"script.sh":     script,
+	})
+	if err := os.Chmod(filepath.Join(dir, "script.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// script uses what a shell script does: command substitution, pipelines,
+// a background job and wait, subshell status, functions, loops,
+// redirections between descriptors, a #! script run by exec, and find
+// piped into xargs.
+const script = `#!/bin/sh
+echo $(echo hi)
+ls /home | wc -l
+sleep 1 & wait
+echo "waited $?"
+(exit 3); echo $?
+greet() { echo "hello $1"; }
+for n in one two three; do greet $n; done | sort | tr a-z A-Z
+i=0
+while [ $i -lt 3 ]; do i=$((i+1)); done; echo "i=$i"
+echo to-stderr 1>&2 2>/dev/null
+{ echo out; echo err >&2; } 2>&1 | wc -l
+false || echo "false failed"
+find / -name '*.txt' | sort | xargs md5sum
+sh -c 'kill -TERM $$'; echo "killed: $?"
+exec echo "exec'd"
+`
+
+// scriptOut is what Linux prints for script in processRoot (checked
+// with busybox sh on Linux against the same tree).
+const scriptOut = `hi
+2
+waited 0
+3
+HELLO ONE
+HELLO THREE
+HELLO TWO
+i=3
+to-stderr
+2
+false failed
+b1946ac92492d2347c6235b4d2611184  /etc/a.txt
+591785b794601e212b260e25925636fd  /home/b.txt
+Terminated
+killed: 143
+exec'd
+`
+
+// TestProcessesShell runs a shell script with pipelines, jobs and
+// subshells: every external command is a fork and an execve.
+func TestProcessesShell(t *testing.T) {
+	dir := processRoot(t)
+	for _, machine := range []string{"microvm", "q35"} {
+		t.Run(machine, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, "-M", machine, "-i", dir, "-o", "init=/script.sh")
+			expect(t, r, 0, scriptOut)
+		})
+	}
+}
+
+// TestProcesses runs examples/processes' checks; each prints what it
+// prints on Linux.
+func TestProcesses(t *testing.T) {
+	dir := processRoot(t)
+	for _, c := range []struct{ name, out string }{
+		{"fork1000", "1000 children reaped\nframes back\n"},
+		{"cow", "child status 0\nfork shared the pages: y\n"},
+		{"munmap-race", "write ended short or with EFAULT\nwritev ended short or with EFAULT\n"},
+		{"read-race", "read into an unmapped buffer: EFAULT\n"},
+		{"setgid", "setgid returned\nwaiter joined\n"},
+		{"kill", "status 143\n"},
+		{"threads", "pthread_create: Resource temporarily unavailable after more than 1000 threads\njoined\n"},
+		{"spawn", "spawned\nhi from system\nsystem: 7\n"},
+		{"exec", "missing: No such file or directory\nnot executable: Permission denied\nexec'd\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, "-i", dir, "-o", "init=/processes", "-a", c.name)
+			expect(t, r, 0, c.out)
+		})
+	}
+}
+
+// TestProcessesGoExec runs Go's os/exec: output, exit status, a pipeline
+// through an os.Pipe, a missing program and the program itself again.
+func TestProcessesGoExec(t *testing.T) {
+	dir := processRoot(t)
+	r := run(t, "-i", dir, "-o", "init=/goexec")
+	expect(t, r, 0, `output "x\n", err <nil>
+exit status 3
+pipeline "5"
+missing: fork/exec /bin/nope: no such file or directory
+self: "child\n", err <nil>
+`)
+}
