@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
+	"yolk/hostio"
 	"yolk/linux/abi"
 )
 
@@ -43,6 +44,10 @@ func (Machine) Bytes(va, n uint64, write bool) ([]byte, bool) { return UserBytes
 // ConsoleWrite writes to the serial console; concurrent writers do not
 // interleave within one call.
 func (Machine) ConsoleWrite(b []byte) {
+	if stdio != nil {
+		stdio.Write(hostio.Log, b) // traces and notices: the runner's stderr
+		return
+	}
 	consoleMu.Lock()
 	consoleWrite(b)
 	consoleMu.Unlock()

@@ -111,6 +111,8 @@ func runtimeSyscall(t *Thread) bool {
 		}
 	case sysConsoleRead:
 		ret = consoleRead(a0, a1)
+	case sysDMAPage, sysMapMMIO:
+		ret = deviceCall(nr, a0, a1)
 	case sysUserMap, sysUserUnmap, sysUserProtect, sysUserEnsure, sysUserDiscard, sysKickUser:
 		ret = userMM(nr, a0, a1, a2)
 	default:

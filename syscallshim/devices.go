@@ -81,7 +81,10 @@ func (t *Thread) openDevice(n *initrd.Node) (File, bool) {
 				return c, true
 			}
 		}
-		return &console{m: t.p.m}, true
+		if s := machineStreams(t.p.m); s != nil && !s.Terminal() {
+			return &other{node: n}, true // no terminal: reads and writes fail (ENXIO)
+		}
+		return &console{m: t.p.m, s: machineStreams(t.p.m), tio: defaultTermios()}, true
 	}
 	return &device{kind: k, node: n, m: t.p.m}, true
 }

@@ -136,10 +136,11 @@ func Start(cfg Config, file []byte) (*Process, error) {
 			return nil
 		})
 	}
-	con := p.files.fds[0].f.(*console)
-	con.p = p
 	p.stopped = make(chan struct{})
-	go con.watch(p.stopped)
+	if con, ok := p.files.fds[0].f.(*console); ok {
+		con.p = p
+		go con.watch(p.stopped)
+	}
 	p.startNs = m.Monotonic()
 	ctx := new(amd64.Context)
 	ctx.FX.InitFX()

@@ -49,8 +49,12 @@ type fdTable struct {
 const maxFDs = 1024
 
 func newFDTable(m Machine) *fdTable {
-	con := &console{m: m, tio: defaultTermios()}
 	t := &fdTable{}
+	if std := newStdStreams(m); std != nil {
+		t.fds = std
+		return t
+	}
+	con := &console{m: m, s: machineStreams(m), tio: defaultTermios()}
 	for i := 0; i < 3; i++ {
 		t.fds = append(t.fds, &fd{f: con, flags: unix.O_RDWR})
 	}
@@ -135,6 +139,8 @@ func (t *fdTable) unusedLocked(f File) bool {
 // does).
 type console struct {
 	m       Machine
+	s       Streams // a virtio terminal (stdio.go), or nil: the serial console
+	winSeq  uint32  // the host terminal size last signalled (SIGWINCH)
 	p       *Process
 	mu      sync.Mutex
 	tio     [termiosSize]byte
@@ -157,6 +163,10 @@ type consoleWaiter interface {
 // wait blocks until input may have arrived (or a short while passes, so
 // that a caller can look for signals).
 func (c *console) wait() {
+	if c.s != nil {
+		c.s.StreamWait(20 * time.Millisecond)
+		return
+	}
 	if w, ok := c.m.(consoleWaiter); ok {
 		w.ConsoleWait(20 * time.Millisecond)
 		return
@@ -201,7 +211,7 @@ func (c *console) read(b []byte, interrupted func() bool) (int, error) {
 }
 
 func (c *console) Write(b []byte) (int, error) {
-	c.m.ConsoleWrite(b)
+	c.output(b)
 	return len(b), nil
 }
 

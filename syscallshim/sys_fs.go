@@ -101,8 +101,8 @@ func sysRead(t *Thread, a Args) (uint64, error) {
 // read reads from d's file; a console read ends with EINTR only for a
 // signal waiting for this thread.
 func (t *Thread) read(d *fd, b []byte) (int, error) {
-	if c, ok := d.f.(*console); ok {
-		return c.read(b, t.interrupting)
+	if r, ok := d.f.(interruptibleReader); ok {
+		return r.read(b, t.interrupting)
 	}
 	return d.f.Read(b)
 }
@@ -201,7 +201,8 @@ func sysPwrite64(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := d.f.(*console); ok {
+	switch d.f.(type) {
+	case *console, *stdStream:
 		return 0, unix.ESPIPE
 	}
 	return 0, unix.EBADF // every other file is read-only
@@ -601,8 +602,9 @@ func sysIoctl(t *Thread, a Args) (uint64, error) {
 		return 0, nil
 	case unix.TIOCGWINSZ:
 		var ws [8]byte
-		binary.LittleEndian.PutUint16(ws[0:], 24)
-		binary.LittleEndian.PutUint16(ws[2:], 80)
+		rows, cols := con.winsize()
+		binary.LittleEndian.PutUint16(ws[0:], rows)
+		binary.LittleEndian.PutUint16(ws[2:], cols)
 		return 0, t.copyOut(a[2], ws[:])
 	case unix.TIOCGPGRP:
 		return 0, t.put32(a[2], uint32(t.p.pid))

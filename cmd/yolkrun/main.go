@@ -29,7 +29,7 @@ const (
 )
 
 // streamsByDefault: the kernel has the virtio stream console.
-const streamsByDefault = false
+const streamsByDefault = true
 
 // maxCmdline is the longest kernel command line that reaches the kernel
 // on both machines (q35's PVH option ROM stops between 4000 and 4500

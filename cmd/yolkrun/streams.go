@@ -47,7 +47,7 @@ func (s *setup) runStreams() (int, error) {
 		args = append(args, "-device", "virtio-serial-pci,disable-legacy=on")
 	}
 	args = append(args,
-		"-device", "virtconsole,chardev=yolkio",
+		"-device", "virtserialport,nr=1,chardev=yolkio",
 		"-chardev", "socket,id=yolkio,path="+qemuEscape(sock),
 		"-serial", "chardev:yolkcon", "-chardev", "stdio,id=yolkcon,signal=off")
 
