@@ -1,6 +1,9 @@
 package kernel
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Options is the parsed kernel command line (QEMU -append):
 //
@@ -17,6 +20,10 @@ type Options struct {
 	Debug     bool   // print each program syscall request, shim style
 	Init      string // init=PATH: the program to run from a cpio initrd
 	CrashTest string // crashtest=nil|ud: fault in kernel code on purpose (tests the crash report)
+	Stdio     string // stdio=virtio: the program's streams on the virtio console (qemu/run)
+	TTY       bool   // tty: with stdio=virtio, fds 0-2 are a terminal
+	Rows      uint16 // winsize=ROWSxCOLS: the terminal's size at boot
+	Cols      uint16
 	Env       []string
 	Args      []string // the program's argv[1:]
 	Ignored   []string // unknown options, reported and otherwise ignored
@@ -42,6 +49,11 @@ func ParseCmdline(s string) Options {
 			o.Debug = true
 		case strings.HasPrefix(w, "crashtest="):
 			o.CrashTest = w[len("crashtest="):]
+		case strings.HasPrefix(w, "stdio="):
+			o.Stdio = w[len("stdio="):]
+		case w == "tty":
+			o.TTY = true
+		case strings.HasPrefix(w, "winsize=") && parseWinsize(w[len("winsize="):], &o):
 		case strings.HasPrefix(w, "init="):
 			o.Init = w[len("init="):]
 		case strings.HasPrefix(w, "env.") && strings.Contains(w, "="):
@@ -83,4 +95,16 @@ func splitWords(s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// parseWinsize parses ROWSxCOLS into o.
+func parseWinsize(s string, o *Options) bool {
+	r, c, ok := strings.Cut(s, "x")
+	rows, err1 := strconv.ParseUint(r, 10, 16)
+	cols, err2 := strconv.ParseUint(c, 10, 16)
+	if !ok || err1 != nil || err2 != nil {
+		return false
+	}
+	o.Rows, o.Cols = uint16(rows), uint16(cols)
+	return true
 }

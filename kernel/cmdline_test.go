@@ -19,6 +19,7 @@ func TestParseCmdline(t *testing.T) {
 		{"-- selftest --", Options{Args: []string{"selftest", "--"}}},
 		{"--", Options{Args: []string{}}},
 		{"env.NOEQ", Options{Ignored: []string{"env.NOEQ"}}},
+		{"stdio=virtio tty winsize=50x132 winsize=x", Options{Stdio: "virtio", TTY: true, Rows: 50, Cols: 132, Ignored: []string{"winsize=x"}}},
 	} {
 		got := ParseCmdline(c.in)
 		if !reflect.DeepEqual(got, c.want) {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
+	"yolk/hostio"
 	"yolk/linux/abi"
 	"yolk/mm"
 )
@@ -58,6 +59,10 @@ func (Machine) Kick(ctx *amd64.Context) { KickUser(ctx) }
 // ConsoleWrite writes to the serial console; concurrent writers do not
 // interleave within one call.
 func (Machine) ConsoleWrite(b []byte) {
+	if stdio != nil {
+		stdio.Write(hostio.Log, b) // traces and notices: the runner's stderr
+		return
+	}
 	consoleMu.Lock()
 	consoleWrite(b)
 	consoleMu.Unlock()

@@ -29,7 +29,7 @@ type StartInfo struct {
 	NMemmap    int
 	Modules    [maxModules]Module
 	NModules   int
-	Cmdline    [1024]byte
+	Cmdline    [4096]byte
 	CmdlineLen int
 	RSDP       uint64
 }

@@ -241,14 +241,15 @@ func TestParseStartInfoUnreadable(t *testing.T) {
 }
 
 func TestParseStartInfoCmdlineLimit(t *testing.T) {
+	cmdlineMax := len(StartInfo{}.Cmdline)
 	cases := []struct {
 		name string
 		mem  string
 		want string
 	}{
-		{"fills the buffer", strings.Repeat("a", 1024), strings.Repeat("a", 1024)},
-		{"longer than the buffer", strings.Repeat("b", 1023) + "cdef", strings.Repeat("b", 1023) + "c"},
-		{"NUL at the last byte", strings.Repeat("d", 1023) + "\x00", strings.Repeat("d", 1023)},
+		{"fills the buffer", strings.Repeat("a", cmdlineMax), strings.Repeat("a", cmdlineMax)},
+		{"longer than the buffer", strings.Repeat("b", cmdlineMax-1) + "cdef", strings.Repeat("b", cmdlineMax-1) + "c"},
+		{"NUL at the last byte", strings.Repeat("d", cmdlineMax-1) + "\x00", strings.Repeat("d", cmdlineMax-1)},
 		{"one byte", "z\x00", "z"},
 	}
 	for _, c := range cases {

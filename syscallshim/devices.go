@@ -73,15 +73,10 @@ func (t *Thread) openDevice(n *initrd.Node) (File, bool) {
 		return nil, false
 	}
 	if k == devTTY {
-		t.p.files.mu.Lock()
-		con := t.p.files.fds[0] // the console, as fds 0-2 were opened
-		t.p.files.mu.Unlock()
-		if con != nil {
-			if c, ok := con.f.(*console); ok {
-				return c, true
-			}
+		if s := machineStreams(t.p.m); s != nil && !s.Terminal() {
+			return &other{node: n}, true // no terminal: reads and writes fail (ENXIO)
 		}
-		return &console{m: t.p.m}, true
+		return t.p.sys.con, true // the controlling terminal: the console
 	}
 	return &device{kind: k, node: n, m: t.p.m}, true
 }

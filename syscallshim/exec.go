@@ -359,7 +359,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 		procs: map[int32]*Process{}, threads: map[int32]*Thread{},
 		done: make(chan int, 1), stopped: make(chan struct{}),
 	}
-	s.con = &console{m: cfg.Machine, sys: s, tio: defaultTermios(), fg: 1}
+	s.con = &console{m: cfg.Machine, sys: s, s: machineStreams(cfg.Machine), tio: defaultTermios(), fg: 1}
 	if cfg.Root != nil {
 		cfg.Root.Walk(func(n *initrd.Node) error {
 			s.rootSize += uint64(len(n.Data))
@@ -404,7 +404,9 @@ func Start(cfg Config, file []byte) (*System, error) {
 	t.ctx.Regs.RIP = img.entry
 	t.ctx.Regs.RSP = img.sp
 	t.ctx.Regs.RFLAGS = 0x202
-	go s.con.watch(s.stopped)
+	if _, ok := p.files.fds[0].f.(*console); ok {
+		go s.con.watch(s.stopped) // the line discipline runs as input arrives
+	}
 	go t.run()
 	return s, nil
 }

@@ -84,9 +84,17 @@ type fdTable struct {
 
 const maxFDs = 1024
 
-// newFDTable returns the first process's table: the console on 0, 1, 2.
+// newFDTable returns the first process's table: fds 0-2 are the separate
+// standard streams when the machine has them and no terminal, else the
+// console (a terminal).
 func newFDTable(s *System) *fdTable {
 	t := &fdTable{refs: &s.files, users: 1}
+	if std := newStdStreams(s.m); std != nil {
+		for i, d := range std {
+			t.installAt(d, i)
+		}
+		return t
+	}
 	for i := 0; i < 3; i++ {
 		t.install(&fd{f: s.con, flags: unix.O_RDWR}, i)
 	}
@@ -217,6 +225,8 @@ func (t *fdTable) close(n uint64) error {
 type console struct {
 	m       Machine
 	sys     *System
+	s       Streams // a virtio terminal (stdio.go), or nil: the serial console
+	winSeq  uint32  // the host terminal size last signalled (SIGWINCH)
 	mu      sync.Mutex
 	fg      int32 // the foreground process group (tcsetpgrp)
 	tio     [termiosSize]byte
@@ -239,6 +249,10 @@ type consoleWaiter interface {
 // wait blocks until input may have arrived (or a short while passes, so
 // that a caller can look for signals).
 func (c *console) wait() {
+	if c.s != nil {
+		c.s.StreamWait(20 * time.Millisecond)
+		return
+	}
 	if w, ok := c.m.(consoleWaiter); ok {
 		w.ConsoleWait(20 * time.Millisecond)
 		return
@@ -282,7 +296,7 @@ func (c *console) read(b []byte, interrupted func() bool) (int, error) {
 }
 
 func (c *console) Write(b []byte) (int, error) {
-	c.m.ConsoleWrite(b)
+	c.output(b)
 	return len(b), nil
 }
 

@@ -97,10 +97,10 @@ func sysRead(t *Thread, a Args) (uint64, error) {
 // for a signal waiting for this thread.
 func (t *Thread) read(d *fd, b []byte) (int, error) {
 	switch f := d.f.(type) {
-	case *console:
-		return f.read(b, t.interrupting)
 	case *pipeEnd:
 		return f.read(b, t)
+	case interruptibleReader:
+		return f.read(b, t.interrupting)
 	}
 	return d.f.Read(b)
 }
@@ -315,7 +315,8 @@ func sysPwrite64(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := d.f.(*console); ok {
+	switch d.f.(type) {
+	case *console, *stdStream:
 		return 0, unix.ESPIPE
 	}
 	return 0, unix.EBADF // every other file is read-only
@@ -715,8 +716,9 @@ func sysIoctl(t *Thread, a Args) (uint64, error) {
 		return 0, nil
 	case unix.TIOCGWINSZ:
 		var ws [8]byte
-		binary.LittleEndian.PutUint16(ws[0:], 24)
-		binary.LittleEndian.PutUint16(ws[2:], 80)
+		rows, cols := con.winsize()
+		binary.LittleEndian.PutUint16(ws[0:], rows)
+		binary.LittleEndian.PutUint16(ws[2:], cols)
 		return 0, t.copyOut(a[2], ws[:])
 	case unix.TIOCGPGRP:
 		return 0, t.put32(a[2], uint32(t.p.sys.con.foreground()))

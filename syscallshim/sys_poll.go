@@ -64,8 +64,11 @@ func readiness(f File) uint32 {
 // watchesConsole reports whether f's readiness can change without a
 // notify (console input is polled), so waiters must look again.
 func watchesConsole(f File) bool {
-	_, ok := f.(*console)
-	return ok
+	switch f.(type) {
+	case *console, *stdStream:
+		return true
+	}
+	return false
 }
 
 // eventfd is an eventfd(2) counter.

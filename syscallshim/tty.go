@@ -69,6 +69,7 @@ func (c *console) watch(done <-chan struct{}) {
 		c.mu.Lock()
 		c.fill()
 		c.mu.Unlock()
+		c.checkWinch()
 		c.wait()
 	}
 }
@@ -78,7 +79,7 @@ func (c *console) watch(done <-chan struct{}) {
 func (c *console) fill() {
 	var buf [64]byte
 	for {
-		n := c.m.ConsoleRead(buf[:])
+		n := c.rawRead(buf[:])
 		if n == 0 {
 			return
 		}
@@ -90,7 +91,7 @@ func (c *console) fill() {
 
 func (c *console) echo(s string) {
 	if c.lflag()&unix.ECHO != 0 {
-		c.m.ConsoleWrite([]byte(s))
+		c.output([]byte(s))
 	}
 }
 

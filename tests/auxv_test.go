@@ -71,7 +71,9 @@ func TestAuxvMatchesLinux(t *testing.T) {
 	if out, err := exec.Command("gcc", "-O2", "-static", "-no-pie", "-o", bin, filepath.Join(root, "elfload/testdata/auxdump.c")).CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
 	}
-	native := exec.Command(setarch, "-R", "env", "-i", "A=1", "B=2", "HOME=/", "TERM=linux", "./auxdump", "x", "y")
+	native := exec.Command(setarch, "-R", "env", "-i", "A=1", "B=2",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", // qemu/run's default
+		"HOME=/", "TERM=linux", "./auxdump", "x", "y")
 	native.Dir = dir
 	nout, err := native.Output()
 	if err != nil {

@@ -565,7 +565,7 @@ func TestProgramConsoleInput(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			flags := []string{"-i", example(t, "readline")}
+			flags := []string{"-t", "-i", example(t, "readline")} // a terminal, though stdin is a pipe
 			if c.name == "restart" {
 				flags = append(flags, "-a", "restart")
 			}

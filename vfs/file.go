@@ -24,7 +24,8 @@ type FileImpl interface {
 	// stream, which has no offset and no pread/pwrite.
 	Lseek(cur, off int64, whence int) (int64, error)
 	// ReadDir calls emit for the entries after position pos (>=
-	// FirstCookie-1) in order until emit returns false.
+	// FirstCookie-1) in order until emit returns false. emit must be
+	// called without the filesystem's locks held: it may block.
 	ReadDir(pos int64, emit func(Dirent) bool) error
 	// Stat returns the file's metadata.
 	Stat() (Stat, error)

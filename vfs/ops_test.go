@@ -646,4 +646,3 @@ func TestLimits(t *testing.T) {
 		t.Errorf("space not returned by truncate: %v", err)
 	}
 }
-

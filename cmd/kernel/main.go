@@ -53,7 +53,16 @@ func main() {
 		})
 		os.Exit(min(failed, 1))
 	}
-	os.Exit(runProgram(opts))
+	if opts.Stdio == "virtio" {
+		if err := kernel.StartStdio(opts); err != nil {
+			fmt.Printf("yolk: %v; the program's streams stay on the serial console\n", err)
+		}
+	} else if opts.Stdio != "" {
+		fmt.Printf("yolk: unknown stdio=%s; the program's streams stay on the serial console\n", opts.Stdio)
+	}
+	status := runProgram(opts)
+	kernel.StdioFlush()
+	os.Exit(status)
 }
 
 //go:noinline

@@ -441,24 +441,35 @@ func (i *inode) exchange(oldName string, c *inode, nd *inode, newName string, r 
 	return nil
 }
 
-// ReadDir lists the entries after cookie pos.
+// readDir lists the entries after cookie pos. emit runs without the
+// inode's lock, on batches copied under it, so that it may block or call
+// back into the filesystem.
 func (i *inode) readDir(pos int64, emit func(vfs.Dirent) bool) error {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.nlink == 0 {
-		return unix.ENOENT
-	}
-	i.touchAtime()
-	l := i.dir.list
-	k := sort.Search(len(l), func(k int) bool { return l[k].cookie > pos })
-	for ; k < len(l); k++ {
-		e := l[k]
-		if e.removed {
-			continue
+	var batch [64]vfs.Dirent
+	for {
+		i.mu.Lock()
+		if i.nlink == 0 {
+			i.mu.Unlock()
+			return unix.ENOENT
 		}
-		if !emit(vfs.Dirent{Name: e.name, Ino: e.ino.ino, Type: vfs.DirentType(e.ino.ftype), Off: e.cookie}) {
-			break
+		i.touchAtime()
+		l := i.dir.list
+		n := 0
+		for k := sort.Search(len(l), func(k int) bool { return l[k].cookie > pos }); k < len(l) && n < len(batch); k++ {
+			if e := l[k]; !e.removed {
+				batch[n] = vfs.Dirent{Name: e.name, Ino: e.ino.ino, Type: vfs.DirentType(e.ino.ftype), Off: e.cookie}
+				n++
+			}
+		}
+		i.mu.Unlock()
+		for _, d := range batch[:n] {
+			if !emit(d) {
+				return nil
+			}
+			pos = d.Off
+		}
+		if n < len(batch) {
+			return nil
 		}
 	}
-	return nil
 }

@@ -1,0 +1,79 @@
+package main
+
+const usageText = `usage: qemu/run [flags] [PROGRAM [ARG...]]
+
+Boot the yolk kernel in QEMU, run a Linux program in it, and exit with the
+program's exit status. Like docker run: the program's stdin, stdout and
+stderr are the runner's, byte for byte; kernel messages and traces go to
+stderr (or -L FILE), never to stdout.
+
+PROGRAM is a static x86-64 Linux program: a path, or a name looked up in
+build/examples and then in PATH (e.g. busybox). With -i, PROGRAM is instead
+a path inside the initrd. Each ARG reaches the program as one argv word,
+exactly (spaces, quotes, $ and all).
+
+Flags:
+  -k KERNEL   kernel ELF booted via PVH (default: build/kernel.elf in the
+              repository root)
+  -i INITRD   the root: a static Linux ELF, a newc cpio archive, or a
+              directory, which is packed into a temporary newc cpio archive
+              (optional: kernel self-test runs need none)
+  -a "ARGS"   the program's arguments in kernel command-line syntax
+              (blanks separate words; "double quotes" and \ group them),
+              passed after "--"; not together with ARG words
+  -e N=V      set environment variable N to V for the program; V may hold
+              anything (repeatable)
+  --env-file FILE
+              read variables from FILE: NAME=VALUE lines, taken literally;
+              NAME alone takes the runner's own value; # comments
+  -o "OPTS"   kernel options, space separated, e.g. "selftest", "strace",
+              "bootstats", "debug", "init=/bin/sh"
+  -m MEM      guest memory (default 256M)
+  -M MACHINE  QEMU machine: microvm (default) or q35
+  -g PORT     start a gdb server on tcp::PORT
+  -P          start paused (QEMU -S), e.g. to attach gdb first
+  -A ACCEL    kvm or tcg (default: what scripts/kvmcheck says); forcing kvm
+              when kvmcheck says tcg warns but is honoured
+  -T SECONDS  kill the run after SECONDS seconds (exit status 124)
+  -t          give the program a terminal (line discipline, echo, ^C as
+              SIGINT, the host terminal's size) even when stdin or stdout
+              is not one (also --tty)
+  --no-tty    give the program plain streams even on a terminal
+  -L FILE     write kernel messages and traces to FILE instead of stderr
+  --serial    put everything on the serial console, as bare QEMU does (the
+              program's stdin, stdout and stderr are one terminal line;
+              Ctrl-A X quits)
+  -q          quiet: do not print the accelerator line on stderr
+  -h          print this help (also --help)
+
+By default the program has a terminal when the runner's stdin and stdout
+are both terminals (then Ctrl-A X quits QEMU), and plain streams otherwise:
+isatty is false on fds 0-2, output is not translated, and reading stdin
+returns end of file when the runner's stdin ends. The environment is the
+-e and --env-file variables, plus PATH=/usr/local/sbin:/usr/local/bin:
+/usr/sbin:/usr/bin:/sbin:/bin, HOME=/ and TERM unless given (TERM is the
+runner's with a terminal, else linux).
+
+Environment:
+  YOLK_QEMU   QEMU binary to run (default qemu-system-x86_64)
+
+Exit status:
+  0-255  the program's exit status (128+N when signal N killed it)
+  2      bad usage (unknown flag, missing or malformed argument); also
+         the kernel's Go runtime died (panic or fatal error)
+  112    CPU exception in the kernel: a crash report was printed
+  113    too little memory for the kernel (-m)
+  124    timed out (-T)
+  125    runner or QEMU failure: missing kernel, initrd, QEMU or cpio,
+         QEMU failed, or the kernel powered off without reporting a status
+  126    the program cannot be run (not a static x86-64 ELF, a directory)
+  127    no program: PROGRAM not found, or not in the initrd
+  129, 130, 143
+         the runner was killed by SIGHUP, SIGINT or SIGTERM
+
+Examples:
+  qemu/run busybox echo "one two" '$HOME'
+  echo hello | qemu/run busybox tr a-z A-Z
+  qemu/run -M q35 -e GREETING="hi there" busybox sh -c 'echo "$GREETING"'
+  qemu/run -o selftest
+`
