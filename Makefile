@@ -58,9 +58,13 @@ test: setup check-generated
 	# -parallel 2: each QEMU boot gets about a core (the self-test checks
 	# timing: time.Sleep(10ms) within [10, 40] ms).
 	YOLK_REQUIRE_QEMU=1 $(GO) test -count=1 -parallel 2 ./...
+	# The unit tests again under the race detector (it needs cgo); the
+	# QEMU tests in tests/ run the kernel, not this process's code.
+	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '^yolk/tests')
 
 unit-test:
 	$(GO) test ./...
+	CGO_ENABLED=1 $(GO) test -race $$($(GO) list ./... | grep -v '^yolk/tests')
 
 # Installs what is missing (quiet when nothing is); run, debug and test
 # depend on it, so a fresh machine needs no other step.

@@ -446,10 +446,15 @@ func (st *symtab) lookup(pc uint64) (string, uint64, bool) {
 	if st == nil {
 		return "", 0, false
 	}
+	// A sized symbol must contain pc; a symbol without a size (assembly
+	// labels) is taken only for pc within a page of it, so that an address
+	// past the last function is not named after it.
+	const unsizedReach = 4096
 	best := -1
 	for i, s := range st.syms {
 		a := s.Value + st.bias
-		if a <= pc && (s.Size == 0 || pc < a+s.Size) && (best < 0 || a > st.syms[best].Value+st.bias) {
+		in := a <= pc && (s.Size != 0 && pc-a < s.Size || s.Size == 0 && pc-a < unsizedReach)
+		if in && (best < 0 || a > st.syms[best].Value+st.bias) {
 			best = i
 		}
 	}

@@ -47,7 +47,7 @@ const kernelOOM = 1 << 32
 // one and does not block the signal (Linux then kills, as for SIG_DFL).
 func (t *Thread) catch(sig int, vector uint64) bool {
 	handler := t.action(sig).Handler
-	if handler == sigDFL || handler == sigIGN || t.sigmask&sigBit(sig) != 0 {
+	if handler == sigDFL || handler == sigIGN || t.mask()&sigBit(sig) != 0 {
 		return false
 	}
 	r := &t.ctx.Regs
@@ -71,7 +71,9 @@ func (t *Thread) catch(sig int, vector uint64) bool {
 		info.addr = r.RIP
 	}
 	if !t.setupFrame(sig, info) {
-		return false
+		// As Linux's force_sigsegv: a handler that cannot run is SIGSEGV.
+		t.p.printf("yolk: %s[%d]: cannot push the frame for signal %s: killed by SIGSEGV\n", t.p.comm, t.tid, unix.SignalName(unix.Signal(sig)))
+		t.die(int(unix.SIGSEGV))
 	}
 	return true
 }

@@ -1533,8 +1533,8 @@ func TestHandlersRtSigprocmask(t *testing.T) {
 		} else if old := e.m.u64(oset); old != c.old {
 			t.Errorf("how %d set %#x: old = %#x, want %#x", c.how, c.set, old, c.old)
 		}
-		if e.th.sigmask != c.now {
-			t.Errorf("how %d set %#x: mask = %#x, want %#x", c.how, c.set, e.th.sigmask, c.now)
+		if e.th.mask() != c.now {
+			t.Errorf("how %d set %#x: mask = %#x, want %#x", c.how, c.set, e.th.mask(), c.now)
 		}
 	}
 	e.want(hdErr(unix.EINVAL), unix.SYS_RT_SIGPROCMASK, abi.SIG_BLOCK, set, oset, 4)
@@ -1610,8 +1610,8 @@ func TestHandlersKillSelf(t *testing.T) {
 			if ret := e.m.u64(frame); ret != restorer {
 				t.Errorf("return address %#x, want the restorer %#x", ret, restorer)
 			}
-			if e.th.sigmask != 1<<(usr1-1) {
-				t.Errorf("mask in the handler = %#x, want SIGUSR1", e.th.sigmask)
+			if e.th.mask() != 1<<(usr1-1) {
+				t.Errorf("mask in the handler = %#x, want SIGUSR1", e.th.mask())
 			}
 		})
 	}

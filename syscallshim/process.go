@@ -3,6 +3,7 @@ package syscallshim
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -141,13 +142,16 @@ type Thread struct {
 	tid        int32
 	clearTID   uint64 // set_tid_address / CLONE_CHILD_CLEARTID
 	robustList uint64
-	sigmask    uint64
+	sigmask    atomic.Uint64 // blocked signals: written by the thread, read by senders
 	altstack   [3]uint64
 	exited     bool
 	sig        sigState
 	restart    bool   // the last syscall ended with EINTR and may be restarted
 	restartNr  uint64 // its number (read is 0)
 }
+
+func (t *Thread) mask() uint64     { return t.sigmask.Load() }
+func (t *Thread) setMask(m uint64) { t.sigmask.Store(m) }
 
 // restartable lists the calls Linux restarts after a SA_RESTART handler
 // (-ERESTARTSYS) among those yolk interrupts: reads of the console. Sleeps,

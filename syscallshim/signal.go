@@ -103,7 +103,7 @@ func defaultIgnored(sig int) bool {
 func (t *Thread) takeSignals() bool {
 	for !t.exited {
 		t.sig.mu.Lock()
-		ready := t.sig.pending &^ t.sigmask
+		ready := t.sig.pending &^ t.mask()
 		if ready == 0 {
 			t.sig.mu.Unlock()
 			return true
@@ -156,7 +156,7 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 	}
 	t.restart = false
 	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.altstack, act.Flags&abi.SA_ONSTACK != 0)
-	saved := t.sigmask
+	saved := t.mask()
 	if t.sig.hasRestore {
 		saved, t.sig.hasRestore = t.sig.restore, false
 	}
@@ -174,11 +174,11 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 	r.RSP, r.RIP = frame, act.Handler
 	r.RDI, r.RSI, r.RDX, r.RAX = uint64(sig), frame+8+abi.UcontextSize, frame+8, 0
 	r.RFLAGS &^= amd64.RFLAGS_DF | amd64.RFLAGS_TF
-	t.sigmask |= act.Mask
+	t.setMask(t.mask() | act.Mask)
 	if act.Flags&abi.SA_NODEFER == 0 {
-		t.sigmask |= sigBit(sig)
+		t.setMask(t.mask() | sigBit(sig))
 	}
-	t.sigmask &^= sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))
+	t.setMask(t.mask() &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))))
 	if act.Flags&abi.SA_RESETHAND != 0 {
 		t.p.mu.Lock()
 		t.p.sigact[sig] = [32]byte{}
@@ -212,7 +212,7 @@ func sysRtSigreturn(t *Thread, a Args) (uint64, error) {
 	}
 	r.SetSigRegs(&regs) // the kernel sanitises RFLAGS on entry
 	t.ctx.FX = fx
-	t.sigmask = mask &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP)))
+	t.setMask(mask &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))))
 	return r.RAX, nil
 }
 
@@ -227,7 +227,7 @@ func (t *Thread) forceSegv(addr uint64) {
 // it is unblocked and not ignored.
 func (t *Thread) interrupting() bool {
 	t.sig.mu.Lock()
-	ready := t.sig.pending &^ t.sigmask
+	ready := t.sig.pending &^ t.mask()
 	t.sig.mu.Unlock()
 	for sig := 1; ready != 0; sig, ready = sig+1, ready>>1 {
 		if ready&1 == 0 {
@@ -272,8 +272,8 @@ func sysRtSigsuspend(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	old := t.sigmask
-	t.sigmask = m &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP)))
+	old := t.mask()
+	t.setMask(m &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))))
 	t.waitSignal(nil)
 	t.sig.restore, t.sig.hasRestore = old, true
 	return 0, unix.EINTR
@@ -348,7 +348,7 @@ func (p *Process) signalProcess(sig int, info sigInfo) {
 	p.mu.Lock()
 	var target *Thread
 	for _, th := range p.threads {
-		if th.sigmask&sigBit(sig) == 0 && (target == nil || th.tid < target.tid) {
+		if th.mask()&sigBit(sig) == 0 && (target == nil || th.tid < target.tid) {
 			target = th
 		}
 	}

@@ -133,7 +133,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_GETITIMER:      {Partial, "as setitimer"},
 	unix.SYS_RT_SIGPROCMASK: {Full, ""},
 	unix.SYS_SIGALTSTACK:    {Full, ""},
-	unix.SYS_KILL:           {Partial, "to a process, a group, or all; console and pipe reads and writes, futex waits, wait4, sleeps, pause and sigsuspend are interrupted; poll, epoll and other waits are not"},
+	unix.SYS_KILL:           {Partial, "to a process, a group, or all; console and pipe reads and writes, futex, poll, select, epoll and wait4 waits, sleeps, pause and sigsuspend are interrupted"},
 	unix.SYS_TGKILL:         {Partial, "as kill, to one thread of any process"},
 	unix.SYS_TKILL:          {Partial, "as tgkill"},
 
@@ -148,10 +148,10 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_EPOLL_CREATE:  {Full, ""},
 	unix.SYS_EPOLL_CTL:     {Partial, "eventfds and the console (always writable) are pollable"},
 	unix.SYS_EPOLL_WAIT:    {Full, ""},
-	unix.SYS_EPOLL_PWAIT:   {Partial, "the signal-mask argument is ignored and signals do not interrupt the wait"},
+	unix.SYS_EPOLL_PWAIT:   {Partial, "the signal-mask argument is ignored; a signal interrupts the wait (EINTR)"},
 	unix.SYS_EVENTFD2:      {Full, ""},
-	unix.SYS_POLL:          {Partial, "files and directories are always ready; signals do not interrupt the wait"},
-	unix.SYS_PPOLL:         {Partial, "as poll; the signal-mask argument is ignored and signals do not interrupt the wait"},
+	unix.SYS_POLL:          {Partial, "files and directories are always ready; a signal interrupts the wait (EINTR, not restarted)"},
+	unix.SYS_PPOLL:         {Partial, "as poll; the signal-mask argument is ignored"},
 	unix.SYS_SELECT:        {Partial, "as poll; the remaining time is not written back"},
 	unix.SYS_PSELECT6:      {Partial, "as ppoll"},
 

@@ -361,8 +361,11 @@ func (t *Thread) epollWait(epfd, events, max uint64, timeoutMs int32) (uint64, e
 		if timeoutMs == 0 {
 			return 0, nil
 		}
-		if !t.p.waitEvents(wake, timer, ep.hasConsole()) {
+		switch t.waitEvents(wake, timer, ep.hasConsole()) {
+		case waitTimeout:
 			return 0, nil
+		case waitSignal:
+			return 0, unix.EINTR
 		}
 	}
 }
@@ -378,22 +381,38 @@ func (ep *epoll) hasConsole() bool {
 	return false
 }
 
-// waitEvents waits for a readiness change, the timer (false), or — when
-// console input matters — a short interval.
-func (p *Process) waitEvents(wake <-chan struct{}, timer <-chan time.Time, console bool) bool {
+// How a wait for readiness ended.
+type waitEnd int
+
+const (
+	waitAgain   waitEnd = iota // something may have changed: look again
+	waitTimeout                // the timer fired
+	waitSignal                 // a signal for the thread interrupts the call (EINTR)
+)
+
+// waitEvents waits for a readiness change, the timer, a signal for t, or
+// — when console input matters — a short interval.
+func (t *Thread) waitEvents(wake <-chan struct{}, timer <-chan time.Time, console bool) waitEnd {
 	var tick <-chan time.Time
 	if console {
 		tm := time.NewTimer(consolePollNs)
 		defer tm.Stop()
 		tick = tm.C
 	}
-	select {
-	case <-wake:
-	case <-tick:
-	case <-timer:
-		return false
+	for {
+		select {
+		case <-wake:
+		case <-tick:
+		case <-timer:
+			return waitTimeout
+		case <-t.sig.wake:
+			if !t.interrupting() {
+				continue
+			}
+			return waitSignal
+		}
+		return waitAgain
 	}
-	return true
 }
 
 // pollFd is one entry of poll's array.
@@ -404,8 +423,9 @@ type pollFd struct {
 }
 
 // doPoll waits until one of fds is ready or timeout (ns, <0 forever, 0
-// no wait) passes, filling revents; it returns how many are ready.
-func (t *Thread) doPoll(fds []pollFd, timeout int64) int {
+// no wait) passes, filling revents; it returns how many are ready, or
+// EINTR when a signal for the thread interrupts the wait.
+func (t *Thread) doPoll(fds []pollFd, timeout int64) (int, error) {
 	var timer <-chan time.Time
 	if timeout > 0 {
 		tm := time.NewTimer(time.Duration(timeout))
@@ -435,10 +455,13 @@ func (t *Thread) doPoll(fds []pollFd, timeout int64) int {
 			}
 		}
 		if n > 0 || timeout == 0 {
-			return n
+			return n, nil
 		}
-		if !t.p.waitEvents(wake, timer, console) {
-			return 0
+		switch t.waitEvents(wake, timer, console) {
+		case waitTimeout:
+			return 0, nil
+		case waitSignal:
+			return 0, unix.EINTR
 		}
 	}
 }
@@ -455,7 +478,10 @@ func (t *Thread) poll(fdsp, nfds uint64, timeout int64) (uint64, error) {
 	for i := range fds {
 		fds[i] = pollFd{fd: int32(binary.LittleEndian.Uint32(b[8*i:])), events: binary.LittleEndian.Uint16(b[8*i+4:])}
 	}
-	n := t.doPoll(fds, timeout)
+	n, err := t.doPoll(fds, timeout)
+	if err != nil {
+		return 0, err
+	}
 	for i := range fds {
 		binary.LittleEndian.PutUint16(b[8*i+6:], fds[i].revents)
 	}
@@ -471,8 +497,8 @@ func sysPoll(t *Thread, a Args) (uint64, error) {
 	return t.poll(a[0], a[1], timeout)
 }
 
-// sysPpoll implements ppoll(2); the signal-mask argument is ignored, and
-// signals do not interrupt the wait (they are taken when it ends).
+// sysPpoll implements ppoll(2); the signal-mask argument is ignored (a
+// signal interrupts the wait with EINTR as for poll).
 func sysPpoll(t *Thread, a Args) (uint64, error) {
 	timeout := int64(-1)
 	if a[2] != 0 {
@@ -527,7 +553,9 @@ func (t *Thread) selectFds(nfds int, rp, wp, ep uint64, timeout int64) (uint64, 
 			return 0, unix.EBADF
 		}
 	}
-	t.doPoll(fds, timeout)
+	if _, err := t.doPoll(fds, timeout); err != nil {
+		return 0, err
+	}
 	var out [3][]uint64
 	for k := range out {
 		if sets[k] != nil {

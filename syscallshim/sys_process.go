@@ -120,7 +120,7 @@ func (t *Thread) cloneProcess(ca cloneArgs) (uint64, error) {
 	c.startNs = p.m.Monotonic()
 
 	ct := c.newThread(t.childContext(ca), pid)
-	ct.sigmask = t.sigmask
+	ct.setMask(t.mask())
 	ct.altstack = t.altstack
 	if err := t.cloneTIDs(ct, ca); err != nil {
 		// Nothing ran yet: the child ends before its first instruction.
@@ -469,7 +469,7 @@ func (t *Thread) signalSelf(sig int, info sigInfo) {
 	if sig == 0 {
 		return
 	}
-	if t.sigmask&sigBit(sig) == 0 {
+	if t.mask()&sigBit(sig) == 0 {
 		t.sendSignal(t, sig, info)
 		return
 	}

@@ -43,17 +43,17 @@ func sysRtSigprocmask(t *Thread, a Args) (uint64, error) {
 	if size != 8 {
 		return 0, unix.EINVAL
 	}
-	old := t.sigmask
+	old := t.mask()
 	if set != 0 {
 		v, err := t.get64(set)
 		if err != nil {
 			return 0, err
 		}
-		m, ok := abi.ApplySigmask(t.sigmask, int(how), v)
+		m, ok := abi.ApplySigmask(t.mask(), int(how), v)
 		if !ok {
 			return 0, unix.EINVAL
 		}
-		t.sigmask = m
+		t.setMask(m)
 	}
 	if oset != 0 {
 		return 0, t.put64(oset, old)

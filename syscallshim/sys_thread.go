@@ -102,7 +102,7 @@ func (t *Thread) clone(ca cloneArgs) (uint64, error) {
 	}
 	ctx := t.childContext(ca)
 	c := p.newThread(ctx, tid)
-	c.sigmask = t.sigmask
+	c.setMask(t.mask())
 	if err := t.cloneTIDs(c, ca); err != nil {
 		return 0, err
 	}
