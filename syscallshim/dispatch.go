@@ -172,6 +172,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysWaitid(t, a)
 	case unix.SYS_GETPPID:
 		v, err = sysGetppid(t, a)
+	case unix.SYS_PIDFD_OPEN:
+		v, err = sysPidfdOpen(t, a)
+	case unix.SYS_PIDFD_SEND_SIGNAL:
+		v, err = sysPidfdSendSignal(t, a)
 	case unix.SYS_GETPGRP:
 		v, err = sysGetpgrp(t, a)
 	case unix.SYS_GETPGID:

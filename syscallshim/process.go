@@ -313,6 +313,7 @@ func (p *Process) exit() {
 	if s.init != nil && s.init != p {
 		s.init.childEvent.notify() // adopted zombies may be waiting
 	}
+	p.events.notify() // pidfds of p are readable now
 	if parent != nil {
 		if !autoReap && p.exitSignal != 0 {
 			parent.signal(p.exitSignal, sigInfo{code: cldCode(sig), pid: p.pid, status: childStatus(code, sig)})

@@ -102,6 +102,8 @@ const (
 	kEpollFlags                    // EPOLL_CLOEXEC
 	kEfdFlags                      // EFD_*
 	kGrndFlags                     // GRND_*
+	kWaitOptions                   // WNOHANG|...
+	kIDType                        // P_ALL, P_PID, P_PGID, P_PIDFD
 	kRseqFlags                     // RSEQ_FLAG_*
 	kPollFds                       // struct pollfd array, count in the next argument
 	kFdSet                         // fd_set *, nfds in the first argument
@@ -137,6 +139,7 @@ const (
 	kDentsOut       // getdents64's buffer: address and entry count
 	kAffinityOut    // CPU set: [0 1]
 	kGroupsOut      // gid_t array of ret entries
+	kWstatusOut     // int * wait status: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}]
 	kPipeOut        // int[2]
 	kEpollEventsOut // struct epoll_event array of ret entries
 	kTermiosOut     // struct termios *
@@ -268,6 +271,22 @@ var traceSpecs = map[uint64]traceCallSpec{
 	unix.SYS_RT_SIGPROCMASK:     {args: argKinds{kSigHow, kSigset, kSigsetOut, kUint}},
 	unix.SYS_SIGALTSTACK:        {args: argKinds{kStack, kStackOut}},
 	unix.SYS_KILL:               {args: argKinds{kInt, kSignal}},
+	unix.SYS_WAIT4:              {args: argKinds{kInt, kWstatusOut, kWaitOptions, kPtr}},
+	unix.SYS_WAITID:             {args: argKinds{kIDType, kInt, kPtr, kWaitOptions, kPtr}},
+	unix.SYS_EXECVEAT:           {args: argKinds{kDirfd, kPath, kArgv, kEnvp, kAtFlags}},
+	unix.SYS_PIDFD_OPEN:         {args: argKinds{kInt, kUint}},
+	unix.SYS_PIDFD_SEND_SIGNAL:  {args: argKinds{kFd, kSignal, kPtr, kUint}},
+	unix.SYS_SETUID:             {args: argKinds{kInt}},
+	unix.SYS_SETGID:             {args: argKinds{kInt}},
+	unix.SYS_SETREUID:           {args: argKinds{kInt, kInt}},
+	unix.SYS_SETREGID:           {args: argKinds{kInt, kInt}},
+	unix.SYS_SETRESUID:          {args: argKinds{kInt, kInt, kInt}},
+	unix.SYS_SETRESGID:          {args: argKinds{kInt, kInt, kInt}},
+	unix.SYS_GETRESUID:          {args: argKinds{kU32PtrOut, kU32PtrOut, kU32PtrOut}},
+	unix.SYS_GETRESGID:          {args: argKinds{kU32PtrOut, kU32PtrOut, kU32PtrOut}},
+	unix.SYS_SETFSUID:           {args: argKinds{kInt}},
+	unix.SYS_SETFSGID:           {args: argKinds{kInt}},
+	unix.SYS_SETGROUPS:          {args: argKinds{kInt, kPtr}},
 	unix.SYS_TGKILL:             {args: argKinds{kInt, kInt, kSignal}},
 	unix.SYS_TKILL:              {args: argKinds{kInt, kSignal}},
 	unix.SYS_CLOCK_GETTIME:      {args: argKinds{kClock, kTimespecOut}},
@@ -743,6 +762,12 @@ func (c *tracer) arg(k argKind, i int) (string, bool) {
 		return trFlags(v, trEfdFlagNames, "EFD_???"), true
 	case kGrndFlags:
 		return trFlags(v, trGrndFlagNames, "GRND_???"), true
+	case kWaitOptions:
+		return trFlags(v, trWaitFlagNames, "W???"), true
+	case kIDType:
+		return trXval(v, trIDTypeNames, "P_???"), true
+	case kWstatusOut:
+		return c.wstatus(v), true
 	case kRseqFlags:
 		return trFlags(uint64(uint32(v)), trRseqFlagNames, "RSEQ_FLAG_???"), true
 	case kPollFds:
@@ -1828,6 +1853,34 @@ var trGrndFlagNames = xlat{
 	{unix.GRND_NONBLOCK, "GRND_NONBLOCK"},
 	{unix.GRND_RANDOM, "GRND_RANDOM"},
 	{unix.GRND_INSECURE, "GRND_INSECURE"},
+}
+
+var trWaitFlagNames = xlat{
+	{unix.WNOHANG, "WNOHANG"}, {unix.WUNTRACED, "WSTOPPED"}, {unix.WEXITED, "WEXITED"},
+	{unix.WCONTINUED, "WCONTINUED"}, {unix.WNOWAIT, "WNOWAIT"}, {unix.WNOTHREAD, "__WNOTHREAD"},
+	{unix.WALL, "__WALL"}, {unix.WCLONE, "__WCLONE"},
+}
+
+var trIDTypeNames = xlat{{0, "P_ALL"}, {1, "P_PID"}, {2, "P_PGID"}, {3, "P_PIDFD"}}
+
+// wstatus is strace's printstatus: a wait status as the macros test it.
+func (c *tracer) wstatus(va uint64) string {
+	b, ok := c.fetch(va, 4)
+	if !ok {
+		return trAddr(va)
+	}
+	st := trU32(b)
+	switch sig := st & 0x7f; {
+	case sig == 0:
+		return fmt.Sprintf("[{WIFEXITED(s) && WEXITSTATUS(s) == %d}]", st>>8&0xff)
+	case sig != 0x7f:
+		core := ""
+		if st&0x80 != 0 {
+			core = " && WCOREDUMP(s)"
+		}
+		return fmt.Sprintf("[{WIFSIGNALED(s) && WTERMSIG(s) == %s%s}]", trSignal(int(sig)), core)
+	}
+	return fmt.Sprintf("[%#x]", st)
 }
 
 var trRseqFlagNames = xlat{{1, "RSEQ_FLAG_UNREGISTER"}, {2, "RSEQ_FLAG_SLICE_EXT_DEFAULT_ON"}}

@@ -37,7 +37,6 @@ func sysClone3(t *Thread, a Args) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 	}
-	_ = pidfd // glibc fills it (the slot CLONE_PIDFD would use) without CLONE_PIDFD
 	if flags&0xff != 0 || exitSig > 64 || (stack == 0) != (stackSize == 0) {
 		return 0, unix.EINVAL
 	}
@@ -45,7 +44,7 @@ func sysClone3(t *Thread, a Args) (uint64, error) {
 	if stack != 0 {
 		sp = stack + stackSize
 	}
-	return t.clone(cloneArgs{flags: flags | exitSig, stack: sp, ptid: ptid, ctid: ctid, tls: tls})
+	return t.clone(cloneArgs{flags: flags | exitSig, stack: sp, ptid: ptid, ctid: ctid, tls: tls, pidfd: pidfd, clone3: true})
 }
 
 // cloneProcess creates a child process: fork(2) copies the address space
@@ -119,6 +118,28 @@ func (t *Thread) cloneProcess(ca cloneArgs) (uint64, error) {
 	p.mu.Unlock()
 	c.startNs = p.m.Monotonic()
 
+	if flags&unix.CLONE_PIDFD != 0 {
+		// The parent's descriptor for the child: at pidfd for clone3, at
+		// parent_tid for clone.
+		n, err := t.openPidfd(c, 0)
+		where := ca.ptid
+		if ca.clone3 {
+			where = ca.pidfd
+		}
+		if err == nil {
+			err = t.put32(where, uint32(n))
+		}
+		if err != nil {
+			s.mu.Lock()
+			delete(c.parent.children, c)
+			delete(s.procs, pid)
+			s.starting--
+			s.mu.Unlock()
+			cmem.release()
+			cfiles.release(s)
+			return 0, err
+		}
+	}
 	ct := c.newThread(t.childContext(ca), pid)
 	ct.setMask(t.mask())
 	ct.altstack = t.altstack
@@ -248,12 +269,14 @@ func sysWait4(t *Thread, a Args) (uint64, error) {
 
 // waitid(2) id types and options.
 const (
-	pAll  = 0
-	pPID  = 1
-	pPGID = 2
+	pAll   = 0
+	pPID   = 1
+	pPGID  = 2
+	pPIDFD = 3
 )
 
-// sysWaitid implements waitid(2) for WEXITED (with WNOHANG and WNOWAIT);
+// sysWaitid implements waitid(2) for WEXITED (with WNOHANG and WNOWAIT),
+// by PID, group or pidfd;
 // WSTOPPED and WCONTINUED find nothing: there is no job control stop.
 func sysWaitid(t *Thread, a Args) (uint64, error) {
 	idtype, id, infop, options := a[0], int32(a[1]), a[2], a[3]
@@ -276,6 +299,12 @@ func sysWaitid(t *Thread, a Args) (uint64, error) {
 		if id == 0 {
 			sel.pgid = t.p.pgrp()
 		}
+	case pPIDFD:
+		p, err := t.pidfdAt(uint64(id))
+		if err != nil {
+			return 0, err
+		}
+		sel.pid = p.pid
 	default:
 		return 0, unix.EINVAL
 	}

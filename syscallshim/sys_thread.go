@@ -69,6 +69,8 @@ func sysClone(t *Thread, a Args) (uint64, error) {
 // cloneArgs is what clone(2) and clone3(2) ask.
 type cloneArgs struct {
 	flags, stack, ptid, ctid, tls uint64
+	pidfd                         uint64 // clone3: where CLONE_PIDFD stores the descriptor
+	clone3                        bool
 }
 
 // cloneKnown are the flags yolk implements or may ignore (namespaces,
@@ -76,7 +78,7 @@ type cloneArgs struct {
 const cloneKnown = 0xff | unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD | unix.CLONE_SYSVSEM |
 	unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_CLEARTID |
-	unix.CLONE_DETACHED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+	unix.CLONE_DETACHED | unix.CLONE_CHILD_SETTID | unix.CLONE_IO | unix.CLONE_PIDFD
 
 func (t *Thread) clone(ca cloneArgs) (uint64, error) {
 	flags := ca.flags
@@ -86,6 +88,9 @@ func (t *Thread) clone(ca cloneArgs) (uint64, error) {
 	if flags&unix.CLONE_SIGHAND != 0 && flags&unix.CLONE_VM == 0 ||
 		flags&unix.CLONE_THREAD != 0 && flags&unix.CLONE_SIGHAND == 0 {
 		return 0, unix.EINVAL
+	}
+	if flags&unix.CLONE_PIDFD != 0 && (flags&unix.CLONE_THREAD != 0 || !ca.clone3 && flags&unix.CLONE_PARENT_SETTID != 0) {
+		return 0, unix.EINVAL // the pidfd would go where the TID goes
 	}
 	if flags&unix.CLONE_SETTLS != 0 && (!amd64.Canonical(ca.tls) || ca.tls >= 1<<47) {
 		return 0, unix.EPERM
