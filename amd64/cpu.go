@@ -33,6 +33,7 @@ const (
 	CR4_OSXMMEXCPT = 1 << 10
 	CR4_OSXSAVE    = 1 << 18
 	CR4_SMEP       = 1 << 20
+	CR4_SMAP       = 1 << 21
 )
 
 // RFLAGS bits.

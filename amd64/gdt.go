@@ -123,11 +123,20 @@ func InitFPU() {
 	cr0 |= CR0_MP | CR0_NE | CR0_WP
 	WriteCR0(cr0)
 	cr4 := ReadCR4() | CR4_OSFXSR | CR4_OSXMMEXCPT
-	// SMEP (Intel SDM Vol. 3A 4.6.1): the kernel faults instead of
-	// executing a user page, where the CPU has it (CPUID.7.0:EBX[7]).
+	// SMEP and SMAP (Intel SDM Vol. 3A 4.6.1), where the CPU has them
+	// (CPUID.7.0:EBX[7] and [20]): the kernel faults instead of executing
+	// or touching a user page. The kernel reaches program memory only
+	// through mm's copy layer (the direct map), so a stray access to a
+	// program address is a loud kernel fault, not a silent read. The
+	// kernel never runs with RFLAGS.AC set (SYSCALL clears it through
+	// MSR_FMASK; other entries resume the kernel's own flags).
 	if max, _, _, _ := CPUID(0, 0); max >= 7 {
-		if _, ebx, _, _ := CPUID(7, 0); ebx&(1<<7) != 0 {
+		_, ebx, _, _ := CPUID(7, 0)
+		if ebx&(1<<7) != 0 {
 			cr4 |= CR4_SMEP
+		}
+		if ebx&(1<<20) != 0 {
+			cr4 |= CR4_SMAP
 		}
 	}
 	WriteCR4(cr4)
