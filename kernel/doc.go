@@ -61,16 +61,18 @@
 // SYSCALL from ring 3, a fault the kernel cannot resolve or a kick
 // (KickUser, for signals) resumes the kernel context, so EnterUser
 // returns the vector and the goroutine handles it in ordinary Go
-// (package syscallshim). Timer interrupts and
-// demand-paging faults are handled without leaving the trap handler.
+// (package syscallshim). Timer interrupts and the page faults
+// mm.FaultFast resolves (demand-zero, copy-on-write) are handled without
+// leaving the trap handler; Machine.Enter resolves the rest with mm.Fault.
 //
-// The program's address space is the lower half of the kernel's page
-// tables (UserLo..UserHi); its pages carry the user bit at every level,
-// the kernel's never do, and SMEP stops the kernel from executing
-// program pages, so a stray program write is a page fault, never a
-// corruption. Mappings change only in the trap handler (UserMap & co. are
-// private system calls too), which keeps the frame allocator
-// single-threaded; the program cannot take the last kernelReserveFrames.
+// Each process's address space (package mm) has its own top-level table
+// (UserLo..UserHi below, the kernel's entries above); CR3 follows the
+// thread entering user mode. Program pages carry the user bit at every
+// level, the kernel's never do, and SMEP and SMAP stop the kernel from
+// executing or touching program pages: the kernel reaches them only
+// through mm's copy layer and the direct map. The frame allocator is
+// shared by the trap handler and goroutines (userPhys), which hold it with
+// interrupts off; programs cannot take the last kernelReserveFrames.
 //
 // # Memory and exits
 //

@@ -156,6 +156,7 @@ type VFS struct {
 	mounts  map[mountKey]*Mount
 	fsRoots map[Filesystem]*Dentry
 	nextID  int
+	special SpecialOpener
 }
 
 // New returns a namespace whose root is fs.

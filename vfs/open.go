@@ -51,8 +51,9 @@ func (v *VFS) Openat(c *Context, at Path, name string, how OpenHow) (*File, erro
 			return nil, unix.EINVAL
 		}
 	}
-	if flags&unix.O_ACCMODE == unix.O_ACCMODE {
-		return nil, unix.EINVAL
+	if flags&unix.O_ACCMODE == unix.O_ACCMODE ||
+		flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY && flags&tmpfileBit == 0 {
+		return nil, unix.EINVAL // O_CREAT|O_DIRECTORY: EINVAL since Linux 6.4
 	}
 	var (
 		f   *File
@@ -118,11 +119,33 @@ func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*F
 			return nil, false, err
 		}
 	}
-	impl, err := d.inode.Open(flags)
+	var impl FileImpl
+	switch d.typ {
+	case unix.S_IFIFO, unix.S_IFCHR, unix.S_IFBLK:
+		if v.special != nil {
+			impl, err = v.special(p, flags)
+			break
+		}
+		fallthrough
+	default:
+		impl, err = d.inode.Open(flags)
+	}
 	if err != nil {
 		return nil, false, err
 	}
 	return NewFile(impl, flags, p, c.Cred), trunc, nil
+}
+
+// SpecialOpener opens FIFOs and device nodes, whatever filesystem holds
+// them: pipes and drivers live outside the filesystems.
+type SpecialOpener func(p Path, flags int) (FileImpl, error)
+
+// SetSpecialOpener installs the opener of FIFOs and devices; without one,
+// opening them is the filesystem's business (tmpfs and cpiofs say ENXIO).
+func (v *VFS) SetSpecialOpener(fn SpecialOpener) {
+	v.mu.Lock()
+	v.special = fn
+	v.mu.Unlock()
 }
 
 // mayOpen checks an existing file may be opened with flags.

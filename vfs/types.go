@@ -130,3 +130,39 @@ func DirentType(mode uint32) uint8 {
 // FirstCookie is the first position filesystems give their own entries;
 // 0, 1 and 2 are the start, "." and "..", which the VFS produces.
 const FirstCookie = 3
+
+// Statx returns s as statx(2) fills struct statx, with every basic field
+// and the birth time valid.
+func (s Stat) Statx() unix.Statx_t {
+	ts := func(t Timespec) unix.StatxTimestamp {
+		return unix.StatxTimestamp{Sec: t.Sec, Nsec: uint32(t.Nsec)}
+	}
+	return unix.Statx_t{
+		Mask:       unix.STATX_BASIC_STATS | unix.STATX_BTIME,
+		Blksize:    uint32(s.Blksize),
+		Nlink:      s.Nlink,
+		Uid:        s.UID,
+		Gid:        s.GID,
+		Mode:       uint16(s.Mode),
+		Ino:        s.Ino,
+		Size:       uint64(s.Size),
+		Blocks:     uint64(s.Blocks),
+		Atime:      ts(s.Atime),
+		Btime:      ts(s.Btime),
+		Ctime:      ts(s.Ctime),
+		Mtime:      ts(s.Mtime),
+		Rdev_major: unix.Major(s.Rdev),
+		Rdev_minor: unix.Minor(s.Rdev),
+		Dev_major:  unix.Major(s.Dev),
+		Dev_minor:  unix.Minor(s.Dev),
+	}
+}
+
+// StatT returns s as stat(2) fills struct stat on x86-64.
+func (s Stat) StatT() unix.Stat_t {
+	return unix.Stat_t{
+		Dev: s.Dev, Ino: s.Ino, Nlink: uint64(s.Nlink), Mode: s.Mode, Uid: s.UID, Gid: s.GID,
+		Rdev: s.Rdev, Size: s.Size, Blksize: s.Blksize, Blocks: s.Blocks,
+		Atim: s.Atime, Mtim: s.Mtime, Ctim: s.Ctime,
+	}
+}

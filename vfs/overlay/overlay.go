@@ -112,9 +112,20 @@ func (n *node) top() vfs.Inode {
 
 func (n *node) isDir() bool { return n.typ == unix.S_IFDIR }
 
-// Stat implements vfs.Inode.
+// Stat implements vfs.Inode. A merged directory has nlink 1, "unknown",
+// as on Linux: neither layer's count is right, and find(1) takes 1 to
+// mean it must not infer the number of subdirectories from nlink.
 func (n *node) Stat() vfs.Stat {
-	s := n.top().Stat()
+	u, l := n.layers()
+	var s vfs.Stat
+	if u != nil {
+		s = u.Stat()
+		if l != nil && n.isDir() {
+			s.Nlink = 1
+		}
+	} else {
+		s = l.Stat()
+	}
 	s.Dev, s.Ino = n.fs.dev, n.ino
 	return s
 }
@@ -228,11 +239,7 @@ type file struct {
 	n *node
 }
 
-func (f *file) Stat() (vfs.Stat, error) {
-	s, err := f.FileImpl.Stat()
-	s.Dev, s.Ino = f.n.fs.dev, f.n.ino
-	return s, err
-}
+func (f *file) Stat() (vfs.Stat, error) { return f.n.Stat(), nil }
 
 // Page implements vfs.PageSource when the layer's file does.
 func (f *file) Page(index int64, alloc bool) (*[vfs.PageSize]byte, error) {
