@@ -107,6 +107,7 @@ func TestProcesses(t *testing.T) {
 		{"threads", "pthread_create: Resource temporarily unavailable after more than 1000 threads\njoined\n"},
 		{"spawn", "spawned\nhi from system\nsystem: 7\n"},
 		{"exec", "missing: No such file or directory\nnot executable: Permission denied\nexec'd\n"},
+		{"bigmap", "48 TiB at -1: failed\nticks kept coming: yes\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
