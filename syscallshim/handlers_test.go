@@ -41,6 +41,10 @@ type hdMachine struct {
 	mono int64
 	real int64
 	rnd  *rand.ChaCha8
+	// enter, when set, stands for the program: it is called for each
+	// Enter (the threads that Thread.run drives: clone children) and
+	// sets up the next system call in ctx.
+	enter func(ctx *amd64.Context) uint64
 }
 
 const (
@@ -84,7 +88,12 @@ func newHdMachine(t testing.TB) *hdMachine {
 	return m
 }
 
-func (m *hdMachine) Enter(*amd64.Context, *mm.AddressSpace) uint64 { return amd64.VecSyscall }
+func (m *hdMachine) Enter(ctx *amd64.Context, _ *mm.AddressSpace) uint64 {
+	if m.enter != nil {
+		return m.enter(ctx)
+	}
+	return amd64.VecSyscall
+}
 
 func (m *hdMachine) NewAddressSpace() (*mm.AddressSpace, error) {
 	return mm.New(mm.Config{Phys: m.phys, Lo: MinAddr, Hi: StackTop, MmapTop: StackTop - 128<<20})

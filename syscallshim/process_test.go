@@ -1,0 +1,182 @@
+package syscallshim
+
+// Host tests of the process tree: fork, wait, zombies, orphans, exit
+// statuses, over the fake machine. Child processes run their own threads
+// (Thread.run); each follows a script of system calls picked by the tag
+// its parent left in R12 before forking.
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"yolk/amd64"
+)
+
+// ptStep sets up one system call of a scripted program; ret is what the
+// previous call returned.
+type ptStep func(r *amd64.Frame, ret uint64)
+
+// ptScripts drives the children: the script tagged R12, one step per
+// entry into the program; past the end, exit_group(0).
+type ptScripts struct {
+	mu      sync.Mutex
+	scripts map[uint64][]ptStep
+	pos     map[*amd64.Context]int
+	running map[*amd64.Context][]ptStep // the script each thread follows
+}
+
+func (ps *ptScripts) enter(ctx *amd64.Context) uint64 {
+	ps.mu.Lock()
+	i := ps.pos[ctx]
+	ps.pos[ctx] = i + 1
+	script, ok := ps.running[ctx]
+	if !ok {
+		script = ps.scripts[ctx.Regs.R12] // chosen at the first entry
+		ps.running[ctx] = script
+	}
+	ps.mu.Unlock()
+	r := &ctx.Regs
+	ret := r.RAX
+	if i < len(script) {
+		script[i](r, ret)
+	} else {
+		r.RAX, r.RDI = unix.SYS_EXIT_GROUP, 0
+	}
+	return amd64.VecSyscall
+}
+
+func newPtEnv(t *testing.T, scripts map[uint64][]ptStep) *hdEnv {
+	e := newHdEnv(t, nil)
+	ps := &ptScripts{scripts: scripts, pos: map[*amd64.Context]int{}, running: map[*amd64.Context][]ptStep{}}
+	e.m.enter = ps.enter
+	return e
+}
+
+// fork makes a child running the script tagged tag.
+func (e *hdEnv) fork(tag uint64) uint64 {
+	e.t.Helper()
+	e.th.ctx.Regs.R12 = tag
+	return e.ok(unix.SYS_CLONE, uint64(unix.SIGCHLD), 0, 0, 0, 0)
+}
+
+func exitWith(code uint64) ptStep {
+	return func(r *amd64.Frame, _ uint64) { r.RAX, r.RDI = unix.SYS_EXIT_GROUP, code }
+}
+
+// wait reaps a child with wait4(pid) and returns its PID and status.
+func (e *hdEnv) wait(pid int64, options uint64) (uint64, uint32) {
+	e.t.Helper()
+	st := hdAt(0x3000)
+	got := e.call(unix.SYS_WAIT4, uint64(pid), st, options, 0)
+	if hdIsErr(got) {
+		return got, 0
+	}
+	return got, e.m.u32(st)
+}
+
+func TestProcessForkWait(t *testing.T) {
+	e := newPtEnv(t, map[uint64][]ptStep{1: {exitWith(7)}, 2: {exitWith(300)}})
+	a := e.fork(1)
+	b := e.fork(2)
+	if a == b || a < 2 || b < 2 {
+		t.Fatalf("child PIDs %d and %d", a, b)
+	}
+	got := map[uint64]uint32{}
+	for range 2 {
+		pid, st := e.wait(-1, 0)
+		got[pid] = st
+	}
+	if got[a] != 7<<8 || got[b] != (300&0xff)<<8 {
+		t.Errorf("statuses %#x, want %d: 0x700 and %d: 0x2c00", got, a, b)
+	}
+	if pid, _ := e.wait(-1, 0); pid != hdErr(unix.ECHILD) {
+		t.Errorf("wait4 after reaping all = %s, want ECHILD", hdShow(pid))
+	}
+	if pid, _ := e.wait(int64(a), unix.WNOHANG); pid != hdErr(unix.ECHILD) {
+		t.Errorf("wait4 of a reaped child = %s, want ECHILD", hdShow(pid))
+	}
+	if n := len(e.p.children); n != 0 {
+		t.Errorf("%d children left", n)
+	}
+}
+
+// TestProcessWaitNohang: a running child is not reaped by WNOHANG, and a
+// signal ends it with the signal's status.
+func TestProcessWaitNohang(t *testing.T) {
+	release := make(chan struct{})
+	e := newPtEnv(t, map[uint64][]ptStep{1: {
+		func(r *amd64.Frame, _ uint64) { <-release; r.RAX = unix.SYS_GETPID },
+		func(r *amd64.Frame, _ uint64) { r.RAX = unix.SYS_PAUSE },
+	}})
+	pid := e.fork(1)
+	if got, _ := e.wait(int64(pid), unix.WNOHANG); got != 0 {
+		t.Fatalf("wait4(WNOHANG) of a running child = %s, want 0", hdShow(got))
+	}
+	close(release)
+	e.want(0, unix.SYS_KILL, pid, uint64(unix.SIGTERM))
+	got, st := e.wait(int64(pid), 0)
+	if got != pid || st != uint32(unix.SIGTERM) {
+		t.Errorf("wait4 = %s, status %#x; want %d, %#x", hdShow(got), st, pid, unix.SIGTERM)
+	}
+}
+
+// TestProcessOrphan: a child's own child outlives it and goes to PID 1,
+// which reaps it; its getppid says 1.
+func TestProcessOrphan(t *testing.T) {
+	release := make(chan struct{})
+	var ppid uint64
+	e := newPtEnv(t, map[uint64][]ptStep{
+		// The child forks the grandchild, then exits with 3.
+		1: {
+			func(r *amd64.Frame, _ uint64) { r.R12 = 2; r.RAX, r.RDI = unix.SYS_CLONE, uint64(unix.SIGCHLD) },
+			exitWith(3),
+		},
+		// The grandchild waits to be released, asks its parent, exits 5.
+		2: {
+			func(r *amd64.Frame, _ uint64) { <-release; r.RAX = unix.SYS_GETPPID },
+			func(r *amd64.Frame, ret uint64) { ppid = ret; r.RAX, r.RDI = unix.SYS_EXIT_GROUP, 5 },
+		},
+	})
+	child := e.fork(1)
+	if got, st := e.wait(int64(child), 0); got != child || st != 3<<8 {
+		t.Fatalf("wait4(child) = %s, %#x", hdShow(got), st)
+	}
+	close(release)
+	got, st := e.wait(-1, 0)
+	if hdIsErr(got) || got == child || st != 5<<8 {
+		t.Fatalf("wait4(-1) = %s, %#x; want the grandchild, 0x500", hdShow(got), st)
+	}
+	if ppid != 1 {
+		t.Errorf("the orphan's getppid = %d, want 1", ppid)
+	}
+}
+
+// TestProcessExitFreesMemory: a forked child's memory (its page tables and
+// copied pages) goes back when it is reaped.
+func TestProcessExitFreesMemory(t *testing.T) {
+	e := newPtEnv(t, map[uint64][]ptStep{1: {
+		// Write to the scratch page: a copy-on-write copy.
+		func(r *amd64.Frame, _ uint64) { r.RAX, r.RDI, r.RSI, r.RDX = unix.SYS_GETRANDOM, hdAt(0), 64, 0 },
+		exitWith(0),
+	}})
+	e.m.put(0, []byte("x"))      // the page exists before the fork
+	e.m.put(0x3000, []byte("x")) // and the one wait writes the status to
+	before := e.m.phys.InUse()
+	for range 50 {
+		pid := e.fork(1)
+		if got, _ := e.wait(int64(pid), 0); got != pid {
+			t.Fatalf("wait4 = %s", hdShow(got))
+		}
+	}
+	// The last exit releases memory just after waking the parent.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.m.phys.InUse() != before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := e.m.phys.InUse(); got != before {
+		t.Errorf("frames in use %d after 50 forks, %d before", got, before)
+	}
+}
