@@ -192,12 +192,27 @@ func mayOpen(c *Context, p Path, flags int) error {
 // (unless O_NOFOLLOW or O_EXCL) and creates the file if it is missing.
 func (v *VFS) openCreate(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (Path, bool, error) {
 	dir, last, trailing, err := r.parent(at, name)
+	if err != nil {
+		return Path{}, false, err
+	}
 	for {
-		if err != nil {
-			return Path{}, false, err
-		}
 		l := lastName{dir, last, trailing}
-		if !l.normal() || trailing {
+		if !l.normal() {
+			// "/", "." and "..": the directory itself, which O_EXCL
+			// finds existing and open then refuses as a directory.
+			p := dir
+			if last == ".." {
+				var derr error
+				if p, derr = r.dotdot(dir); derr != nil {
+					return Path{}, false, derr
+				}
+			}
+			if flags&unix.O_EXCL != 0 {
+				return Path{}, false, unix.EEXIST
+			}
+			return p, false, nil
+		}
+		if trailing {
 			return Path{}, false, unix.EISDIR
 		}
 		d, err := l.child()
@@ -240,9 +255,11 @@ func (v *VFS) openCreate(c *Context, r *resolver, at Path, name string, flags in
 		if err != nil {
 			return Path{}, false, err
 		}
-		dir, last, trailing, err = r.parent(dir, target)
-		if err == nil && last == "" {
-			return dir, false, nil // a link to "/"
+		// Resolve the target's directory and go round for its last
+		// component, which O_CREAT creates if it is missing.
+		var perr error
+		if dir, last, trailing, perr = r.parent(dir, target); perr != nil {
+			return Path{}, false, perr
 		}
 	}
 }
