@@ -30,7 +30,10 @@ func deviceCall(nr, a0, a1 uint64) uint64 {
 		return p
 	case sysMapMMIO:
 		start, end := pageDown(a0), pageUp(a0+a1)
-		if a1 == 0 || a1 > maxMMIO || end <= start || end > 1<<46 {
+		// Below 512 GiB: the direct map's one top-level entry, made at boot
+		// and shared by every program address space (a new top-level entry
+		// would be missing from the spaces made before it).
+		if a1 == 0 || a1 > maxMMIO || end <= start || end > 1<<39 {
 			return errnoRet(unix.EINVAL)
 		}
 		for pa := start; pa < end; pa += amd64.PageSize {
