@@ -246,18 +246,30 @@ func (f *File) Pwrite(src []byte, off int64) (int, error) {
 // group-executable file, when someone other than root writes the file
 // (inode(7), file_remove_privs).
 func (f *File) killPriv() {
-	if f.cred.IsRoot() || f.path.IsZero() || f.path.Dentry.typ != unix.S_IFREG {
+	if f.path.IsZero() {
 		return
 	}
 	ino := f.path.Dentry.inode
-	st := ino.Stat()
+	if a := killPrivAttr(&f.cred, ino.Stat()); a != nil {
+		ino.SetAttr(a)
+	}
+}
+
+// killPrivAttr returns the change that clears a regular file's set-user-ID
+// bit, and its set-group-ID bit if it is group-executable, when someone
+// without CAP_FSETID (not root) writes or truncates it; nil if none.
+func killPrivAttr(c *Cred, st Stat) *SetAttr {
+	if c.IsRoot() || st.Type() != unix.S_IFREG {
+		return nil
+	}
 	kill := st.Mode & unix.S_ISUID
 	if st.Mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
 		kill |= unix.S_ISGID
 	}
-	if kill != 0 {
-		ino.SetAttr(&SetAttr{Mask: SetMode | SetCtime, Mode: st.Mode &^ unix.S_IFMT &^ kill})
+	if kill == 0 {
+		return nil
 	}
+	return &SetAttr{Mask: SetMode | SetCtime, Mode: st.Mode & 0o7777 &^ kill}
 }
 
 // Seek implements lseek(2).
@@ -350,6 +362,7 @@ func (f *File) Truncate(size int64) error {
 	if !f.path.IsZero() && f.path.Dentry.typ == unix.S_IFDIR {
 		return unix.EISDIR
 	}
+	f.killPriv()
 	return f.impl.Truncate(size)
 }
 
@@ -377,6 +390,7 @@ func (f *File) Allocate(mode uint32, off, length int64) error {
 			return unix.ENODEV
 		}
 	}
+	f.killPriv()
 	return f.impl.Allocate(mode, off, length)
 }
 

@@ -30,6 +30,8 @@ type diffOp struct {
 	P, Q  string
 	Flags int
 	N     int64
+	Mode  uint32
+	UID   uint32 // fsuid and fsgid of the caller: 0 or 1000
 }
 
 type diffResult struct {
@@ -48,6 +50,8 @@ func (r diffResult) String() string {
 }
 
 type treeEntry struct {
+	UID    uint32
+	GID    uint32
 	Mode   uint32
 	Nlink  uint32
 	Size   int64
@@ -62,6 +66,7 @@ type diffOutput struct {
 var (
 	diffComps   = []string{"a", "b", "c", "d", "a", "b", ".", "..", ""}
 	diffTargets = []string{"a", "../b", "/c", "a/b", ".", "..", "nowhere", "/", "d/", "b/../a"}
+	diffModes   = []uint32{0o755, 0o700, 0o777, 0o644, 0o1777, 0o2755, 0, 0o4755}
 	diffOpens   = []int{
 		unix.O_RDONLY, unix.O_WRONLY | unix.O_CREAT, unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL,
 		unix.O_RDWR | unix.O_TRUNC, unix.O_RDONLY | unix.O_DIRECTORY, unix.O_RDONLY | unix.O_NOFOLLOW,
@@ -94,8 +99,11 @@ func diffOps(seed int64, n int) []diffOp {
 	r := rand.New(rand.NewSource(seed))
 	ops := make([]diffOp, n)
 	for i := range ops {
-		op := diffOp{P: diffPath(r)}
-		switch r.Intn(15) {
+		op := diffOp{P: diffPath(r), Mode: diffModes[r.Intn(len(diffModes))]}
+		if r.Intn(3) == 0 {
+			op.UID = 1000
+		}
+		switch r.Intn(18) {
 		case 0, 1:
 			op.Kind = "mkdir"
 		case 2:
@@ -123,6 +131,13 @@ func diffOps(seed int64, n int) []diffOp {
 			op.Kind = "mknod"
 		case 14:
 			op.Kind, op.Flags = "utimens", []int{0, unix.AT_SYMLINK_NOFOLLOW}[r.Intn(2)]
+			op.N = int64(r.Intn(2))
+		case 15:
+			op.Kind = "chmod"
+		case 16:
+			op.Kind, op.N, op.Flags = "chown", []int64{-1, 0, 1000}[r.Intn(3)], []int{-1, 0, 1000}[r.Intn(3)]
+		case 17:
+			op.Kind, op.N = "access", int64(r.Intn(8))
 		}
 		ops[i] = op
 	}
@@ -143,7 +158,8 @@ func errnoInt(err error) int {
 // runVFS applies ops to a fresh VFS.
 func runVFS(t *testing.T, ops []diffOp) diffOutput {
 	e := newEnv(t)
-	c, v := e.c, e.v
+	v := e.v
+	e.must(v.Chmodat(e.c, root, "/", 0o1777, 0))
 	// FIFOs opened without blocking: for reading (or both ways) at once,
 	// for writing only ENXIO while nobody reads.
 	v.SetSpecialOpener(func(p vfs.Path, flags int) (vfs.FileImpl, error) {
@@ -156,9 +172,10 @@ func runVFS(t *testing.T, ops []diffOp) diffOutput {
 	for _, op := range ops {
 		var res diffResult
 		var err error
+		c := e.as(op.UID, op.UID)
 		switch op.Kind {
 		case "mkdir":
-			err = v.Mkdirat(c, root, op.P, 0o755)
+			err = v.Mkdirat(c, root, op.P, op.Mode)
 		case "rmdir":
 			err = v.Unlinkat(c, root, op.P, unix.AT_REMOVEDIR)
 		case "unlink":
@@ -171,7 +188,7 @@ func runVFS(t *testing.T, ops []diffOp) diffOutput {
 			err = v.Symlinkat(c, op.Q, root, op.P)
 		case "open":
 			var f *vfs.File
-			f, err = v.Openat(c, root, op.P, vfs.OpenHow{Flags: op.Flags, Mode: 0o644})
+			f, err = v.Openat(c, root, op.P, vfs.OpenHow{Flags: op.Flags, Mode: op.Mode})
 			if err == nil {
 				if f.Flags()&unix.O_ACCMODE != unix.O_RDONLY {
 					f.Write([]byte("xyz"))
@@ -189,9 +206,19 @@ func runVFS(t *testing.T, ops []diffOp) diffOutput {
 		case "readlink":
 			res.Target, err = v.Readlinkat(c, root, op.P)
 		case "mknod":
-			err = v.Mknodat(c, root, op.P, unix.S_IFIFO|0o644, 0)
+			err = v.Mknodat(c, root, op.P, unix.S_IFIFO|op.Mode, 0)
 		case "utimens":
-			err = v.Utimensat(c, root, op.P, &[2]vfs.Timespec{{Sec: 1}, {Nsec: unix.UTIME_OMIT}}, op.Flags)
+			var ts *[2]vfs.Timespec // both now
+			if op.N == 1 {
+				ts = &[2]vfs.Timespec{{Sec: 1}, {Nsec: unix.UTIME_OMIT}}
+			}
+			err = v.Utimensat(c, root, op.P, ts, op.Flags)
+		case "chmod":
+			err = v.Chmodat(c, root, op.P, op.Mode, 0)
+		case "chown":
+			err = v.Chownat(c, root, op.P, op.N, int64(op.Flags), 0)
+		case "access":
+			err = v.Accessat(c, root, op.P, uint32(op.N), unix.AT_EACCESS)
 		}
 		res.Errno = errnoInt(err)
 		out.Results = append(out.Results, res)
@@ -202,9 +229,9 @@ func runVFS(t *testing.T, ops []diffOp) diffOutput {
 		for _, name := range e.list(dir) {
 			p := path.Join(dir, name)
 			st := e.stat(p)
-			te := treeEntry{Mode: st.Mode, Nlink: st.Nlink, Size: st.Size}
+			te := treeEntry{Mode: st.Mode, Nlink: st.Nlink, Size: st.Size, UID: st.UID, GID: st.GID}
 			if st.Type() == unix.S_IFLNK {
-				te.Target, _ = v.Readlinkat(c, root, p)
+				te.Target, _ = v.Readlinkat(e.c, root, p)
 			}
 			out.Tree[p] = te
 			if st.IsDir() {
@@ -224,7 +251,7 @@ func runLinux(t *testing.T, ops []diffOp) diffOutput {
 		t.Skip(err)
 	}
 	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755)
+	unix.Chmod(dir, 0o1777) // os.Chmod would drop the sticky bit
 	in, _ := json.Marshal(ops)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLinuxChild$")
 	cmd.Env = append(os.Environ(), "VFS_DIFF_ROOT="+dir)
@@ -264,9 +291,13 @@ func TestLinuxChild(t *testing.T) {
 	for _, op := range ops {
 		var res diffResult
 		var err error
+		// fsuid and fsgid are per thread, and this goroutine keeps its
+		// thread; leaving uid 0 drops the filesystem capabilities.
+		unix.Setfsgid(int(op.UID))
+		unix.Setfsuid(int(op.UID))
 		switch op.Kind {
 		case "mkdir":
-			err = unix.Mkdirat(cwd, op.P, 0o755)
+			err = unix.Mkdirat(cwd, op.P, op.Mode)
 		case "rmdir":
 			err = unix.Unlinkat(cwd, op.P, unix.AT_REMOVEDIR)
 		case "unlink":
@@ -279,7 +310,7 @@ func TestLinuxChild(t *testing.T) {
 			err = unix.Symlinkat(op.Q, cwd, op.P)
 		case "open":
 			var fd int
-			fd, err = unix.Openat(cwd, op.P, op.Flags, 0o644)
+			fd, err = unix.Openat(cwd, op.P, op.Flags, op.Mode)
 			if err == nil {
 				if op.Flags&unix.O_ACCMODE != unix.O_RDONLY && op.Flags&unix.O_PATH == 0 {
 					unix.Write(fd, []byte("xyz"))
@@ -302,13 +333,26 @@ func TestLinuxChild(t *testing.T) {
 				res.Target = string(buf[:n])
 			}
 		case "mknod":
-			err = unix.Mknodat(cwd, op.P, unix.S_IFIFO|0o644, 0)
+			err = unix.Mknodat(cwd, op.P, unix.S_IFIFO|op.Mode, 0)
 		case "utimens":
-			err = unix.UtimesNanoAt(cwd, op.P, []unix.Timespec{{Sec: 1}, {Nsec: unix.UTIME_OMIT}}, op.Flags)
+			if op.N == 1 {
+				err = unix.UtimesNanoAt(cwd, op.P, []unix.Timespec{{Sec: 1}, {Nsec: unix.UTIME_OMIT}}, op.Flags)
+			} else {
+				// Both UTIME_NOW is what the VFS gets as a nil times.
+				err = unix.UtimesNanoAt(cwd, op.P, []unix.Timespec{{Nsec: unix.UTIME_NOW}, {Nsec: unix.UTIME_NOW}}, op.Flags)
+			}
+		case "chmod":
+			err = unix.Fchmodat(cwd, op.P, op.Mode, 0)
+		case "chown":
+			err = unix.Fchownat(cwd, op.P, int(op.N), op.Flags, 0)
+		case "access":
+			err = unix.Faccessat(cwd, op.P, uint32(op.N), unix.AT_EACCESS)
 		}
 		res.Errno = errnoInt(err)
 		out.Results = append(out.Results, res)
 	}
+	unix.Setfsuid(0)
+	unix.Setfsgid(0)
 	out.Tree = map[string]treeEntry{}
 	var walk func(dir string)
 	walk = func(dir string) {
@@ -322,7 +366,7 @@ func TestLinuxChild(t *testing.T) {
 			p := path.Join(dir, name)
 			var st unix.Stat_t
 			unix.Lstat(p, &st)
-			te := treeEntry{Mode: st.Mode, Nlink: uint32(st.Nlink), Size: st.Size}
+			te := treeEntry{Mode: st.Mode, Nlink: uint32(st.Nlink), Size: st.Size, UID: st.Uid, GID: st.Gid}
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 				te.Target, _ = os.Readlink(p)
 			}

@@ -73,6 +73,7 @@ func (v *VFS) Openat(c *Context, at Path, name string, how OpenHow) (*File, erro
 		return nil, err
 	}
 	if trunc {
+		f.killPriv()
 		if err := f.impl.Truncate(0); err != nil {
 			f.DecRef()
 			return nil, err
@@ -85,7 +86,7 @@ func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*F
 	r := v.resolver(c, &at, how.Resolve)
 	follow := flags&unix.O_NOFOLLOW == 0
 	var (
-		p       Path
+		p, dir  Path
 		created bool
 		err     error
 	)
@@ -93,7 +94,7 @@ func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*F
 	case flags&tmpfileBit != 0:
 		return v.openTmpfile(c, r, at, name, flags, how.Mode)
 	case flags&unix.O_CREAT != 0:
-		p, created, err = v.openCreate(c, r, at, name, flags, how.Mode)
+		p, dir, created, err = v.openCreate(c, r, at, name, flags, how.Mode)
 	default:
 		p, err = r.walk(at, name, follow)
 	}
@@ -101,8 +102,13 @@ func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*F
 		return nil, false, err
 	}
 	d := p.Dentry
-	if flags&unix.O_CREAT != 0 && !created && d.IsDir() {
-		return nil, false, unix.EISDIR
+	if flags&unix.O_CREAT != 0 && !created {
+		if d.IsDir() {
+			return nil, false, unix.EISDIR
+		}
+		if err := mayCreateInSticky(c, dir.Dentry, d); err != nil {
+			return nil, false, err
+		}
 	}
 	if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
 		return nil, false, unix.ENOTDIR
@@ -148,6 +154,23 @@ func (v *VFS) SetSpecialOpener(fn SpecialOpener) {
 	v.mu.Unlock()
 }
 
+// mayCreateInSticky is Linux's check on O_CREAT finding an existing file
+// in a sticky, world-writable directory: a file owned by neither the
+// directory's owner nor the caller is EACCES, even for root. Regular
+// files and FIFOs are exempt, as with Linux's default
+// fs.protected_regular=0 and fs.protected_fifos=0.
+func mayCreateInSticky(c *Context, dir, d *Dentry) error {
+	dst := dir.inode.Stat()
+	if dst.Mode&unix.S_ISVTX == 0 || d.typ == unix.S_IFREG || d.typ == unix.S_IFIFO {
+		return nil
+	}
+	st := d.inode.Stat()
+	if st.UID == dst.UID || st.UID == c.Cred.UID || dst.Mode&0o002 == 0 {
+		return nil
+	}
+	return unix.EACCES
+}
+
 // mayOpen checks an existing file may be opened with flags.
 func mayOpen(c *Context, p Path, flags int) error {
 	var want uint32
@@ -190,10 +213,15 @@ func mayOpen(c *Context, p Path, flags int) error {
 
 // openCreate resolves name for O_CREAT: it follows a final symlink
 // (unless O_NOFOLLOW or O_EXCL) and creates the file if it is missing.
-func (v *VFS) openCreate(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (Path, bool, error) {
+func (v *VFS) openCreate(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (p, dir Path, created bool, err error) {
+	p, dir, created, err = v.openCreate1(c, r, at, name, flags, mode)
+	return
+}
+
+func (v *VFS) openCreate1(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (Path, Path, bool, error) {
 	dir, last, trailing, err := r.parent(at, name)
 	if err != nil {
-		return Path{}, false, err
+		return Path{}, Path{}, false, err
 	}
 	for {
 		l := lastName{dir, last, trailing}
@@ -204,62 +232,59 @@ func (v *VFS) openCreate(c *Context, r *resolver, at Path, name string, flags in
 			if last == ".." {
 				var derr error
 				if p, derr = r.dotdot(dir); derr != nil {
-					return Path{}, false, derr
+					return Path{}, Path{}, false, derr
 				}
 			}
 			if flags&unix.O_EXCL != 0 {
-				return Path{}, false, unix.EEXIST
+				return Path{}, Path{}, false, unix.EEXIST
 			}
-			return p, false, nil
+			return p, dir, false, nil
 		}
 		if trailing {
-			return Path{}, false, unix.EISDIR
+			return Path{}, Path{}, false, unix.EISDIR
 		}
 		d, err := l.child()
 		if err != nil {
-			return Path{}, false, err
+			return Path{}, Path{}, false, err
 		}
 		if d == nil {
 			if err := writable(dir.Mount); err != nil {
-				return Path{}, false, err
+				return Path{}, Path{}, false, err
 			}
 			if err := mayCreate(c, dir.Dentry); err != nil {
-				return Path{}, false, err
+				return Path{}, Path{}, false, err
 			}
 			a := newAttr(c, dir.Dentry, unix.S_IFREG|mode&0o7777&^c.Umask)
 			ino, err := dir.Dentry.inode.Create(last, a)
 			if err != nil {
-				return Path{}, false, err
+				return Path{}, Path{}, false, err
 			}
 			d = newDentry(last, dir.Dentry, ino)
 			dir.Dentry.addChild(last, d)
-			return Path{dir.Mount, d}, true, nil
+			return Path{dir.Mount, d}, dir, true, nil
 		}
 		if flags&unix.O_EXCL != 0 {
-			return Path{}, false, unix.EEXIST
+			return Path{}, Path{}, false, unix.EEXIST
 		}
 		p := v.followMounts(Path{dir.Mount, d})
-		if !p.Dentry.isSymlink() {
-			return p, false, nil
-		}
-		if flags&unix.O_NOFOLLOW != 0 {
-			return Path{}, false, unix.ELOOP
+		if !p.Dentry.isSymlink() || flags&unix.O_NOFOLLOW != 0 {
+			return p, dir, false, nil // open refuses a symlink with ELOOP
 		}
 		if r.resolve&unix.RESOLVE_NO_SYMLINKS != 0 {
-			return Path{}, false, unix.ELOOP
+			return Path{}, Path{}, false, unix.ELOOP
 		}
 		if r.hops++; r.hops > MaxSymlinks {
-			return Path{}, false, unix.ELOOP
+			return Path{}, Path{}, false, unix.ELOOP
 		}
 		target, err := p.Dentry.inode.Readlink()
 		if err != nil {
-			return Path{}, false, err
+			return Path{}, Path{}, false, err
 		}
 		// Resolve the target's directory and go round for its last
 		// component, which O_CREAT creates if it is missing.
 		var perr error
 		if dir, last, trailing, perr = r.parent(dir, target); perr != nil {
-			return Path{}, false, perr
+			return Path{}, Path{}, false, perr
 		}
 	}
 }

@@ -108,8 +108,8 @@ func newAttr(c *Context, dir *Dentry, mode uint32) CreateAttr {
 }
 
 // create is filename_create: the common part of mkdir, mknod, symlink and
-// link. isDir allows a trailing slash.
-func (v *VFS) create(c *Context, at Path, name string, isDir bool) (lastName, error) {
+// link. isDir allows a trailing slash; checkPerm adds may_create.
+func (v *VFS) create(c *Context, at Path, name string, isDir, checkPerm bool) (lastName, error) {
 	_, l, err := v.lookupParent(c, at, name)
 	if err != nil {
 		return l, err
@@ -131,6 +131,9 @@ func (v *VFS) create(c *Context, at Path, name string, isDir bool) (lastName, er
 	if roErr != nil {
 		return l, roErr
 	}
+	if !checkPerm {
+		return l, nil
+	}
 	return l, mayCreate(c, l.dir.Dentry)
 }
 
@@ -138,7 +141,7 @@ func (v *VFS) create(c *Context, at Path, name string, isDir bool) (lastName, er
 func (v *VFS) Mkdirat(c *Context, at Path, name string, mode uint32) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	l, err := v.create(c, at, name, true)
+	l, err := v.create(c, at, name, true, true)
 	if err != nil {
 		return err
 	}
@@ -169,7 +172,7 @@ func (v *VFS) Mknodat(c *Context, at Path, name string, mode uint32, dev uint64)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	l, err := v.create(c, at, name, false)
+	l, err := v.create(c, at, name, false, true)
 	if err != nil {
 		return err
 	}
@@ -195,7 +198,7 @@ func (v *VFS) Symlinkat(c *Context, target string, at Path, name string) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	l, err := v.create(c, at, name, false)
+	l, err := v.create(c, at, name, false, true)
 	if err != nil {
 		return err
 	}
@@ -224,12 +227,18 @@ func (v *VFS) Linkat(c *Context, oldAt Path, oldName string, newAt Path, newName
 	if err != nil {
 		return err
 	}
-	l, err := v.create(c, newAt, newName, false)
+	l, err := v.create(c, newAt, newName, false, false)
 	if err != nil {
 		return err
 	}
 	if l.dir.Mount != old.Mount {
 		return unix.EXDEV
+	}
+	if err := mayLink(c, old.Dentry); err != nil {
+		return err
+	}
+	if err := mayCreate(c, l.dir.Dentry); err != nil {
+		return err
 	}
 	if old.Dentry.IsDir() {
 		return unix.EPERM
@@ -238,6 +247,23 @@ func (v *VFS) Linkat(c *Context, oldAt Path, oldName string, newAt Path, newName
 		return err
 	}
 	l.dir.Dentry.addChild(l.name, newDentry(l.name, l.dir.Dentry, old.Dentry.inode))
+	return nil
+}
+
+// mayLink applies Linux's fs.protected_hardlinks=1, the default of
+// most distributions: only the owner (or root) may link a file that is
+// not a plain regular file the caller could read and write.
+func mayLink(c *Context, d *Dentry) error {
+	st := d.inode.Stat()
+	if c.Cred.isOwner(&st) {
+		return nil
+	}
+	safe := st.Type() == unix.S_IFREG && st.Mode&unix.S_ISUID == 0 &&
+		st.Mode&(unix.S_ISGID|unix.S_IXGRP) != unix.S_ISGID|unix.S_IXGRP &&
+		c.Cred.Permits(&st, MayRead|MayWrite)
+	if !safe {
+		return unix.EPERM
+	}
 	return nil
 }
 
@@ -544,6 +570,11 @@ func chown(c *Context, uid, gid int64) func(Path, *Stat) (*SetAttr, error) {
 				kill |= unix.S_ISGID
 			}
 			if kill != 0 {
+				// Clearing them is a mode change, which only the
+				// owner may make.
+				if !c.Cred.isOwner(st) {
+					return nil, unix.EPERM
+				}
 				a.Mask |= SetMode
 				a.Mode = st.Mode & 0o7777 &^ kill
 			}
@@ -627,8 +658,13 @@ func (v *VFS) Truncate(c *Context, at Path, name string, size int64) error {
 	if err := c.Cred.check(&st, MayWrite); err != nil {
 		return err
 	}
-	if size == st.Size {
-		return nil // truncate(2) changes no times when the size stays
+	a := &SetAttr{Mask: SetSize, Size: size}
+	if size != st.Size {
+		a.Mask |= SetMtimeNow | SetCtime // no times change when the size stays
 	}
-	return p.Dentry.inode.SetAttr(&SetAttr{Mask: SetSize | SetMtimeNow | SetCtime, Size: size})
+	if k := killPrivAttr(&c.Cred, st); k != nil {
+		a.Mask |= k.Mask
+		a.Mode = k.Mode
+	}
+	return p.Dentry.inode.SetAttr(a)
 }
