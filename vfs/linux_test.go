@@ -243,16 +243,15 @@ func runVFS(t *testing.T, ops []diffOp) diffOutput {
 	return out
 }
 
-// runLinux applies ops in a child process chrooted into a fresh tmpfs
-// directory.
-func runLinux(t *testing.T, ops []diffOp) diffOutput {
+// runLinux applies each sequence of ops in one child process chrooted
+// into a fresh tmpfs directory, emptied between sequences.
+func runLinux(t *testing.T, seqs [][]diffOp) []diffOutput {
 	dir, err := os.MkdirTemp("/dev/shm", "vfsdiff")
 	if err != nil {
 		t.Skip(err)
 	}
 	defer os.RemoveAll(dir)
-	unix.Chmod(dir, 0o1777) // os.Chmod would drop the sticky bit
-	in, _ := json.Marshal(ops)
+	in, _ := json.Marshal(seqs)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLinuxChild$")
 	cmd.Env = append(os.Environ(), "VFS_DIFF_ROOT="+dir)
 	cmd.Stdin = bytes.NewReader(in)
@@ -262,9 +261,9 @@ func runLinux(t *testing.T, ops []diffOp) diffOutput {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, stderr.String())
 	}
-	i := bytes.IndexByte(b, '{')
-	var out diffOutput
-	if i < 0 || json.Unmarshal(b[i:bytes.LastIndexByte(b, '}')+1], &out) != nil {
+	i, j := bytes.IndexByte(b, '['), bytes.LastIndexByte(b, ']')
+	var out []diffOutput
+	if i < 0 || j < i || json.Unmarshal(b[i:j+1], &out) != nil || len(out) != len(seqs) {
 		t.Fatalf("child output %q", b)
 	}
 	return out
@@ -282,10 +281,26 @@ func TestLinuxChild(t *testing.T) {
 	}
 	os.Chdir("/")
 	syscall.Umask(0o022)
-	var ops []diffOp
-	if err := json.NewDecoder(os.Stdin).Decode(&ops); err != nil {
+	var seqs [][]diffOp
+	if err := json.NewDecoder(os.Stdin).Decode(&seqs); err != nil {
 		t.Fatal(err)
 	}
+	var outs []diffOutput
+	for _, ops := range seqs {
+		ents, _ := os.ReadDir("/")
+		for _, d := range ents {
+			os.RemoveAll("/" + d.Name())
+		}
+		unix.Chown("/", 0, 0)
+		unix.Chmod("/", 0o1777)
+		outs = append(outs, linuxRun(ops))
+	}
+	b, _ := json.Marshal(outs)
+	os.Stdout.Write(b)
+	os.Stdout.Write([]byte("\n"))
+}
+
+func linuxRun(ops []diffOp) diffOutput {
 	const cwd = unix.AT_FDCWD
 	var out diffOutput
 	for _, op := range ops {
@@ -377,9 +392,7 @@ func TestLinuxChild(t *testing.T) {
 		}
 	}
 	walk("/")
-	b, _ := json.Marshal(out)
-	os.Stdout.Write(b)
-	os.Stdout.Write([]byte("\n"))
+	return out
 }
 
 func TestLinuxDifferential(t *testing.T) {
@@ -396,9 +409,14 @@ func TestLinuxDifferential(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("VFS_DIFF_SEEDS")); err == nil {
 		seeds = n
 	}
+	var seqs [][]diffOp
 	for seed := int64(1); seed <= int64(seeds); seed++ {
-		ops := diffOps(seed, 80)
-		got, want := runVFS(t, ops), runLinux(t, ops)
+		seqs = append(seqs, diffOps(seed, 80))
+	}
+	wants := runLinux(t, seqs)
+	for k, ops := range seqs {
+		seed := int64(k + 1)
+		got, want := runVFS(t, ops), wants[k]
 		for i := range ops {
 			g, w := got.Results[i], want.Results[i]
 			// Directory sizes are tmpfs bookkeeping; compare the rest.
