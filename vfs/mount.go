@@ -46,7 +46,13 @@ func (d *Dentry) child(name string) (*Dentry, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if c := d.children[name]; c != nil {
-		return c, nil
+		rv, ok := d.inode.(Revalidator)
+		if !ok || c.mounts > 0 || rv.Revalidate(name, c.inode) {
+			return c, nil
+		}
+		// Stale: the name changed behind the VFS (a host directory).
+		// Forget it, and what was cached below it, and look again.
+		delete(d.children, name)
 	}
 	if d.dead {
 		return nil, unix.ENOENT
@@ -61,6 +67,14 @@ func (d *Dentry) child(name string) (*Dentry, error) {
 	}
 	d.children[name] = c
 	return c, nil
+}
+
+// Revalidator is implemented by directory inodes of filesystems whose
+// names can change behind the VFS (9p shares the host also writes): the
+// name cache asks Revalidate before it uses a cached entry, and looks the
+// name up again when it returns false. Mount points are never dropped.
+type Revalidator interface {
+	Revalidate(name string, child Inode) bool
 }
 
 // addChild caches c as the entry name; VFS.mu is held for writing.

@@ -646,3 +646,49 @@ func TestLimits(t *testing.T) {
 		t.Errorf("space not returned by truncate: %v", err)
 	}
 }
+
+// revalidating wraps a tmpfs directory and declares every cached entry
+// stale, as a 9p directory changed by the host would.
+type revalidating struct {
+	vfs.Inode
+	calls int
+}
+
+func (r *revalidating) Revalidate(name string, child vfs.Inode) bool {
+	r.calls++
+	return false
+}
+
+type revalFS struct {
+	vfs.Filesystem
+	root *revalidating
+}
+
+func (f revalFS) Root() vfs.Inode { return f.root }
+
+func TestRevalidate(t *testing.T) {
+	fs := tmpfs.New(tmpfs.Options{})
+	rfs := revalFS{fs, &revalidating{Inode: fs.Root()}}
+	v := vfs.New(rfs, 0, "none")
+	c := &vfs.Context{}
+	if err := v.Mkdirat(c, root, "/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a, err := v.Lookup(c, root, "/d", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := v.Lookup(c, root, "/d", 0)
+	if rfs.root.calls == 0 || a.Dentry == b.Dentry {
+		t.Errorf("a stale entry was used: %d calls", rfs.root.calls)
+	}
+	// Mount points stay.
+	if _, err := v.Mount(b, tmpfs.New(tmpfs.Options{}), 0, "none"); err != nil {
+		t.Fatal(err)
+	}
+	m1, _ := v.Lookup(c, root, "/d", 0)
+	m2, _ := v.Lookup(c, root, "/d", 0)
+	if m1 != m2 || m1.Mount == b.Mount {
+		t.Errorf("a mount point was dropped from the cache")
+	}
+}
