@@ -144,6 +144,18 @@ func (m *Mount) ID() int { return m.id }
 // Source returns the source string given to Mount ("none", a 9p tag ...).
 func (m *Mount) Source() string { return m.source }
 
+// Point returns where the mount is attached (the zero Path for the VFS's
+// root mount); Root the mounted filesystem's root as seen through it.
+func (m *Mount) Point() Path {
+	if m.parent == nil {
+		return Path{}
+	}
+	return Path{m.parent, m.point}
+}
+
+// Root returns the mount's root directory.
+func (m *Mount) Root() Path { return Path{m, m.root} }
+
 // Path is a position in the tree: a dentry as reached through a mount.
 // The zero Path means "not given" (the working directory for *at
 // operations).
