@@ -17,6 +17,10 @@
 // VFS caches names, so changes the host makes behind the guest's back
 // are not seen until the name is looked up again.
 //
+// hugelgupf/p9 encodes permissions masked with 01777, so chmod cannot
+// set the set-user-ID and set-group-ID bits on a share (mkdir neither);
+// the sticky bit and the rest pass.
+//
 // Errors the server reports (Rlerror) are Linux errnos and are returned
 // as they are; a reply that cannot be decoded is EIO, never a panic. If
 // the client library ever panicked on a reply, the filesystem turns EIO
