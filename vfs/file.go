@@ -423,6 +423,8 @@ const PageSize = 4096
 
 // PageSource is implemented by FileImpls whose data lives in whole memory
 // pages, so that mmap can map the pages themselves instead of copies.
+// Files without it (cpiofs's, whose bytes sit unaligned in the archive)
+// are mapped by reading them into fresh pages.
 type PageSource interface {
 	// Page returns the page at file offset index*PageSize. A hole is nil
 	// unless alloc, which allocates it (ENOSPC when the filesystem is

@@ -272,6 +272,28 @@ func (v *VFS) followMounts(p Path) Path {
 	return p
 }
 
+// Syncer is implemented by filesystems that hold data to write back
+// (9p's dirty state, a future disk filesystem): sync(2) and syncfs(2).
+type Syncer interface {
+	Sync() error
+}
+
+// Sync implements sync(2): every mounted filesystem that can write back
+// does; the first error is returned after all have tried.
+func (v *VFS) Sync() error {
+	var first error
+	seen := map[Filesystem]bool{}
+	for _, m := range v.Mounts() {
+		if s, ok := m.fs.(Syncer); ok && !seen[m.fs] {
+			seen[m.fs] = true
+			if err := s.Sync(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
 // PathName returns the absolute name of p as seen from root, as getcwd(2)
 // and /proc/self/fd show it: ENOENT if p was removed. A p outside root's
 // subtree is named from the namespace's root.

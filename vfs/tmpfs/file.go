@@ -80,12 +80,29 @@ func (f *regFile) Write(src []byte, off int64, appending bool) (int, int64, erro
 	return n, end, nil
 }
 
-// Lseek implements vfs.FileImpl.
+// Lseek implements vfs.FileImpl. SEEK_DATA and SEEK_HOLE see the pages:
+// a page never written (or allocated) is a hole.
 func (f *regFile) Lseek(cur, off int64, whence int) (int64, error) {
-	f.i.mu.Lock()
-	size := f.i.size
-	f.i.mu.Unlock()
-	return vfs.SeekTo(cur, off, whence, size)
+	i := f.i
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if whence != unix.SEEK_DATA && whence != unix.SEEK_HOLE {
+		return vfs.SeekTo(cur, off, whence, i.size)
+	}
+	if off < 0 || off >= i.size {
+		return 0, unix.ENXIO
+	}
+	wantData := whence == unix.SEEK_DATA
+	last := (i.size - 1) / vfs.PageSize
+	for idx := off / vfs.PageSize; idx <= last; idx++ {
+		if (i.pages[idx] != nil) == wantData {
+			return max(off, idx*vfs.PageSize), nil
+		}
+	}
+	if wantData {
+		return 0, unix.ENXIO
+	}
+	return i.size, nil // the end of the file is a hole
 }
 
 // Stat implements vfs.FileImpl.

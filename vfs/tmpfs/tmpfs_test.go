@@ -84,3 +84,32 @@ func TestDirectoryCookiesCompact(t *testing.T) {
 		t.Errorf("after cookie 94: %q", got)
 	}
 }
+
+func TestSeekDataHole(t *testing.T) {
+	fs := New(Options{})
+	ino, _ := fs.Root().Create("f", vfs.CreateAttr{Mode: unix.S_IFREG | 0o644})
+	f, _ := ino.Open(unix.O_RDWR)
+	defer f.Release()
+	f.Write([]byte("x"), 2*vfs.PageSize+5, false) // hole, hole, data
+	f.Write([]byte("y"), 5*vfs.PageSize, false)   // hole, hole, data
+	for _, tc := range []struct {
+		off    int64
+		whence int
+		want   int64
+		err    error
+	}{
+		{0, unix.SEEK_DATA, 2 * vfs.PageSize, nil},
+		{0, unix.SEEK_HOLE, 0, nil},
+		{2*vfs.PageSize + 7, unix.SEEK_DATA, 2*vfs.PageSize + 7, nil},
+		{2*vfs.PageSize + 7, unix.SEEK_HOLE, 3 * vfs.PageSize, nil},
+		{3 * vfs.PageSize, unix.SEEK_DATA, 5 * vfs.PageSize, nil},
+		{5 * vfs.PageSize, unix.SEEK_HOLE, 5*vfs.PageSize + 1, nil},
+		{5*vfs.PageSize + 1, unix.SEEK_DATA, 0, unix.ENXIO},
+		{-1, unix.SEEK_DATA, 0, unix.ENXIO},
+	} {
+		got, err := f.Lseek(0, tc.off, tc.whence)
+		if err != tc.err || err == nil && got != tc.want {
+			t.Errorf("lseek(%d, %d) = %d, %v; want %d, %v", tc.off, tc.whence, got, err, tc.want, tc.err)
+		}
+	}
+}
