@@ -55,24 +55,58 @@ func (v *VFS) Openat(c *Context, at Path, name string, how OpenHow) (*File, erro
 		flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY && flags&tmpfileBit == 0 {
 		return nil, unix.EINVAL // O_CREAT|O_DIRECTORY: EINVAL since Linux 6.4
 	}
+	// The walk (and any creation) runs under the namespace lock; opening
+	// the file does not, since a FIFO or device open may block.
 	var (
-		f   *File
-		err error
+		f       *File
+		p       Path
+		created bool
+		special SpecialOpener
+		err     error
 	)
-	trunc := false
 	if flags&(unix.O_CREAT|tmpfileBit) != 0 {
 		v.mu.Lock()
-		f, trunc, err = v.open(c, at, name, flags, how)
+		f, p, created, err = v.open(c, at, name, flags, how)
+		special = v.special
 		v.mu.Unlock()
 	} else {
 		v.mu.RLock()
-		f, trunc, err = v.open(c, at, name, flags, how)
+		f, p, created, err = v.open(c, at, name, flags, how)
+		special = v.special
 		v.mu.RUnlock()
+	}
+	if err != nil || f != nil {
+		return f, err
+	}
+	return finishOpen(c, p, flags, created, special)
+}
+
+// finishOpen opens the file open found: permission checks, the
+// filesystem's (or the special-file layer's) Open, and O_TRUNC.
+func finishOpen(c *Context, p Path, flags int, created bool, special SpecialOpener) (*File, error) {
+	d := p.Dentry
+	if !created {
+		if err := mayOpen(c, p, flags); err != nil {
+			return nil, err
+		}
+	}
+	var impl FileImpl
+	var err error
+	switch d.typ {
+	case unix.S_IFIFO, unix.S_IFCHR, unix.S_IFBLK:
+		if special != nil {
+			impl, err = special(p, flags)
+			break
+		}
+		fallthrough
+	default:
+		impl, err = d.inode.Open(flags)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if trunc {
+	f := NewFile(impl, flags, p, c.Cred)
+	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG && !created {
 		f.killPriv()
 		if err := f.impl.Truncate(0); err != nil {
 			f.DecRef()
@@ -82,7 +116,10 @@ func (v *VFS) Openat(c *Context, at Path, name string, how OpenHow) (*File, erro
 	return f, nil
 }
 
-func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*File, bool, error) {
+// open resolves name for Openat and does what must happen under the
+// namespace lock: creation, and the checks on what was found. It returns
+// the File itself only for O_PATH and O_TMPFILE.
+func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*File, Path, bool, error) {
 	r := v.resolver(c, &at, how.Resolve)
 	follow := flags&unix.O_NOFOLLOW == 0
 	var (
@@ -92,54 +129,35 @@ func (v *VFS) open(c *Context, at Path, name string, flags int, how OpenHow) (*F
 	)
 	switch {
 	case flags&tmpfileBit != 0:
-		return v.openTmpfile(c, r, at, name, flags, how.Mode)
+		f, err := v.openTmpfile(c, r, at, name, flags, how.Mode)
+		return f, Path{}, false, err
 	case flags&unix.O_CREAT != 0:
 		p, dir, created, err = v.openCreate(c, r, at, name, flags, how.Mode)
 	default:
 		p, err = r.walk(at, name, follow)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, Path{}, false, err
 	}
 	d := p.Dentry
 	if flags&unix.O_CREAT != 0 && !created {
 		if d.IsDir() {
-			return nil, false, unix.EISDIR
+			return nil, Path{}, false, unix.EISDIR
 		}
 		if err := mayCreateInSticky(c, dir.Dentry, d); err != nil {
-			return nil, false, err
+			return nil, Path{}, false, err
 		}
 	}
 	if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
-		return nil, false, unix.ENOTDIR
+		return nil, Path{}, false, unix.ENOTDIR
 	}
 	if flags&unix.O_PATH != 0 {
-		return NewFile(nil, flags, p, c.Cred), false, nil
+		return NewFile(nil, flags, p, c.Cred), Path{}, false, nil
 	}
 	if d.isSymlink() {
-		return nil, false, unix.ELOOP
+		return nil, Path{}, false, unix.ELOOP
 	}
-	trunc := flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG && !created
-	if !created {
-		if err := mayOpen(c, p, flags); err != nil {
-			return nil, false, err
-		}
-	}
-	var impl FileImpl
-	switch d.typ {
-	case unix.S_IFIFO, unix.S_IFCHR, unix.S_IFBLK:
-		if v.special != nil {
-			impl, err = v.special(p, flags)
-			break
-		}
-		fallthrough
-	default:
-		impl, err = d.inode.Open(flags)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return NewFile(impl, flags, p, c.Cred), trunc, nil
+	return nil, p, created, nil
 }
 
 // SpecialOpener opens FIFOs and device nodes, whatever filesystem holds
@@ -289,30 +307,30 @@ func (v *VFS) openCreate1(c *Context, r *resolver, at Path, name string, flags i
 	}
 }
 
-func (v *VFS) openTmpfile(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (*File, bool, error) {
+func (v *VFS) openTmpfile(c *Context, r *resolver, at Path, name string, flags int, mode uint32) (*File, error) {
 	dir, err := r.walk(at, name, true)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if !dir.Dentry.IsDir() {
-		return nil, false, unix.ENOTDIR
+		return nil, unix.ENOTDIR
 	}
 	if err := writable(dir.Mount); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if err := mayCreate(c, dir.Dentry); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	a := newAttr(c, dir.Dentry, unix.S_IFREG|mode&0o7777&^c.Umask)
 	ino, err := dir.Dentry.inode.Tmpfile(a)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	d := newDentry("", dir.Dentry, ino)
 	d.dead = true
 	impl, err := ino.Open(flags)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return NewFile(impl, flags, Path{dir.Mount, d}, c.Cred), false, nil
+	return NewFile(impl, flags, Path{dir.Mount, d}, c.Cred), nil
 }
