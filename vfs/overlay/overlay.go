@@ -19,9 +19,8 @@
 // trusted.overlay.opaque xattrs in the upper layer (the upper layer is
 // private to the overlay and never mounted alone); renaming a directory
 // that exists in the lower layer is EXDEV (Linux without redirect_dir),
-// so mv falls back to copying; a file open read-only from the lower layer
-// keeps reading the lower copy after another open copies it up; copy-up
-// breaks hard links between lower files. Inode numbers are the lower
+// so mv falls back to copying; copy-up breaks hard links between lower
+// files (Linux keeps them only with index=on). Inode numbers are the lower
 // file's for anything that came from the lower layer (stable across
 // copy-up), the upper's with bit 63 set otherwise; st_dev is the
 // overlay's.
@@ -225,25 +224,76 @@ func (n *node) Open(flags int) (vfs.FileImpl, error) {
 			return nil, err
 		}
 	}
-	impl, err := n.top().Open(flags)
+	u, l := n.layers()
+	top := u
+	if top == nil {
+		top = l
+	}
+	impl, err := top.Open(flags)
 	if err != nil {
 		return nil, err
 	}
-	return &file{FileImpl: impl, n: n}, nil
+	return &file{impl: impl, n: n, flags: flags, onLower: u == nil}, nil
 }
 
-// file wraps a layer's open file so that Stat reports the overlay's
-// device and inode number.
+// file wraps a layer's open file: Stat reports the overlay's device and
+// inode number, and a file opened in the lower layer switches to the
+// upper copy once another open copies it up, so that it reads what was
+// written there (as Linux's overlayfs reopens its real file).
 type file struct {
-	vfs.FileImpl
-	n *node
+	n     *node
+	flags int
+
+	mu      sync.Mutex
+	impl    vfs.FileImpl
+	onLower bool
 }
 
-func (f *file) Stat() (vfs.Stat, error) { return f.n.Stat(), nil }
+// real returns the layer's file to use now.
+func (f *file) real() vfs.FileImpl {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.onLower {
+		if u, _ := f.n.layers(); u != nil {
+			if impl, err := u.Open(f.flags &^ (unix.O_TRUNC | unix.O_CREAT | unix.O_EXCL)); err == nil {
+				f.impl.Release()
+				f.impl, f.onLower = impl, false
+			}
+		}
+	}
+	return f.impl
+}
+
+func (f *file) Read(dst []byte, off int64) (int, error) { return f.real().Read(dst, off) }
+func (f *file) Write(src []byte, off int64, app bool) (int, int64, error) {
+	return f.real().Write(src, off, app)
+}
+func (f *file) Lseek(cur, off int64, whence int) (int64, error) {
+	return f.real().Lseek(cur, off, whence)
+}
+func (f *file) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
+	return f.real().ReadDir(pos, emit)
+}
+func (f *file) Stat() (vfs.Stat, error)   { return f.n.Stat(), nil }
+func (f *file) Truncate(size int64) error { return f.real().Truncate(size) }
+func (f *file) Allocate(mode uint32, off, length int64) error {
+	return f.real().Allocate(mode, off, length)
+}
+func (f *file) Sync(dataOnly bool) error { return f.real().Sync(dataOnly) }
+func (f *file) Readiness(mask vfs.EventMask) vfs.EventMask {
+	return f.real().Readiness(mask)
+}
+func (f *file) Queue() *vfs.WaitQueue { return f.real().Queue() }
+
+func (f *file) Release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.impl.Release()
+}
 
 // Page implements vfs.PageSource when the layer's file does.
 func (f *file) Page(index int64, alloc bool) (*[vfs.PageSize]byte, error) {
-	if ps, ok := f.FileImpl.(vfs.PageSource); ok {
+	if ps, ok := f.real().(vfs.PageSource); ok {
 		return ps.Page(index, alloc)
 	}
 	return nil, unix.ENODEV

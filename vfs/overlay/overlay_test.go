@@ -354,3 +354,20 @@ func TestStatfsAndLimits(t *testing.T) {
 		t.Errorf("file after failed copy-up: size %d", got.Size)
 	}
 }
+
+// A file opened read-only before another open copies it up reads the
+// upper copy afterwards.
+func TestReadOnlyFileFollowsCopyUp(t *testing.T) {
+	e := newEnv(t)
+	ro, err := e.v.Openat(e.c, at, "/etc/passwd", vfs.OpenHow{})
+	e.must(err)
+	defer ro.DecRef()
+	buf := make([]byte, 2)
+	ro.Read(buf)
+	e.write("/etc/passwd", unix.O_APPEND, ":changed")
+	rest := make([]byte, 100)
+	n, _ := ro.Read(rest)
+	if got := string(buf) + string(rest[:n]); got != "root:changed" {
+		t.Errorf("read %q through the file opened before copy-up", got)
+	}
+}
