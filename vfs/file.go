@@ -121,6 +121,9 @@ func NewFile(impl FileImpl, flags int, path Path, cred Cred) *File {
 	}
 	f.flags.Store(uint32(flags) &^ (unix.O_CREAT | unix.O_EXCL | unix.O_TRUNC | unix.O_NOCTTY | unix.O_CLOEXEC))
 	f.refs.Store(1)
+	if path.Mount != nil {
+		path.Mount.refs.Add(1)
+	}
 	if impl != nil {
 		if _, err := impl.Lseek(0, 0, io.SeekCurrent); err == unix.ESPIPE {
 			f.stream = true
@@ -138,6 +141,9 @@ func (f *File) DecRef() {
 	case n == 0:
 		if f.impl != nil {
 			f.impl.Release()
+		}
+		if f.path.Mount != nil {
+			f.path.Mount.refs.Add(-1)
 		}
 	case n < 0:
 		panic("vfs: File.DecRef without a reference")

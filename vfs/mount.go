@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -127,6 +128,10 @@ type Mount struct {
 	source string
 
 	children int // under VFS.mu
+
+	// refs counts what keeps the mount busy: open files on it, and
+	// working and root directories pinned with IncRef.
+	refs atomic.Int64
 }
 
 // Filesystem returns the mounted filesystem.
@@ -140,6 +145,14 @@ func (m *Mount) ReadOnly() bool { return m.flags&MountReadOnly != 0 }
 
 // ID returns the mount's number, unique in its VFS (mountinfo's mount ID).
 func (m *Mount) ID() int { return m.id }
+
+// IncRef marks m busy (a process's working or root directory on it);
+// Umount is EBUSY until the matching DecRef. Files opened on m count by
+// themselves.
+func (m *Mount) IncRef() { m.refs.Add(1) }
+
+// DecRef undoes IncRef.
+func (m *Mount) DecRef() { m.refs.Add(-1) }
 
 // Source returns the source string given to Mount ("none", a 9p tag ...).
 func (m *Mount) Source() string { return m.source }
@@ -224,25 +237,35 @@ func (v *VFS) Mount(target Path, fs Filesystem, flags MountFlags, source string)
 	return m, nil
 }
 
-// Umount detaches m: EBUSY while other mounts sit on it, EINVAL for the
-// root mount.
-func (v *VFS) Umount(m *Mount) error {
+// Umount implements umount2(2) on m: EBUSY while files are open on it,
+// something holds it (IncRef) or other mounts sit on it, EINVAL for the
+// root mount or one no longer attached. With detach (MNT_DETACH) it goes
+// at once, with the mounts on it: open files keep working, and nothing
+// new reaches it.
+func (v *VFS) Umount(m *Mount, detach bool) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if m.parent == nil {
+	k := mountKey{m.parent, m.point}
+	if m.parent == nil || v.mounts[k] != m {
 		return unix.EINVAL
 	}
-	if m.children > 0 {
+	if !detach && (m.children > 0 || m.refs.Load() > 0) {
 		return unix.EBUSY
 	}
-	k := mountKey{m.parent, m.point}
-	if v.mounts[k] != m {
-		return unix.EINVAL
+	v.detach(m)
+	return nil
+}
+
+// detach removes m and the mounts under it from the table.
+func (v *VFS) detach(m *Mount) {
+	for k, c := range v.mounts {
+		if k.parent == m {
+			v.detach(c)
+		}
 	}
-	delete(v.mounts, k)
+	delete(v.mounts, mountKey{m.parent, m.point})
 	m.point.mounts--
 	m.parent.children--
-	return nil
 }
 
 // Mounts returns every mount, parents before children.

@@ -692,3 +692,52 @@ func TestRevalidate(t *testing.T) {
 		t.Errorf("a mount point was dropped from the cache")
 	}
 }
+
+func TestUmount(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("/m", "/m2")
+	m, err := e.v.Mount(e.lookup("/m"), tmpfs.New(tmpfs.Options{}), 0, "none")
+	e.must(err)
+	e.mkdir("/m/sub")
+	inner, err := e.v.Mount(e.lookup("/m/sub"), tmpfs.New(tmpfs.Options{}), 0, "none")
+	e.must(err)
+	if err := e.v.Umount(m, false); errno(err) != unix.EBUSY {
+		t.Errorf("umount under a mount: %v", err)
+	}
+	e.must(e.v.Umount(inner, false))
+	f, err := e.open("/m/file", unix.O_CREAT|unix.O_RDWR, 0o644)
+	e.must(err)
+	if err := e.v.Umount(m, false); errno(err) != unix.EBUSY {
+		t.Errorf("umount with an open file: %v", err)
+	}
+	f.DecRef()
+	m.IncRef()
+	if err := e.v.Umount(m, false); errno(err) != unix.EBUSY {
+		t.Errorf("umount of a held mount: %v", err)
+	}
+	m.DecRef()
+	e.must(e.v.Umount(m, false))
+	if e.exists("/m/file") || e.exists("/m/sub") {
+		t.Errorf("the unmounted filesystem still shows")
+	}
+	if err := e.v.Umount(m, false); errno(err) != unix.EINVAL {
+		t.Errorf("second umount: %v", err)
+	}
+	// MNT_DETACH takes the mounts below with it; open files keep working.
+	m2, _ := e.v.Mount(e.lookup("/m2"), tmpfs.New(tmpfs.Options{}), 0, "none")
+	e.mkdir("/m2/x")
+	e.v.Mount(e.lookup("/m2/x"), tmpfs.New(tmpfs.Options{}), 0, "none")
+	g, err := e.open("/m2/x/f", unix.O_CREAT|unix.O_RDWR, 0o644)
+	e.must(err)
+	defer g.DecRef()
+	e.must(e.v.Umount(m2, true))
+	if len(e.v.Mounts()) != 1 {
+		t.Errorf("%d mounts after a lazy umount", len(e.v.Mounts()))
+	}
+	if _, err := g.Write([]byte("still")); err != nil {
+		t.Errorf("write to a file on a detached mount: %v", err)
+	}
+	if err := e.v.Umount(e.v.Root().Mount, false); errno(err) != unix.EINVAL {
+		t.Errorf("umount of the root: %v", err)
+	}
+}
