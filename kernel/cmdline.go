@@ -24,6 +24,9 @@ type Options struct {
 	TTY       bool   // tty: with stdio=virtio, fds 0-2 are a terminal
 	Rows      uint16 // winsize=ROWSxCOLS: the terminal's size at boot
 	Cols      uint16
+	Mounts    []Mount // mount=TAG:PATH[:ro]: a virtio-9p share at PATH
+	Cwd       string  // cwd=DIR: the program's working directory
+	P9Probe   bool    // p9probe: exercise each virtio-9p share and power off
 	Env       []string
 	Args      []string // the program's argv[1:]
 	Ignored   []string // unknown options, reported and otherwise ignored
@@ -54,6 +57,11 @@ func ParseCmdline(s string) Options {
 		case w == "tty":
 			o.TTY = true
 		case strings.HasPrefix(w, "winsize=") && parseWinsize(w[len("winsize="):], &o):
+		case strings.HasPrefix(w, "mount=") && parseMount(w[len("mount="):], &o):
+		case strings.HasPrefix(w, "cwd=") && len(w) > len("cwd="):
+			o.Cwd = w[len("cwd="):]
+		case w == "p9probe":
+			o.P9Probe = true
 		case strings.HasPrefix(w, "init="):
 			o.Init = w[len("init="):]
 		case strings.HasPrefix(w, "env.") && strings.Contains(w, "="):
@@ -106,5 +114,32 @@ func parseWinsize(s string, o *Options) bool {
 		return false
 	}
 	o.Rows, o.Cols = uint16(rows), uint16(cols)
+	return true
+}
+
+// Mount is a mount= option: the virtio-9p share with mount tag Tag at
+// the absolute path Path, read-only if ReadOnly.
+type Mount struct {
+	Tag      string
+	Path     string
+	ReadOnly bool
+}
+
+// parseMount parses TAG:PATH[:ro] into o.
+func parseMount(s string, o *Options) bool {
+	tag, rest, ok := strings.Cut(s, ":")
+	if !ok || tag == "" {
+		return false
+	}
+	m := Mount{Tag: tag, Path: rest}
+	if p, ok := strings.CutSuffix(rest, ":ro"); ok {
+		m.Path, m.ReadOnly = p, true
+	} else if p, ok := strings.CutSuffix(rest, ":rw"); ok {
+		m.Path = p
+	}
+	if !strings.HasPrefix(m.Path, "/") {
+		return false
+	}
+	o.Mounts = append(o.Mounts, m)
 	return true
 }

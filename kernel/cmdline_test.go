@@ -20,6 +20,10 @@ func TestParseCmdline(t *testing.T) {
 		{"--", Options{Args: []string{}}},
 		{"env.NOEQ", Options{Ignored: []string{"env.NOEQ"}}},
 		{"stdio=virtio tty winsize=50x132 winsize=x", Options{Stdio: "virtio", TTY: true, Rows: 50, Cols: 132, Ignored: []string{"winsize=x"}}},
+		{"mount=share0:/mnt mount=share1:/a:b:ro cwd=/mnt p9probe mount=x mount=:/y mount=t:rel cwd=",
+			Options{Mounts: []Mount{{Tag: "share0", Path: "/mnt"}, {Tag: "share1", Path: "/a:b", ReadOnly: true}}, Cwd: "/mnt", P9Probe: true,
+				Ignored: []string{"mount=x", "mount=:/y", "mount=t:rel", "cwd="}}},
+		{`mount=share0:"/with space":rw`, Options{Mounts: []Mount{{Tag: "share0", Path: "/with space"}}}},
 	} {
 		got := ParseCmdline(c.in)
 		if !reflect.DeepEqual(got, c.want) {

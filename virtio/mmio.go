@@ -25,6 +25,7 @@ const (
 	mmioQueueDriverHi  = 0x094
 	mmioQueueDeviceLo  = 0x0a0
 	mmioQueueDeviceHi  = 0x0a4
+	mmioConfig         = 0x100
 
 	// MMIOMagic is "virt" in little-endian: the first word of a slot.
 	MMIOMagic = 0x74726976
@@ -85,6 +86,14 @@ func (m *MMIO) EnableQueue(i int, q *Queue) {
 }
 
 func (m *MMIO) Notify(i int) { m.R.Write32(mmioQueueNotify, uint32(i)) }
+
+// Config8 reads byte off of the device-specific configuration.
+func (m *MMIO) Config8(off uintptr) uint8 {
+	if off >= MMIOSize-mmioConfig {
+		return 0
+	}
+	return m.R.Read8(mmioConfig + off)
+}
 
 // AckInterrupt acknowledges what the device signalled and returns it.
 func (m *MMIO) AckInterrupt() uint32 {

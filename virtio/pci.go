@@ -15,6 +15,8 @@ func PCIDeviceID(pciDevice uint16) uint32 {
 		return uint32(pciDevice - 0x1040)
 	case pciDevice == 0x1003:
 		return 3 // transitional console
+	case pciDevice == 0x1009:
+		return 9 // transitional 9P transport
 	}
 	return 0
 }
@@ -41,6 +43,8 @@ type PCI struct {
 	Name       string
 	common     Regs
 	notify     Regs
+	device     Regs // device-specific configuration, nil if none
+	deviceLen  uint32
 	notifyMult uint32
 	notifyOff  []uint16 // per queue
 }
@@ -80,7 +84,7 @@ func NewPCI(name string, c Config, mapBAR Mapper) (*PCI, error) {
 		if uint8(h) == 0x09 { // vendor-specific: a virtio structure
 			typ, bar := uint8(h>>24), uint8(c.Read32(off+4))
 			offset, length := c.Read32(off+8), c.Read32(off+12)
-			if typ == capCommon || typ == capNotify {
+			if typ == capCommon || typ == capNotify || typ == capDevice {
 				if bar > 5 {
 					return nil, fmt.Errorf("virtio: %s: capability names BAR %d", name, bar)
 				}
@@ -94,6 +98,9 @@ func NewPCI(name string, c Config, mapBAR Mapper) (*PCI, error) {
 				}
 				if typ == capCommon && p.common == nil {
 					p.common = r
+				}
+				if typ == capDevice && p.device == nil {
+					p.device, p.deviceLen = r, length
 				}
 				if typ == capNotify && p.notify == nil {
 					p.notify = r
@@ -129,6 +136,15 @@ func barAddress(c Config, i uint8) (uint64, error) {
 }
 
 func (p *PCI) String() string { return "virtio-pci " + p.Name }
+
+// Config8 reads byte off of the device-specific configuration (0 if the
+// device has none).
+func (p *PCI) Config8(off uintptr) uint8 {
+	if p.device == nil || off >= uintptr(p.deviceLen) {
+		return 0
+	}
+	return p.device.Read8(off)
+}
 
 func (p *PCI) DeviceFeatures() uint64 {
 	p.common.Write32(pciDevFeatureSel, 0)

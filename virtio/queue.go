@@ -42,6 +42,7 @@ type Queue struct {
 	desc, avail, used             []byte
 	free                          []uint16 // descriptor ids not in flight
 	inFlight                      []bool
+	next                          []int32 // chains: the descriptor after each (-1: none); nil until AddChain
 	availIdx, lastUsed            uint16
 }
 
@@ -132,7 +133,64 @@ func (q *Queue) Used() (id uint16, n uint32, ok bool, err error) {
 	id = uint16(id32)
 	q.inFlight[id] = false
 	q.free = append(q.free, id)
+	if q.next != nil {
+		for d := q.next[id]; d >= 0; {
+			nx := q.next[d]
+			q.next[d] = -1
+			q.free = append(q.free, uint16(d))
+			d = nx
+		}
+		q.next[id] = -1
+	}
 	return id, n, true, nil
+}
+
+// Buffer is one part of a descriptor chain.
+type Buffer struct {
+	Phys         uint64
+	Len          uint32
+	DeviceWrites bool
+}
+
+// AddChain makes bufs one available buffer, a descriptor chain (§2.6.5:
+// the parts the device reads first, then those it writes), not yet
+// published, and returns its head's id. Used returns the head and frees
+// the whole chain.
+func (q *Queue) AddChain(bufs []Buffer) (uint16, bool) {
+	if len(bufs) == 0 || len(bufs) > len(q.free) {
+		return 0, false
+	}
+	if q.next == nil {
+		q.next = make([]int32, q.Size)
+		for i := range q.next {
+			q.next[i] = -1
+		}
+	}
+	ids := q.free[len(q.free)-len(bufs):]
+	q.free = q.free[:len(q.free)-len(bufs)]
+	le := binary.LittleEndian
+	for k, b := range bufs {
+		id := ids[len(ids)-1-k]
+		d := q.desc[16*int(id):]
+		le.PutUint64(d[0:], b.Phys)
+		le.PutUint32(d[8:], b.Len)
+		flags, next := uint16(0), uint16(0)
+		if b.DeviceWrites {
+			flags |= descWrite
+		}
+		if k+1 < len(bufs) {
+			flags |= descNext
+			next = ids[len(ids)-2-k]
+			q.next[id] = int32(next)
+		}
+		le.PutUint16(d[12:], flags)
+		le.PutUint16(d[14:], next)
+	}
+	head := ids[len(ids)-1]
+	le.PutUint16(q.avail[4+2*int(q.availIdx%q.Size):], head)
+	q.availIdx++
+	q.inFlight[head] = true
+	return head, true
 }
 
 // word is the 32-bit word at the start of b (flags and index of a ring).

@@ -53,6 +53,9 @@ func main() {
 		})
 		os.Exit(min(failed, 1))
 	}
+	if opts.P9Probe {
+		os.Exit(min(p9probe(opts), 1))
+	}
 	if opts.Stdio == "virtio" {
 		if err := kernel.StartStdio(opts); err != nil {
 			fmt.Printf("yolk: %v; the program's streams stay on the serial console\n", err)

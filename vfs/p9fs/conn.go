@@ -97,6 +97,9 @@ func (c *conn) Write(p []byte) (int, error) {
 
 // submit starts the round trip of one request.
 func (c *conn) submit(req []byte) error {
+	if req[4] == msgTversion {
+		req = plainVersion(req)
+	}
 	tag := binary.LittleEndian.Uint16(req[5:])
 	cl := &call{}
 	c.mu.Lock()
@@ -227,4 +230,21 @@ func rlerror(tag uint16, e unix.Errno) []byte {
 	le.PutUint16(b[5:], tag)
 	le.PutUint32(b[7:], uint32(e))
 	return b
+}
+
+// plainVersion rewrites a Tversion to ask for "9P2000.L" itself. The
+// client asks for "9P2000.L.Google.N" and steps N down only when the
+// server says EAGAIN, but QEMU answers any version it does not know with
+// "unknown"; plain 9P2000.L is what both servers speak.
+func plainVersion(req []byte) []byte {
+	const v = "9P2000.L"
+	if len(req) < headerLen+4 {
+		return req
+	}
+	le := binary.LittleEndian
+	b := make([]byte, 0, headerLen+4+2+len(v))
+	b = le.AppendUint32(b, uint32(cap(b)))
+	b = append(b, req[4:headerLen+4]...) // type, tag, msize
+	b = le.AppendUint16(b, uint16(len(v)))
+	return append(b, v...)
 }
