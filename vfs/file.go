@@ -375,26 +375,28 @@ func (f *File) Truncate(size int64) error {
 // Allocate implements fallocate(2) for mode 0 and FALLOC_FL_KEEP_SIZE;
 // other modes are EOPNOTSUPP.
 func (f *File) Allocate(mode uint32, off, length int64) error {
-	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
-		return unix.EOPNOTSUPP
-	}
 	if off < 0 || length <= 0 {
 		return unix.EINVAL
 	}
 	if !f.writable() {
 		return unix.EBADF
 	}
-	if off > math.MaxInt64-length {
-		return unix.EFBIG
-	}
 	if !f.path.IsZero() {
 		switch f.path.Dentry.typ {
+		case unix.S_IFIFO:
+			return unix.ESPIPE
 		case unix.S_IFDIR:
 			return unix.EISDIR
 		case unix.S_IFREG:
 		default:
 			return unix.ENODEV
 		}
+	}
+	if off > math.MaxInt64-length {
+		return unix.EFBIG
+	}
+	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
+		return unix.EOPNOTSUPP // punching holes, zeroing ranges: not yet
 	}
 	f.killPriv()
 	return f.impl.Allocate(mode, off, length)

@@ -69,6 +69,7 @@ func (f *regFile) Write(src []byte, off int64, appending bool) (int, int64, erro
 			}
 			i.pages[idx] = p
 		}
+		delete(i.unwritten, idx)
 		n += copy(p[po:], src[n:])
 	}
 	if n == 0 {
@@ -81,7 +82,7 @@ func (f *regFile) Write(src []byte, off int64, appending bool) (int, int64, erro
 }
 
 // Lseek implements vfs.FileImpl. SEEK_DATA and SEEK_HOLE see the pages:
-// a page never written (or allocated) is a hole.
+// a page never written is a hole, even if fallocate allocated it.
 func (f *regFile) Lseek(cur, off int64, whence int) (int64, error) {
 	i := f.i
 	i.mu.Lock()
@@ -95,7 +96,7 @@ func (f *regFile) Lseek(cur, off int64, whence int) (int64, error) {
 	wantData := whence == unix.SEEK_DATA
 	last := (i.size - 1) / vfs.PageSize
 	for idx := off / vfs.PageSize; idx <= last; idx++ {
-		if (i.pages[idx] != nil) == wantData {
+		if (i.pages[idx] != nil && !i.unwritten[idx]) == wantData {
 			return max(off, idx*vfs.PageSize), nil
 		}
 	}
@@ -139,6 +140,14 @@ func (f *regFile) Allocate(mode uint32, off, length int64) error {
 		i.pages[idx] = p
 		added = append(added, idx)
 	}
+	// Allocated but unwritten pages are holes to SEEK_DATA, as in
+	// Linux's tmpfs.
+	if len(added) > 0 && i.unwritten == nil {
+		i.unwritten = make(map[int64]bool)
+	}
+	for _, a := range added {
+		i.unwritten[a] = true
+	}
 	if mode&unix.FALLOC_FL_KEEP_SIZE == 0 && off+length > i.size {
 		i.size = off + length
 	}
@@ -163,6 +172,9 @@ func (f *regFile) Page(index int64, alloc bool) (*Page, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if p := i.pages[index]; p != nil || !alloc {
+		if alloc {
+			delete(i.unwritten, index) // mapped for writing: data from now on
+		}
 		return p, nil
 	}
 	p, err := i.fs.allocPage()

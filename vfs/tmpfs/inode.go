@@ -23,6 +23,7 @@ type inode struct {
 	atime, mtime, ctime, btime vfs.Timespec
 	size                       int64           // regular files, symlinks; directories compute theirs
 	pages                      map[int64]*Page // regular files, sparse
+	unwritten                  map[int64]bool  // pages fallocate made that nothing wrote yet
 	target                     string          // symlinks
 	dir                        *dir            // directories
 	parent                     *inode          // directories; the root is its own
@@ -145,6 +146,7 @@ func (i *inode) truncateLocked(size int64) error {
 		for idx := range i.pages {
 			if idx >= first {
 				delete(i.pages, idx)
+				delete(i.unwritten, idx)
 				i.fs.pages.Add(-1)
 			}
 		}
@@ -211,7 +213,7 @@ func (i *inode) releaseIfUnused() {
 	}
 	i.released = true
 	i.fs.pages.Add(-int64(len(i.pages)))
-	i.pages = nil
+	i.pages, i.unwritten = nil, nil
 	i.fs.inodes.Add(-1)
 }
 

@@ -40,13 +40,15 @@ type Result struct {
 	Nlink  uint32 `json:",omitempty"`
 	Size   int64  `json:",omitempty"`
 	Target string `json:",omitempty"`
+	Off    int64  `json:",omitempty"` // lseek's result
+	Blocks int64  `json:",omitempty"`
 }
 
 func (r Result) String() string {
 	if r.Errno != 0 {
 		return unix.Errno(r.Errno).Error()
 	}
-	return fmt.Sprintf("ok mode=%o nlink=%d size=%d target=%q", r.Mode, r.Nlink, r.Size, r.Target)
+	return fmt.Sprintf("ok mode=%o nlink=%d size=%d target=%q off=%d blocks=%d", r.Mode, r.Nlink, r.Size, r.Target, r.Off, r.Blocks)
 }
 
 type Entry struct {
@@ -103,7 +105,7 @@ func Ops(seed int64, n int) []Op {
 		if r.Intn(3) == 0 {
 			op.UID = 1000
 		}
-		switch r.Intn(18) {
+		switch r.Intn(20) {
 		case 0, 1:
 			op.Kind = "mkdir"
 		case 2:
@@ -138,6 +140,10 @@ func Ops(seed int64, n int) []Op {
 			op.Kind, op.N, op.Flags = "chown", []int64{-1, 0, 1000}[r.Intn(3)], []int{-1, 0, 1000}[r.Intn(3)]
 		case 17:
 			op.Kind, op.N = "access", int64(r.Intn(8))
+		case 18, 19:
+			// A data operation on an open file: see dataOp.
+			op.Kind, op.Flags = "data", r.Intn(6)
+			op.N = []int64{0, 1, 4095, 4096, 10000, 1 << 20}[r.Intn(6)]
 		}
 		ops[i] = op
 	}
@@ -206,6 +212,28 @@ func RunVFS(v *vfs.VFS, ops []Op) Output {
 			err = v.Chownat(c, root, op.P, op.N, int64(op.Flags), 0)
 		case "access":
 			err = v.Accessat(c, root, op.P, uint32(op.N), unix.AT_EACCESS)
+		case "data":
+			var f *vfs.File
+			if f, err = v.Openat(c, root, op.P, vfs.OpenHow{Flags: unix.O_RDWR | unix.O_NONBLOCK}); err == nil {
+				switch op.Flags {
+				case 0:
+					_, err = f.Pwrite([]byte("abc"), op.N)
+				case 1:
+					err = f.Truncate(op.N)
+				case 2:
+					err = f.Allocate(0, op.N, 5000)
+				case 3:
+					err = f.Allocate(unix.FALLOC_FL_KEEP_SIZE, op.N, 5000)
+				case 4:
+					res.Off, err = f.Seek(op.N, unix.SEEK_DATA)
+				case 5:
+					res.Off, err = f.Seek(op.N, unix.SEEK_HOLE)
+				}
+				if st, serr := f.Stat(); serr == nil && st.Type() == unix.S_IFREG {
+					res.Size, res.Blocks = st.Size, st.Blocks
+				}
+				f.DecRef()
+			}
 		}
 		res.Errno = errnoInt(err)
 		out.Results = append(out.Results, res)
@@ -295,6 +323,32 @@ func RunLinux(ops []Op) Output {
 			err = unix.Fchownat(cwd, op.P, int(op.N), op.Flags, 0)
 		case "access":
 			err = unix.Faccessat(cwd, op.P, uint32(op.N), unix.AT_EACCESS)
+		case "data":
+			var fd int
+			if fd, err = unix.Openat(cwd, op.P, unix.O_RDWR|unix.O_NONBLOCK, 0); err == nil {
+				switch op.Flags {
+				case 0:
+					_, err = unix.Pwrite(fd, []byte("abc"), op.N)
+				case 1:
+					err = unix.Ftruncate(fd, op.N)
+				case 2:
+					err = unix.Fallocate(fd, 0, op.N, 5000)
+				case 3:
+					err = unix.Fallocate(fd, unix.FALLOC_FL_KEEP_SIZE, op.N, 5000)
+				case 4:
+					res.Off, err = unix.Seek(fd, op.N, unix.SEEK_DATA)
+				case 5:
+					res.Off, err = unix.Seek(fd, op.N, unix.SEEK_HOLE)
+				}
+				if err != nil {
+					res.Off = 0 // lseek returns -1 with the errno
+				}
+				var st unix.Stat_t
+				if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+					res.Size, res.Blocks = st.Size, st.Blocks
+				}
+				unix.Close(fd)
+			}
 		}
 		res.Errno = errnoInt(err)
 		out.Results = append(out.Results, res)
@@ -438,7 +492,7 @@ func Compare(t *testing.T, seed int64, ops []Op, got, want Output, o Options) bo
 			for _, op := range ops[max(0, i-8):i] {
 				fmt.Fprintf(&hist, "\t%+v\n", op)
 			}
-			t.Errorf("seed %d op %d %+v: vfs %v, linux %v\nafter:\n%s", seed, i, ops[i], g, w, hist.String())
+			t.Errorf("seed %d op %d %+v: vfs %v %#v, linux %v %#v\nafter:\n%s", seed, i, ops[i], g, g, w, w, hist.String())
 			return false
 		}
 	}
