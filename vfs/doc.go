@@ -35,6 +35,36 @@
 // not under the namespace lock: filesystems lock their inodes and a File
 // locks its offset.
 //
+// # Linux behaviour, and where it differs
+//
+// Namespace operations are checked against Linux by a differential test
+// (linux_test.go, internal/linuxdiff): random sequences of mkdir, rmdir,
+// unlink, rename(2) with its flags, link, symlink, mknod, open with
+// assorted flags, truncate, fallocate, lseek SEEK_DATA/SEEK_HOLE, stat,
+// readlink, utimensat, chmod, chown and faccessat2, as root and as an
+// unprivileged user, run on the VFS and on Linux's own tmpfs (and
+// overlayfs, in vfs/overlay) and must give the same errno, results and
+// final tree. Security sysctls are those of a default kernel:
+// fs.protected_hardlinks=1 (only a file's owner may hard-link a file they
+// could not read and write), fs.protected_regular=0, fs.protected_fifos=0,
+// fs.protected_symlinks=0; O_CREAT on an existing file of another type
+// owned by someone else in a sticky world-writable directory is EACCES.
+//
+// What a user can notice:
+//
+//   - Opening a FIFO or device node goes to the SpecialOpener the kernel
+//     installs (pipes and drivers are not filesystems); without one it is
+//     ENXIO.
+//   - The name cache keeps every name it has looked up until the name is
+//     removed through the VFS; filesystems whose contents change behind it
+//     (9p, /proc) implement Revalidator.
+//   - RESOLVE_NO_MAGICLINKS and RESOLVE_CACHED: there are no magic links
+//     yet, and RESOLVE_CACHED always answers EAGAIN.
+//   - getcwd of a directory outside the process's root names it from the
+//     namespace's root, not "(unreachable)".
+//   - Access checks use one credential (fsuid, fsgid, groups): the real
+//     and effective IDs are not told apart (AT_EACCESS changes nothing).
+//
 // # References
 //
 // path_resolution(7), openat2(2) (RESOLVE_*), open(2), rename(2) (and
