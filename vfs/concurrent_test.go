@@ -193,3 +193,23 @@ func BenchmarkCreateStatUnlink(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParallelStat stats files from every CPU at once: walks share
+// the namespace lock.
+func BenchmarkParallelStat(b *testing.B) {
+	e := newEnv(b)
+	e.mkdir("/a", "/a/b", "/a/b/c")
+	for i := 0; i < 100; i++ {
+		e.write(fmt.Sprintf("/a/b/c/f%d", i), "")
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := e.v.Statat(e.c, root, fmt.Sprintf("/a/b/c/f%d", i%100), 0); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}

@@ -43,8 +43,10 @@ func NewWaiter(mask EventMask) *Waiter {
 }
 
 // NewCallbackWaiter returns a waiter that calls fn with the events that
-// happened; fn runs in the notifier's goroutine and must not block or
-// subscribe to the same queue.
+// happened. fn runs in the notifier's goroutine with the queue locked: it
+// must not block, touch the queue, or take a lock that anyone holds while
+// subscribing to it (epoll: the ready list's lock, not the interest
+// list's). In return, fn never runs after Unsubscribe has returned.
 func NewCallbackWaiter(mask EventMask, fn func(EventMask)) *Waiter {
 	return &Waiter{mask: mask | EventAlways, fn: fn}
 }
