@@ -130,6 +130,9 @@ func boot(o *options) (int, error) {
 	if err := s.resolveProgram(); err != nil {
 		return 0, err
 	}
+	if err := s.resolveVolumes(); err != nil {
+		return 0, err
+	}
 	s.terminal = o.tty == ttyOn || (o.tty == ttyAuto && isTerminal(0) && isTerminal(1))
 	s.chooseAccel()
 	if o.serial || !streamsByDefault {
@@ -313,6 +316,7 @@ func (s *setup) qemuArgs(cmdline string) ([]string, error) {
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
 		"-device", "isa-debugcon,iobase=0xe9,chardev=yolkstatus",
 		"-chardev", "file,id=yolkstatus,path="+qemuEscape(s.statusFile()))
+	a = append(a, s.shareArgs()...)
 	if s.o.gdbPort != 0 {
 		a = append(a, "-gdb", "tcp::"+strconv.Itoa(s.o.gdbPort))
 	}

@@ -39,6 +39,14 @@ type options struct {
 	logFile        string // -L: kernel messages and traces
 	program        string // PROGRAM: "" when not given
 	progArgs       []string
+	volumes        []volume // -v, in order: share0, share1 ...
+	workdir        string   // -w
+}
+
+// volume is a host directory shared with the guest (-v).
+type volume struct {
+	host, guest string
+	readOnly    bool
 }
 
 // usageError is a bad command line (exit status 2).
@@ -56,7 +64,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // lines without a value; open reads the env file.
 func parseArgs(args []string, getenv func(string) (string, bool), open func(string) (io.ReadCloser, error)) (*options, error) {
 	o := &options{mem: "256M", machine: "microvm"}
-	withArg := "kiaeomMgATL"
+	withArg := "kiaeomMgATLvw"
 	boolean := "Pqht"
 	i := 0
 	for i < len(args) {
@@ -192,7 +200,36 @@ func (o *options) set(c byte, v string) error {
 		o.timeout = time.Duration(n) * time.Second
 	case 'L':
 		o.logFile = v
+	case 'v':
+		return o.addVolume(v)
+	case 'w':
+		if !strings.HasPrefix(v, "/") {
+			return usagef("-w wants an absolute guest path, got '%s'", v)
+		}
+		o.workdir = v
 	}
+	return nil
+}
+
+// addVolume parses HOSTDIR:GUESTPATH[:ro|:rw].
+func (o *options) addVolume(v string) error {
+	parts := strings.Split(v, ":")
+	bad := func() error { return usagef("-v wants HOSTDIR:GUESTPATH[:ro], got '%s'", v) }
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+		case "rw":
+		default:
+			return bad()
+		}
+	} else if len(parts) != 2 {
+		return bad()
+	}
+	vol := volume{host: parts[0], guest: parts[1], readOnly: len(parts) == 3 && parts[2] == "ro"}
+	if vol.host == "" || !strings.HasPrefix(vol.guest, "/") {
+		return bad()
+	}
+	o.volumes = append(o.volumes, vol)
 	return nil
 }
 

@@ -26,6 +26,13 @@ Flags:
   --env-file FILE
               read variables from FILE: NAME=VALUE lines, taken literally;
               NAME alone takes the runner's own value; # comments
+  -v HOSTDIR:GUESTPATH[:ro]
+              share the host directory HOSTDIR with the guest over
+              virtio-9p, to be mounted at GUESTPATH (read-only with :ro);
+              files the program writes there are on the host when its
+              write returns (repeatable; the shares are tagged share0,
+              share1 ... in order and passed as mount=TAG:GUESTPATH[:ro])
+  -w DIR      the program's working directory (kernel option cwd=DIR)
   -o "OPTS"   kernel options, space separated, e.g. "selftest", "strace",
               "bootstats", "debug", "init=/bin/sh"
   -m MEM      guest memory (default 256M)
@@ -76,4 +83,5 @@ Examples:
   echo hello | qemu/run busybox tr a-z A-Z
   qemu/run -M q35 -e GREETING="hi there" busybox sh -c 'echo "$GREETING"'
   qemu/run -o selftest
+  qemu/run -v "$PWD":/work -w /work busybox ls
 `
