@@ -37,7 +37,7 @@ type p9Device struct {
 	badID  bool // return a descriptor id that is not in flight
 }
 
-func (d *p9Device) DeviceFeatures() uint64  { return FeatureVersion1 | FeatureMountTag }
+func (d *p9Device) DeviceFeatures() uint64   { return FeatureVersion1 | FeatureMountTag }
 func (d *p9Device) SetDriverFeatures(uint64) {}
 func (d *p9Device) Status() uint8            { return d.status }
 func (d *p9Device) SetStatus(s uint8)        { d.status = s }
