@@ -263,15 +263,71 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 	case unix.SYS_SYSINFO:
 		v, err = sysSysinfo(t, a)
 
-	// The read-only root (sys_readonly.go) and what has nothing to do.
-	case unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR, unix.SYS_UNLINK, unix.SYS_UNLINKAT,
-		unix.SYS_RENAME, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_LINK, unix.SYS_LINKAT,
-		unix.SYS_SYMLINK, unix.SYS_SYMLINKAT, unix.SYS_CHMOD, unix.SYS_FCHMOD, unix.SYS_FCHMODAT,
-		unix.SYS_CHOWN, unix.SYS_FCHOWN, unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_TRUNCATE,
-		unix.SYS_UTIMENSAT, unix.SYS_UTIMES, unix.SYS_UTIME, unix.SYS_MKNOD, unix.SYS_MKNODAT, unix.SYS_CREAT:
-		v, err = sysReadOnly(t, a)
+	// Changing the file tree (sys_path.go, sys_lock.go).
+	case unix.SYS_MKDIR:
+		v, err = sysMkdir(t, a)
+	case unix.SYS_MKDIRAT:
+		v, err = sysMkdirat(t, a)
+	case unix.SYS_RMDIR:
+		v, err = sysRmdir(t, a)
+	case unix.SYS_UNLINK:
+		v, err = sysUnlink(t, a)
+	case unix.SYS_UNLINKAT:
+		v, err = sysUnlinkat(t, a)
+	case unix.SYS_RENAME:
+		v, err = sysRename(t, a)
+	case unix.SYS_RENAMEAT:
+		v, err = sysRenameat(t, a)
+	case unix.SYS_RENAMEAT2:
+		v, err = sysRenameat2(t, a)
+	case unix.SYS_LINK:
+		v, err = sysLink(t, a)
+	case unix.SYS_LINKAT:
+		v, err = sysLinkat(t, a)
+	case unix.SYS_SYMLINK:
+		v, err = sysSymlink(t, a)
+	case unix.SYS_SYMLINKAT:
+		v, err = sysSymlinkat(t, a)
+	case unix.SYS_CHMOD:
+		v, err = sysChmod(t, a)
+	case unix.SYS_FCHMOD:
+		v, err = sysFchmod(t, a)
+	case unix.SYS_FCHMODAT:
+		v, err = sysFchmodat(t, a)
+	case unix.SYS_CHOWN:
+		v, err = sysChown(t, a)
+	case unix.SYS_FCHOWN:
+		v, err = sysFchown(t, a)
+	case unix.SYS_LCHOWN:
+		v, err = sysLchown(t, a)
+	case unix.SYS_FCHOWNAT:
+		v, err = sysFchownat(t, a)
+	case unix.SYS_TRUNCATE:
+		v, err = sysTruncate(t, a)
 	case unix.SYS_FTRUNCATE:
 		v, err = sysFtruncate(t, a)
+	case unix.SYS_FALLOCATE:
+		v, err = sysFallocate(t, a)
+	case unix.SYS_UTIMENSAT:
+		v, err = sysUtimensat(t, a)
+	case unix.SYS_UTIMES:
+		v, err = sysUtimes(t, a)
+	case unix.SYS_FUTIMESAT:
+		v, err = sysFutimesat(t, a)
+	case unix.SYS_UTIME:
+		v, err = sysUtime(t, a)
+	case unix.SYS_MKNOD:
+		v, err = sysMknod(t, a)
+	case unix.SYS_MKNODAT:
+		v, err = sysMknodat(t, a)
+	case unix.SYS_CREAT:
+		v, err = sysCreat(t, a)
+	case unix.SYS_OPENAT2:
+		v, err = sysOpenat2(t, a)
+	case unix.SYS_CLOSE_RANGE:
+		v, err = sysCloseRange(t, a)
+	case unix.SYS_FLOCK:
+		v, err = sysFlock(t, a)
 	case unix.SYS_FSYNC, unix.SYS_FDATASYNC:
 		v, err = sysFsync(t, a)
 	case unix.SYS_SYNC, unix.SYS_SYNCFS:

@@ -11,8 +11,8 @@ import (
 
 	"yolk/amd64"
 	"yolk/elfload"
-	"yolk/initrd"
 	"yolk/mm"
+	"yolk/vfs"
 )
 
 // Exit statuses for programs that cannot start (see README.md).
@@ -149,14 +149,10 @@ const maxInterpDepth = 4
 func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bool) (file []byte, execPath string, _ []string, err error) {
 	execPath = p
 	for depth := 0; ; depth++ {
-		n, err := t.resolve(dirfd, p, follow)
+		data, err := t.readExecutable(dirfd, p, follow)
 		if err != nil {
 			return nil, "", nil, err
 		}
-		if n.Type() != unix.S_IFREG || n.Mode&0o111 == 0 {
-			return nil, "", nil, unix.EACCES
-		}
-		data := n.Data
 		if !bytes.HasPrefix(data, []byte("#!")) {
 			return data, execPath, argv, nil
 		}
@@ -185,6 +181,55 @@ func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bo
 		argv, p, execPath, dirfd, follow = nargv, interp, interp, atFDCWD, true
 	}
 }
+
+// readExecutable returns the contents of the program file at p: a
+// regular file the caller may execute (EACCES otherwise, as execve(2)
+// says; root needs one execute bit).
+func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) ([]byte, error) {
+	at, err := t.at(dirfd)
+	if err != nil {
+		return nil, err
+	}
+	flags := unix.O_RDONLY
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	v, c := t.p.sys.vfs, t.vctx()
+	f, err := v.Openat(c, at, t.procSelf(p), vfs.OpenHow{Flags: flags})
+	if err == unix.ELOOP && !follow {
+		return nil, unix.ELOOP
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.DecRef()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Type() != unix.S_IFREG || !c.Cred.Permits(&st, vfs.MayExec) || st.Mode&0o111 == 0 {
+		return nil, unix.EACCES
+	}
+	if st.Size > maxExecSize {
+		return nil, unix.ENOMEM
+	}
+	data := make([]byte, st.Size)
+	n := 0
+	for n < len(data) {
+		m, err := f.Pread(data[n:], int64(n))
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return data[:n], nil
+}
+
+// maxExecSize bounds a program file (it is read whole into memory).
+const maxExecSize = 1 << 30
 
 func sysExecve(t *Thread, a Args) (uint64, error) {
 	return t.execve(atFDCWD, a[0], a[1], a[2], 0)
@@ -360,19 +405,22 @@ func Start(cfg Config, file []byte) (*System, error) {
 		done: make(chan int, 1), stopped: make(chan struct{}),
 	}
 	s.con = &console{m: cfg.Machine, sys: s, s: machineStreams(cfg.Machine), tio: defaultTermios(), fg: 1}
-	if cfg.Root != nil {
-		cfg.Root.Walk(func(n *initrd.Node) error {
-			s.rootSize += uint64(len(n.Data))
-			return nil
-		})
+	var memBytes uint64 = 256 << 20
+	if cfg.MemInfo != nil {
+		memBytes, _ = cfg.MemInfo()
 	}
+	v, err := s.newNamespace(cfg.Root, memBytes)
+	if err != nil {
+		return nil, &StartError{ExitCannotExecute, "yolk: cannot build the file tree: " + err.Error()}
+	}
+	s.vfs = v
 	s.mu.Lock()
 	pid, _ := s.newIDLocked()
 	p := &Process{
 		sys: s, m: cfg.Machine, cfg: &s.cfg, pid: pid,
 		children: map[*Process]struct{}{}, pgid: pid, sid: pid,
-		cwd: "/", threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
-		events: &s.events,
+		threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
+		events: &s.events, umask: 0o022, // as Linux starts init
 	}
 	s.procs[pid] = p
 	s.init = p
@@ -380,6 +428,15 @@ func Start(cfg Config, file []byte) (*System, error) {
 	p.files = newFDTable(s)
 	p.startNs = cfg.Machine.Monotonic()
 	t := p.newThread(new(amd64.Context), pid)
+	if cfg.Cwd != "" {
+		d, err := v.Lookup(t.vctx(), vfs.Path{}, cfg.Cwd, 0)
+		if err == nil {
+			err = t.chdir(d)
+		}
+		if err != nil {
+			return nil, &StartError{ExitCannotExecute, "yolk: working directory " + cfg.Cwd + ": " + err.Error()}
+		}
+	}
 
 	argv := cfg.Argv
 	execPath := cfg.Path
@@ -390,7 +447,11 @@ func Start(cfg Config, file []byte) (*System, error) {
 			if err == unix.ENOENT || err == unix.ENOTDIR {
 				st = ExitNotFound
 			}
-			return nil, &StartError{st, "yolk: " + cfg.Path + ": " + err.(unix.Errno).Error()}
+			msg := err.Error()
+			if e, ok := err.(unix.Errno); ok {
+				msg = e.Error()
+			}
+			return nil, &StartError{st, "yolk: " + cfg.Path + ": " + msg}
 		}
 		file, execPath, argv = f, ep, av
 	}
@@ -404,7 +465,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 	t.ctx.Regs.RIP = img.entry
 	t.ctx.Regs.RSP = img.sp
 	t.ctx.Regs.RFLAGS = 0x202
-	if _, ok := p.files.fds[0].f.(*console); ok {
+	if _, ok := streamOf(p.files.fds[0].f).(*console); ok {
 		go s.con.watch(s.stopped) // the line discipline runs as input arrives
 	}
 	go t.run()

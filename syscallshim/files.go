@@ -6,23 +6,25 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"yolk/initrd"
+	"yolk/vfs"
 )
 
-// File is an open file description. Pipes, sockets and writable files
-// will implement it too; methods a kind does not support return the
-// errno Linux gives for that kind.
-type File interface {
+// Descriptors and open files. A descriptor names a vfs.File (the open
+// file description: offset, status flags, reference count), shared by dup
+// and fork; files of the file systems come from the VFS (namespace.go),
+// the shim's own kinds (the console, plain streams, pipes, eventfds,
+// epoll instances, pidfds, devices) are streams adapted by streamImpl.
+
+// stream is one of the shim's own kinds of file: no offset, metadata of
+// its own, closed when the last description referring to it goes.
+type stream interface {
 	Read(b []byte) (int, error)
 	Write(b []byte) (int, error)
-	Pread(b []byte, off int64) (int, error)
-	Seek(off int64, whence int) (int64, error)
 	Stat() stat
 	Close() error
 }
 
-// stat is the kernel's view of a file's metadata, turned into struct
-// stat or struct statx by the handlers.
+// stat is a stream's metadata, turned into vfs.Stat.
 type stat struct {
 	dev, ino, rdev  uint64
 	mode, nlink     uint32
@@ -32,51 +34,75 @@ type stat struct {
 	mtime           int64
 }
 
-// fd is one descriptor: a file plus its close-on-exec flag.
-type fd struct {
-	f       File
-	cloexec bool
-	flags   uint32       // O_ACCMODE | O_APPEND | O_NONBLOCK ... as opened
-	node    *initrd.Node // the file's node, for fchdir and *at lookups
-}
-
-// fileRefs counts the descriptors, in every process, that refer to each
-// open file: the last close closes it (a pipe end then counts one user
-// less, so that readers see end of file only when every writer in every
-// process is gone).
-type fileRefs struct {
-	mu sync.Mutex
-	n  map[File]int
-}
-
-func (r *fileRefs) inc(f File) {
-	r.mu.Lock()
-	if r.n == nil {
-		r.n = map[File]int{}
+func (s stat) vfs() vfs.Stat {
+	t := unix.NsecToTimespec(s.mtime)
+	return vfs.Stat{
+		Dev: s.dev, Ino: s.ino, Rdev: s.rdev, Mode: s.mode, Nlink: s.nlink,
+		UID: s.uid, GID: s.gid, Size: s.size, Blksize: s.blksize, Blocks: s.blocks,
+		Atime: t, Mtime: t, Ctime: t, Btime: t,
 	}
-	r.n[f]++
-	r.mu.Unlock()
 }
 
-// dec drops one reference and closes f when it was the last.
-func (r *fileRefs) dec(f File) error {
-	r.mu.Lock()
-	r.n[f]--
-	last := r.n[f] <= 0
-	if last {
-		delete(r.n, f)
+// streamImpl adapts a stream to vfs.FileImpl: reads and writes ignore
+// offsets, lseek is ESPIPE (seekable devices say 0), readiness is the
+// stream's poll.
+type streamImpl struct {
+	vfs.FileBase
+	s        stream
+	seekable bool // lseek succeeds and stays at 0 (devices)
+}
+
+func (x *streamImpl) Read(dst []byte, _ int64) (int, error) { return x.s.Read(dst) }
+
+func (x *streamImpl) Write(src []byte, _ int64, _ bool) (int, int64, error) {
+	n, err := x.s.Write(src)
+	return n, 0, err
+}
+
+func (x *streamImpl) Lseek(cur, off int64, whence int) (int64, error) {
+	if x.seekable {
+		return 0, nil
 	}
-	r.mu.Unlock()
-	if last {
-		return f.Close()
+	return 0, unix.ESPIPE
+}
+
+func (x *streamImpl) Stat() (vfs.Stat, error) { return x.s.Stat().vfs(), nil }
+
+func (x *streamImpl) Readiness(m vfs.EventMask) vfs.EventMask {
+	return vfs.EventMask(readiness(x.s)) & (m | vfs.EventAlways)
+}
+
+func (x *streamImpl) Release() { x.s.Close() }
+
+// newStreamFile returns an open file description for s with open(2)
+// flags (the access mode and O_NONBLOCK).
+func newStreamFile(s stream, flags int) *vfs.File {
+	_, seekable := s.(*device)
+	return vfs.NewFile(&streamImpl{s: s, seekable: seekable}, flags, vfs.Path{}, vfs.Cred{})
+}
+
+// streamOf returns the stream behind f, or nil for a file of a file
+// system.
+func streamOf(f *vfs.File) stream {
+	if x, ok := f.Impl().(*streamImpl); ok {
+		return x.s
 	}
 	return nil
 }
 
+// fd is one descriptor: an open file description plus the descriptor's
+// own close-on-exec flag.
+type fd struct {
+	f       *vfs.File
+	cloexec bool
+}
+
 // fdTable is a descriptor table, shared by the processes created with
-// CLONE_FILES (and by the threads of one process).
+// CLONE_FILES (and by the threads of one process). Each descriptor holds
+// one reference to its file; the last reference anywhere closes it (so a
+// pipe reader sees end of file only when every writer in every process is
+// gone).
 type fdTable struct {
-	refs  *fileRefs
 	users int // processes using the table (guarded by mu)
 	mu    sync.Mutex
 	fds   []*fd
@@ -88,15 +114,15 @@ const maxFDs = 1024
 // standard streams when the machine has them and no terminal, else the
 // console (a terminal).
 func newFDTable(s *System) *fdTable {
-	t := &fdTable{refs: &s.files, users: 1}
-	if std := newStdStreams(s.m); std != nil {
-		for i, d := range std {
-			t.installAt(d, i)
-		}
-		return t
-	}
+	t := &fdTable{users: 1}
+	std := newStdStreams(s.m)
 	for i := 0; i < 3; i++ {
-		t.install(&fd{f: s.con, flags: unix.O_RDWR}, i)
+		f := newStreamFile(s.con, unix.O_RDWR)
+		if std != nil {
+			f = std[i]
+		}
+		t.install(f, false, i)
+		f.DecRef()
 	}
 	return t
 }
@@ -106,12 +132,12 @@ func newFDTable(s *System) *fdTable {
 func (t *fdTable) fork() *fdTable {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &fdTable{refs: t.refs, users: 1, fds: make([]*fd, len(t.fds))}
+	c := &fdTable{users: 1, fds: make([]*fd, len(t.fds))}
 	for i, d := range t.fds {
 		if d != nil {
 			dc := *d
 			c.fds[i] = &dc
-			t.refs.inc(d.f)
+			d.f.IncRef()
 		}
 	}
 	return c
@@ -138,7 +164,7 @@ func (t *fdTable) release(*System) {
 	t.mu.Unlock()
 	for _, d := range fds {
 		if d != nil {
-			t.refs.dec(d.f)
+			d.f.DecRef()
 		}
 	}
 }
@@ -146,7 +172,7 @@ func (t *fdTable) release(*System) {
 // closeOnExec closes the descriptors marked close-on-exec.
 func (t *fdTable) closeOnExec() {
 	t.mu.Lock()
-	var closing []File
+	var closing []*vfs.File
 	for i, d := range t.fds {
 		if d != nil && d.cloexec {
 			closing = append(closing, d.f)
@@ -155,7 +181,7 @@ func (t *fdTable) closeOnExec() {
 	}
 	t.mu.Unlock()
 	for _, f := range closing {
-		t.refs.dec(f)
+		f.DecRef()
 	}
 }
 
@@ -168,8 +194,17 @@ func (t *fdTable) get(n uint64) (*fd, error) {
 	return t.fds[n], nil
 }
 
-// install puts d at the lowest free descriptor >= min.
-func (t *fdTable) install(d *fd, min int) (int, error) {
+// file returns descriptor n's file.
+func (t *fdTable) file(n uint64) (*vfs.File, error) {
+	d, err := t.get(n)
+	if err != nil {
+		return nil, err
+	}
+	return d.f, nil
+}
+
+// install puts f at the lowest free descriptor >= min, taking a reference.
+func (t *fdTable) install(f *vfs.File, cloexec bool, min int) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := min; i < maxFDs; i++ {
@@ -177,8 +212,8 @@ func (t *fdTable) install(d *fd, min int) (int, error) {
 			t.fds = append(t.fds, make([]*fd, i+1-len(t.fds))...)
 		}
 		if t.fds[i] == nil {
-			t.fds[i] = d
-			t.refs.inc(d.f)
+			t.fds[i] = &fd{f: f, cloexec: cloexec}
+			f.IncRef()
 			return i, nil
 		}
 	}
@@ -186,7 +221,7 @@ func (t *fdTable) install(d *fd, min int) (int, error) {
 }
 
 // installAt replaces descriptor n (dup2), closing what it held.
-func (t *fdTable) installAt(d *fd, n int) error {
+func (t *fdTable) installAt(f *vfs.File, cloexec bool, n int) error {
 	if n < 0 || n >= maxFDs {
 		return unix.EBADF
 	}
@@ -195,17 +230,17 @@ func (t *fdTable) installAt(d *fd, n int) error {
 		t.fds = append(t.fds, make([]*fd, n+1-len(t.fds))...)
 	}
 	old := t.fds[n]
-	t.fds[n] = d
-	t.refs.inc(d.f)
+	t.fds[n] = &fd{f: f, cloexec: cloexec}
+	f.IncRef()
 	t.mu.Unlock()
 	if old != nil {
-		t.refs.dec(old.f)
+		old.f.DecRef()
 	}
 	return nil
 }
 
-// close removes descriptor n and, when no descriptor anywhere refers to
-// the same open file any more, closes the file.
+// close removes descriptor n; the file closes when no descriptor anywhere
+// refers to it any more.
 func (t *fdTable) close(n uint64) error {
 	t.mu.Lock()
 	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
@@ -215,7 +250,16 @@ func (t *fdTable) close(n uint64) error {
 	f := t.fds[n].f
 	t.fds[n] = nil
 	t.mu.Unlock()
-	return t.refs.dec(f)
+	f.DecRef()
+	return nil
+}
+
+// installNew installs a new file (one reference, which the table takes
+// over) and returns its descriptor; on failure the file is dropped.
+func (t *fdTable) installNew(f *vfs.File, cloexec bool) (int, error) {
+	n, err := t.install(f, cloexec, 0)
+	f.DecRef()
+	return n, err
 }
 
 // console is the serial console: fds 0, 1 and 2, with the line
@@ -306,103 +350,4 @@ func (c *console) Close() error                     { return nil }
 func (c *console) Stat() stat {
 	// /dev/ttyS0: character device 4:64.
 	return stat{dev: 5, ino: 3, rdev: unix.Mkdev(4, 64), mode: unix.S_IFCHR | 0o620, nlink: 1, blksize: 1024}
-}
-
-// regular is an open initrd file: read-only, shared data.
-type regular struct {
-	mu   sync.Mutex
-	node *initrd.Node
-	pos  int64
-}
-
-func (f *regular) Read(b []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, _ := f.pread(b, f.pos)
-	f.pos += int64(n)
-	return n, nil
-}
-
-func (f *regular) pread(b []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, unix.EINVAL
-	}
-	if off >= int64(len(f.node.Data)) {
-		return 0, nil
-	}
-	return copy(b, f.node.Data[off:]), nil
-}
-
-func (f *regular) Pread(b []byte, off int64) (int, error) { return f.pread(b, off) }
-func (f *regular) Write([]byte) (int, error)              { return 0, unix.EBADF }
-func (f *regular) Close() error                           { return nil }
-func (f *regular) Stat() stat                             { return nodeStat(f.node) }
-
-func (f *regular) Seek(off int64, whence int) (int64, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var base int64
-	switch whence {
-	case unix.SEEK_SET:
-	case unix.SEEK_CUR:
-		base = f.pos
-	case unix.SEEK_END:
-		base = int64(len(f.node.Data))
-	case unix.SEEK_DATA:
-		if off >= int64(len(f.node.Data)) {
-			return 0, unix.ENXIO
-		}
-	case unix.SEEK_HOLE:
-		if off >= int64(len(f.node.Data)) {
-			return 0, unix.ENXIO
-		}
-		off, base = int64(len(f.node.Data)), 0
-	default:
-		return 0, unix.EINVAL
-	}
-	if base+off < 0 {
-		return 0, unix.EINVAL
-	}
-	f.pos = base + off
-	return f.pos, nil
-}
-
-// directory is an open initrd directory (getdents64 reads it).
-type directory struct {
-	node *initrd.Node
-	mu   sync.Mutex
-	pos  int // getdents64 position: entries already returned
-}
-
-func (d *directory) Read([]byte) (int, error)         { return 0, unix.EISDIR }
-func (d *directory) Write([]byte) (int, error)        { return 0, unix.EBADF }
-func (d *directory) Pread([]byte, int64) (int, error) { return 0, unix.EISDIR }
-func (d *directory) Seek(int64, int) (int64, error)   { return 0, nil }
-func (d *directory) Close() error                     { return nil }
-func (d *directory) Stat() stat                       { return nodeStat(d.node) }
-
-// other is an open special file from the initrd (a device node or a
-// symlink opened with O_PATH): only stat works.
-type other struct{ node *initrd.Node }
-
-func (o *other) Read([]byte) (int, error)         { return 0, unix.ENXIO }
-func (o *other) Write([]byte) (int, error)        { return 0, unix.ENXIO }
-func (o *other) Pread([]byte, int64) (int, error) { return 0, unix.ENXIO }
-func (o *other) Seek(int64, int) (int64, error)   { return 0, unix.ESPIPE }
-func (o *other) Close() error                     { return nil }
-func (o *other) Stat() stat                       { return nodeStat(o.node) }
-
-// rootDev is st_dev for initrd files.
-const rootDev = 0x1
-
-func nodeStat(n *initrd.Node) stat {
-	nl := n.Nlink
-	if nl == 0 {
-		nl = 1
-	}
-	return stat{
-		dev: rootDev, ino: n.Ino, rdev: n.Rdev, mode: n.Mode, nlink: nl,
-		uid: n.UID, gid: n.GID, size: n.Size, blksize: 4096,
-		blocks: (n.Size + 511) / 512, mtime: n.Mtime,
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"yolk/vfs"
 )
 
 // pipe is a pipe(2): a 64 KiB buffer between a read end and a write end.
@@ -13,6 +15,8 @@ import (
 // reader is left. Readiness changes go through the process notifier.
 type pipe struct {
 	events  *notifier
+	fifo    vfs.Inode  // the FIFO this pipe serves, if it is one
+	fifos   *fifoTable // where it is registered while open
 	mu      sync.Mutex
 	buf     []byte
 	readers int
@@ -169,8 +173,12 @@ func (e *pipeEnd) poll() uint32 {
 	return r
 }
 
-func (e *pipeEnd) Pread([]byte, int64) (int, error) { return 0, unix.ESPIPE }
-func (e *pipeEnd) Seek(int64, int) (int64, error)   { return 0, unix.ESPIPE }
+// buffered returns how many bytes wait to be read (FIONREAD).
+func (e *pipeEnd) buffered() int {
+	e.pipe.mu.Lock()
+	defer e.pipe.mu.Unlock()
+	return len(e.pipe.buf)
+}
 
 func (e *pipeEnd) Close() error {
 	pp := e.pipe
@@ -181,7 +189,15 @@ func (e *pipeEnd) Close() error {
 		pp.readers--
 	}
 	pp.seq++
+	gone := pp.readers == 0 && pp.writers == 0
 	pp.mu.Unlock()
+	if gone && pp.fifos != nil {
+		pp.fifos.mu.Lock()
+		if pp.fifos.pipes[pp.fifo] == pp {
+			delete(pp.fifos.pipes, pp.fifo)
+		}
+		pp.fifos.mu.Unlock()
+	}
 	pp.events.notify()
 	return nil
 }
@@ -210,11 +226,12 @@ func (t *Thread) pipe(fdsp, flags uint64) (uint64, error) {
 	re, we := &pipeEnd{pipe: pp}, &pipeEnd{pipe: pp, write: true}
 	re.nonblock.Store(nb)
 	we.nonblock.Store(nb)
-	r, err := t.p.files.install(&fd{f: re, flags: unix.O_RDONLY | fl, cloexec: cloexec}, 0)
+	r, err := t.p.files.installNew(newStreamFile(re, unix.O_RDONLY|int(fl)), cloexec)
 	if err != nil {
+		we.Close()
 		return 0, err
 	}
-	w, err := t.p.files.install(&fd{f: we, flags: unix.O_WRONLY | fl, cloexec: cloexec}, 0)
+	w, err := t.p.files.installNew(newStreamFile(we, unix.O_WRONLY|int(fl)), cloexec)
 	if err != nil {
 		t.p.files.close(uint64(r))
 		return 0, err

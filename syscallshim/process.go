@@ -11,6 +11,7 @@ import (
 	"yolk/initrd"
 	"yolk/linux/abi"
 	"yolk/linux/sysno"
+	"yolk/vfs"
 )
 
 // Config describes the first program to run and what every process
@@ -28,6 +29,19 @@ type Config struct {
 	// MaxThreads bounds the program threads of all processes together
 	// (clone then fails with EAGAIN); 0 means no bound.
 	MaxThreads int
+	// Mounts are filesystems to mount at boot (host directories), in
+	// order; Cwd is the first program's working directory ("" is /).
+	Mounts []Mount
+	Cwd    string
+}
+
+// Mount is a filesystem the first program finds mounted at Path (made
+// if missing).
+type Mount struct {
+	Path     string
+	FS       vfs.Filesystem
+	Source   string
+	ReadOnly bool
 }
 
 // System is every process of one machine: the process and thread tables
@@ -45,10 +59,11 @@ type System struct {
 	starting int                // IDs handed out whose thread is not registered yet
 	init     *Process
 
-	con      *console
-	files    fileRefs
-	events   notifier // readiness changes of pollable files
-	rootSize uint64   // bytes of file data in the root, for statfs
+	con    *console
+	vfs    *vfs.VFS  // the file tree (namespace.go)
+	fifos  fifoTable // open FIFOs
+	locks  lockTable // file locks
+	events notifier  // readiness changes of pollable files
 
 	logMu       sync.Mutex
 	unsupported [(sysno.Max + 64) / 64]uint64
@@ -115,7 +130,7 @@ type Process struct {
 	mu         sync.Mutex // guards everything below
 	mem        *memory
 	files      *fdTable
-	cwd        string
+	cwd        vfs.Path // the zero Path is the root
 	umask      uint32
 	comm       string   // command name: basename of the program, 15 bytes
 	exe        string   // the program's path (/proc/self/exe)
@@ -280,6 +295,7 @@ func (p *Process) exit() {
 	if files != nil {
 		files.release(p.sys)
 	}
+	p.sys.locks.releaseOwner(p, nil)
 	if mem != nil {
 		mem.release()
 	}

@@ -4,126 +4,415 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
-	"yolk/initrd"
+	"yolk/vfs"
 )
 
-// A few /proc files programs read to learn about their machine and
-// their processes. Their content is made when they are opened.
-// /proc/PID/... exists for every live process (and /proc/self/... is the
-// caller's); /proc itself cannot be listed yet.
+// /proc, as a filesystem of the VFS: a few machine-wide files, and a
+// directory per live process (stat, status, cmdline, maps, comm, mounts,
+// mountinfo, the exe, cwd and root links, and fd/ with a link per open
+// descriptor). File contents are made when the file is opened. /proc/self
+// is resolved by the system call layer before the walk (it names the
+// caller, which the VFS does not know): see Thread.procSelf.
 
-type procGen func(t *Thread, p *Process) []byte
+type procGen func(s *System, p *Process) []byte
 
-// procFiles are keyed by path, with "self" standing for any PID.
-var procFiles = map[string]procGen{
-	"/proc/meminfo":     procMeminfo,
-	"/proc/cpuinfo":     procCpuinfo,
-	"/proc/mounts":      procMounts,
-	"/proc/self/mounts": procMounts,
-	"/proc/uptime":      procUptime,
-	"/proc/version": func(*Thread, *Process) []byte {
-		return []byte("Linux version " + unameRelease + " (yolk) " + unameVersion + "\n")
-	},
-	"/proc/loadavg":      procLoadavg,
-	"/proc/self/maps":    procMaps,
-	"/proc/self/cmdline": procCmdline,
-	"/proc/self/status":  procStatus,
-	"/proc/self/stat":    procStat,
-	"/proc/self/comm":    func(t *Thread, p *Process) []byte { return []byte(p.name() + "\n") },
-	"/proc/yolk/frames":  procYolkFrames,
+// procFiles are the machine-wide files; procPIDFiles those of each process
+// directory.
+var (
+	procFiles = map[string]procGen{
+		"meminfo": procMeminfo,
+		"cpuinfo": procCpuinfo,
+		"mounts":  procMountsGen,
+		"uptime":  procUptime,
+		"version": func(*System, *Process) []byte {
+			return []byte("Linux version " + unameRelease + " (yolk) " + unameVersion + "\n")
+		},
+		"loadavg":     procLoadavg,
+		"yolk/frames": procYolkFrames,
+		"filesystems": func(*System, *Process) []byte {
+			return []byte("nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\nnodev\t9p\n")
+		},
+	}
+	procPIDFiles = map[string]procGen{
+		"stat":      procStat,
+		"status":    procStatus,
+		"cmdline":   procCmdline,
+		"maps":      procMaps,
+		"comm":      func(s *System, p *Process) []byte { return []byte(p.name() + "\n") },
+		"mounts":    procMountsGen,
+		"mountinfo": procMountinfo,
+		"cgroup":    func(*System, *Process) []byte { return []byte("0::/\n") },
+		"environ":   func(*System, *Process) []byte { return nil },
+	}
+	procPIDLinks = map[string]func(p *Process) string{
+		"exe":  func(p *Process) string { return p.exePath() },
+		"cwd":  func(p *Process) string { return p.cwdName() },
+		"root": func(p *Process) string { return "/" },
+	}
+)
+
+// procFS is /proc.
+type procFS struct {
+	sys *System
+	dev uint64
 }
 
-var procNodes = map[string]*initrd.Node{}
-
-func init() {
-	i := 0
-	for p := range procFiles {
-		procNodes[p] = &initrd.Node{Path: p, Name: path.Base(p), Mode: unix.S_IFREG | 0o444, Nlink: 1, Ino: uint64(0x20000 + i)}
-		i++
-	}
+func (fs *procFS) Name() string    { return "proc" }
+func (fs *procFS) Root() vfs.Inode { return &procNode{fs: fs, kind: procRoot} }
+func (fs *procFS) Statfs() vfs.Statfs {
+	return vfs.Statfs{Type: unix.PROC_SUPER_MAGIC, Bsize: 4096, Namelen: 255}
 }
 
-// procPath splits a /proc path into its process and the procFiles key:
-// /proc/self/x and /proc/PID/x name a process, other paths none.
-func (t *Thread) procPath(p string) (*Process, string, bool) {
-	rest, ok := strings.CutPrefix(p, "/proc/")
-	if !ok {
-		return nil, p, true
+type procKind int
+
+const (
+	procRoot    procKind = iota
+	procPIDDir           // /proc/PID
+	procFDDir            // /proc/PID/fd
+	procFile             // a generated file
+	procLink             // exe, cwd, root, fd/N
+	procYolkDir          // /proc/yolk: yolk's own files
+)
+
+// procNode is one file of /proc. Nodes are made on each lookup; the VFS
+// compares them by value, so equal nodes are the same file.
+type procNode struct {
+	vfs.ReadOnly
+	fs   *procFS
+	kind procKind
+	p    *Process // nil in the root
+	name string   // file or link name (the descriptor number under fd/)
+}
+
+func (n *procNode) ino() uint64 {
+	h := uint64(0)
+	for _, c := range n.name {
+		h = h*31 + uint64(c)
 	}
-	id, file, ok := strings.Cut(rest, "/")
-	if !ok {
-		return nil, p, true
+	pid := uint64(0)
+	if n.p != nil {
+		pid = uint64(n.p.pid)
 	}
-	if id == "self" {
-		return t.p, p, true
-	}
-	pid := 0
-	for _, c := range id {
-		if c < '0' || c > '9' || pid > maxPID {
-			return nil, p, true
+	return pid<<24 | uint64(n.kind)<<20 | h&0xfffff
+}
+
+func (n *procNode) Stat() vfs.Stat {
+	now := vfs.Now()
+	st := vfs.Stat{Dev: n.fs.dev, Ino: n.ino(), Nlink: 1, Blksize: 4096, Atime: now, Mtime: now, Ctime: now, Btime: now}
+	switch n.kind {
+	case procRoot, procPIDDir, procFDDir, procYolkDir:
+		st.Mode, st.Nlink = unix.S_IFDIR|0o555, 2
+	case procFile:
+		st.Mode = unix.S_IFREG | 0o444
+	case procLink:
+		st.Mode = unix.S_IFLNK | 0o777
+		if n.kind == procLink && n.p != nil && n.name != "" && n.name[0] >= '0' && n.name[0] <= '9' {
+			st.Mode = unix.S_IFLNK | 0o700
 		}
-		pid = pid*10 + int(c-'0')
 	}
-	s := t.p.sys
+	if n.p != nil {
+		n.p.mu.Lock()
+		st.UID, st.GID = n.p.cred.euid, n.p.cred.egid
+		n.p.mu.Unlock()
+	}
+	return st
+}
+
+func (n *procNode) Readlink() (string, error) {
+	if n.kind != procLink {
+		return "", unix.EINVAL
+	}
+	if fd, err := strconv.Atoi(n.name); err == nil {
+		return n.p.fdTarget(fd)
+	}
+	return procPIDLinks[n.name](n.p), nil
+}
+
+func (n *procNode) Lookup(name string) (vfs.Inode, error) {
+	switch n.kind {
+	case procRoot:
+		if _, ok := procFiles[name]; ok {
+			return &procNode{fs: n.fs, kind: procFile, name: name}, nil
+		}
+		if p := n.fs.sys.liveProcess(name); p != nil {
+			return &procNode{fs: n.fs, kind: procPIDDir, p: p}, nil
+		}
+		if name == "yolk" {
+			return &procNode{fs: n.fs, kind: procYolkDir}, nil
+		}
+	case procYolkDir:
+		if name == "frames" {
+			return &procNode{fs: n.fs, kind: procFile, name: "yolk/frames"}, nil
+		}
+	case procPIDDir:
+		if _, ok := procPIDFiles[name]; ok {
+			return &procNode{fs: n.fs, kind: procFile, p: n.p, name: name}, nil
+		}
+		if _, ok := procPIDLinks[name]; ok {
+			return &procNode{fs: n.fs, kind: procLink, p: n.p, name: name}, nil
+		}
+		if name == "fd" {
+			return &procNode{fs: n.fs, kind: procFDDir, p: n.p}, nil
+		}
+	case procFDDir:
+		if fd, err := strconv.Atoi(name); err == nil && fd >= 0 {
+			if _, err := n.p.fdTarget(fd); err == nil {
+				return &procNode{fs: n.fs, kind: procLink, p: n.p, name: name}, nil
+			}
+		}
+	default:
+		return nil, unix.ENOTDIR
+	}
+	return nil, unix.ENOENT
+}
+
+// Revalidate implements vfs.Revalidator: processes and descriptors come
+// and go behind the name cache.
+func (n *procNode) Revalidate(name string, child vfs.Inode) bool {
+	c, ok := child.(*procNode)
+	if !ok {
+		return false
+	}
+	switch {
+	case c.kind == procPIDDir:
+		return n.fs.sys.liveProcess(name) == c.p
+	case n.kind == procFDDir:
+		fd, _ := strconv.Atoi(name)
+		_, err := c.p.fdTarget(fd)
+		return err == nil
+	}
+	return c.p == nil || c.p.isLive()
+}
+
+func (n *procNode) Open(flags int) (vfs.FileImpl, error) {
+	switch n.kind {
+	case procFile:
+		gen := procFiles[n.name]
+		if n.p != nil {
+			gen = procPIDFiles[n.name]
+		}
+		return &procContent{n: n, data: gen(n.fs.sys, n.p)}, nil
+	case procRoot, procPIDDir, procFDDir, procYolkDir:
+		return &procDir{n: n}, nil
+	}
+	return nil, unix.ELOOP
+}
+
+// procContent is an open /proc file: its content when it was opened.
+type procContent struct {
+	vfs.FileBase
+	n    *procNode
+	data []byte
+}
+
+func (f *procContent) Read(dst []byte, off int64) (int, error) {
+	if off >= int64(len(f.data)) {
+		return 0, nil
+	}
+	return copy(dst, f.data[off:]), nil
+}
+
+func (f *procContent) Lseek(cur, off int64, whence int) (int64, error) {
+	return vfs.SeekTo(cur, off, whence, int64(len(f.data)))
+}
+
+func (f *procContent) Stat() (vfs.Stat, error) { return f.n.Stat(), nil }
+
+// procDir lists a /proc directory.
+type procDir struct {
+	vfs.FileBase
+	n *procNode
+}
+
+func (d *procDir) Stat() (vfs.Stat, error) { return d.n.Stat(), nil }
+
+func (d *procDir) Lseek(cur, off int64, whence int) (int64, error) {
+	return vfs.SeekTo(cur, off, whence, 0)
+}
+
+func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
+	var names []string
+	switch d.n.kind {
+	case procRoot:
+		for name := range procFiles {
+			if !strings.Contains(name, "/") {
+				names = append(names, name)
+			}
+		}
+		names = append(names, "yolk")
+		sort.Strings(names)
+		for _, pid := range d.n.fs.sys.livePIDs() {
+			names = append(names, strconv.Itoa(int(pid)))
+		}
+		names = append(names, "self")
+	case procPIDDir:
+		for name := range procPIDFiles {
+			names = append(names, name)
+		}
+		for name := range procPIDLinks {
+			names = append(names, name)
+		}
+		names = append(names, "fd")
+		sort.Strings(names)
+	case procFDDir:
+		for _, fd := range d.n.p.openFDs() {
+			names = append(names, strconv.Itoa(fd))
+		}
+	case procYolkDir:
+		names = []string{"frames"}
+	}
+	for i, name := range names {
+		off := int64(vfs.FirstCookie + i)
+		if off <= pos {
+			continue
+		}
+		typ := uint8(unix.DT_REG)
+		if c, err := d.n.Lookup(name); err == nil {
+			typ = vfs.DirentType(c.Stat().Mode)
+		} else if name == "self" {
+			typ = unix.DT_LNK
+		}
+		if !emit(vfs.Dirent{Name: name, Ino: uint64(i + 10), Type: typ, Off: off}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// liveProcess returns the live process whose PID is name.
+func (s *System) liveProcess(name string) *Process {
+	pid, err := strconv.Atoi(name)
+	if err != nil || pid <= 0 || strconv.Itoa(pid) != name {
+		return nil
+	}
 	s.mu.Lock()
-	q, ok := s.procs[int32(pid)]
-	s.mu.Unlock()
-	if !ok || q.state != procLive {
-		return nil, "", false
+	defer s.mu.Unlock()
+	p := s.procs[int32(pid)]
+	if p == nil || p.state != procLive {
+		return nil
 	}
-	return q, "/proc/self/" + file, true
+	return p
 }
 
-// procNode returns the /proc entry for p (relative to cwd).
-func (t *Thread) procNode(cwd, p string) (*initrd.Node, bool) {
-	if !path.IsAbs(p) {
-		p = path.Join(cwd, p)
+func (s *System) livePIDs() []int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pids []int32
+	for pid, p := range s.procs {
+		if p.state == procLive {
+			pids = append(pids, pid)
+		}
 	}
-	p = path.Clean(p)
-	_, key, ok := t.procPath(p)
-	if !ok {
-		return nil, false
-	}
-	n, ok := procNodes[key]
-	if !ok {
-		return nil, false
-	}
-	if key != p {
-		nn := *n
-		nn.Path, nn.Name = p, path.Base(p)
-		return &nn, true
-	}
-	return n, true
+	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
+	return pids
 }
 
-// openProc returns the content of a /proc node as an open file.
-func (t *Thread) openProc(n *initrd.Node) (File, bool) {
-	q, key, ok := t.procPath(n.Path)
-	if !ok {
-		return nil, false
-	}
-	gen, ok := procFiles[key]
-	if !ok || procNodes[key] == nil || procNodes[key].Ino != n.Ino {
-		return nil, false
-	}
-	if q == nil {
-		q = t.p
-	}
-	data := gen(t, q)
-	nn := *n
-	nn.Data, nn.Size = data, int64(len(data))
-	return &regular{node: &nn}, true
+func (p *Process) isLive() bool {
+	p.sys.mu.Lock()
+	defer p.sys.mu.Unlock()
+	return p.state == procLive
 }
 
-func procMeminfo(t *Thread, _ *Process) []byte {
+func (p *Process) exePath() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return path.Join("/", p.exe)
+}
+
+// cwdName is the working directory's path.
+func (p *Process) cwdName() string {
+	p.mu.Lock()
+	cwd := p.cwd
+	p.mu.Unlock()
+	if cwd.IsZero() || p.sys.vfs == nil {
+		return "/"
+	}
+	name, err := p.sys.vfs.PathName(p.sys.vfs.Root(), cwd)
+	if err != nil {
+		return "/"
+	}
+	return name
+}
+
+// fdTarget is what /proc/PID/fd/N links to: the file's path, or
+// "pipe:[ino]" and the like for files without one.
+func (p *Process) fdTarget(n int) (string, error) {
+	p.mu.Lock()
+	files := p.files
+	p.mu.Unlock()
+	if files == nil || n < 0 {
+		return "", unix.ENOENT
+	}
+	f, err := files.file(uint64(n))
+	if err != nil {
+		return "", unix.ENOENT
+	}
+	return fileName(p.sys, f), nil
+}
+
+// fileName names an open file as /proc/PID/fd shows it.
+func fileName(s *System, f *vfs.File) string {
+	if p := f.Path(); !p.IsZero() && s.vfs != nil {
+		if name, err := s.vfs.PathName(s.vfs.Root(), p); err == nil {
+			return name
+		}
+	}
+	st, _ := f.Stat()
+	switch x := streamOf(f).(type) {
+	case *pipeEnd, *fifoRW:
+		return fmt.Sprintf("pipe:[%d]", st.Ino)
+	case *console:
+		return "/dev/console"
+	case *stdStream:
+		return fmt.Sprintf("pipe:[%d]", st.Ino)
+	case *device:
+		_ = x
+		return "/dev/null"
+	}
+	return fmt.Sprintf("anon_inode:[%s]", anonName(f))
+}
+
+func anonName(f *vfs.File) string {
+	switch streamOf(f).(type) {
+	case *eventfd:
+		return "eventfd"
+	case *epoll:
+		return "eventpoll"
+	case *pidfd:
+		return "pidfd"
+	}
+	return "file"
+}
+
+func (p *Process) openFDs() []int {
+	p.mu.Lock()
+	files := p.files
+	p.mu.Unlock()
+	if files == nil {
+		return nil
+	}
+	files.mu.Lock()
+	defer files.mu.Unlock()
+	var out []int
+	for i, d := range files.fds {
+		if d != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func procMeminfo(s *System, _ *Process) []byte {
 	var total, free uint64
-	if t.p.cfg.MemInfo != nil {
-		total, free = t.p.cfg.MemInfo()
+	if s.cfg.MemInfo != nil {
+		total, free = s.cfg.MemInfo()
 	}
 	var b bytes.Buffer
 	for _, kv := range []struct {
@@ -138,7 +427,7 @@ func procMeminfo(t *Thread, _ *Process) []byte {
 	return b.Bytes()
 }
 
-func procCpuinfo(t *Thread, _ *Process) []byte {
+func procCpuinfo(s *System, _ *Process) []byte {
 	_, ebx, ecx, edx := amd64.CPUID(0, 0)
 	vendor := string([]byte{
 		byte(ebx), byte(ebx >> 8), byte(ebx >> 16), byte(ebx >> 24),
@@ -179,22 +468,54 @@ func procCpuinfo(t *Thread, _ *Process) []byte {
 		vendor, family, model, strings.TrimRight(strings.TrimSpace(string(brand)), "\x00"), eax&0xf, strings.Join(flags, " ")))
 }
 
-func procMounts(*Thread, *Process) []byte { return []byte("initrd / rootfs ro 0 0\n") }
+func procMountsGen(s *System, _ *Process) []byte {
+	var b bytes.Buffer
+	for _, m := range s.vfs.Mounts() {
+		at := "/"
+		if pt := m.Point(); !pt.IsZero() {
+			at, _ = s.vfs.PathName(s.vfs.Root(), pt)
+		}
+		opt := "rw"
+		if m.ReadOnly() {
+			opt = "ro"
+		}
+		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", m.Source(), at, m.Filesystem().Name(), opt)
+	}
+	return b.Bytes()
+}
 
-func procUptime(t *Thread, _ *Process) []byte {
-	ns := t.p.m.Monotonic()
+func procMountinfo(s *System, _ *Process) []byte {
+	var b bytes.Buffer
+	for _, m := range s.vfs.Mounts() {
+		at, parent := "/", m.ID()
+		if pt := m.Point(); !pt.IsZero() {
+			at, _ = s.vfs.PathName(s.vfs.Root(), pt)
+			parent = pt.Mount.ID()
+		}
+		opt := "rw"
+		if m.ReadOnly() {
+			opt = "ro"
+		}
+		st := m.Root().Inode().Stat()
+		fmt.Fprintf(&b, "%d %d %d:%d / %s %s - %s %s %s\n", m.ID(), parent, unix.Major(st.Dev), unix.Minor(st.Dev),
+			at, opt, m.Filesystem().Name(), m.Source(), opt)
+	}
+	return b.Bytes()
+}
+
+func procUptime(s *System, _ *Process) []byte {
+	ns := s.m.Monotonic()
 	return []byte(fmt.Sprintf("%d.%02d 0.00\n", ns/1e9, ns%1e9/1e7))
 }
 
-func procLoadavg(t *Thread, _ *Process) []byte {
-	s := t.p.sys
+func procLoadavg(s *System, _ *Process) []byte {
 	s.mu.Lock()
 	n, last := len(s.threads), s.lastID
 	s.mu.Unlock()
 	return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", n, last))
 }
 
-func procCmdline(t *Thread, p *Process) []byte {
+func procCmdline(s *System, p *Process) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var b []byte
@@ -214,36 +535,20 @@ func (p *Process) procIDs() (ppid, pgid, sid int32) {
 	return ppid, p.pgid, p.sid
 }
 
-func procStatus(t *Thread, p *Process) []byte {
+func procStatus(s *System, p *Process) []byte {
 	ppid, _, _ := p.procIDs()
 	p.mu.Lock()
 	n := len(p.threads)
 	comm := p.comm
 	c := p.cred
+	umask := p.umask
 	p.mu.Unlock()
-	return []byte(fmt.Sprintf("Name:\t%s\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nThreads:\t%d\n",
-		comm, p.pid, p.pid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid, n))
-}
-
-// frameCounter is implemented by machines that count the frames program
-// memory uses (kernel.Machine): page tables and pages of every process.
-type frameCounter interface {
-	UserFrames() uint64
-}
-
-// procYolkFrames is /proc/yolk/frames, a yolk file (not in Linux): the
-// frames program address spaces hold, exact, so that tests can check that
-// processes give back all their memory.
-func procYolkFrames(t *Thread, _ *Process) []byte {
-	fc, ok := t.p.m.(frameCounter)
-	if !ok {
-		return []byte("user 0\n")
-	}
-	return []byte(fmt.Sprintf("user %d\n", fc.UserFrames()))
+	return []byte(fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nThreads:\t%d\n",
+		comm, umask, p.pid, p.pid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid, n))
 }
 
 // procStat is /proc/PID/stat's first fields (state R, times 0).
-func procStat(t *Thread, p *Process) []byte {
+func procStat(s *System, p *Process) []byte {
 	ppid, pgid, sid := p.procIDs()
 	p.mu.Lock()
 	n := len(p.threads)
@@ -254,7 +559,7 @@ func procStat(t *Thread, p *Process) []byte {
 }
 
 // procMaps lists the process's mappings in /proc/PID/maps' format.
-func procMaps(t *Thread, p *Process) []byte {
+func procMaps(s *System, p *Process) []byte {
 	mem := p.memory()
 	if mem == nil {
 		return nil
@@ -287,44 +592,19 @@ func procMaps(t *Thread, p *Process) []byte {
 	return b.Bytes()
 }
 
-// sysStatfs and sysFstatfs describe the read-only root: an in-memory file
-// system (RAMFS_MAGIC) with the initrd's files, nothing free.
-func (t *Thread) statfs(va uint64) (uint64, error) {
-	var b [120]byte
-	le := func(off int, v uint64) {
-		for i := 0; i < 8; i++ {
-			b[off+i] = byte(v >> (8 * i))
-		}
-	}
-	const ramfsMagic = 0x858458f6
-	le(0, ramfsMagic)
-	le(8, 4096) // f_bsize
-	files := uint64(0)
-	if t.p.cfg.Root != nil {
-		files = uint64(t.p.cfg.Root.Len())
-	}
-	le(16, t.p.sys.rootSize/4096+1) // f_blocks
-	le(40, files)                   // f_files
-	le(64, 255)                     // f_namelen
-	le(72, 4096)                    // f_frsize
-	le(80, unix.ST_RDONLY)          // f_flags
-	return 0, t.copyOut(va, b[:])
+// frameCounter is implemented by machines that count the frames program
+// memory uses (kernel.Machine): page tables and pages of every process.
+type frameCounter interface {
+	UserFrames() uint64
 }
 
-func sysStatfs(t *Thread, a Args) (uint64, error) {
-	p, err := t.readPath(a[0])
-	if err != nil {
-		return 0, err
+// procYolkFrames is /proc/yolk/frames, a yolk file (not in Linux): the
+// frames program address spaces hold, exact, so that tests can check that
+// processes give back all their memory.
+func procYolkFrames(s *System, _ *Process) []byte {
+	fc, ok := s.m.(frameCounter)
+	if !ok {
+		return []byte("user 0\n")
 	}
-	if _, err := t.resolve(atFDCWD, p, true); err != nil {
-		return 0, err
-	}
-	return t.statfs(a[1])
-}
-
-func sysFstatfs(t *Thread, a Args) (uint64, error) {
-	if _, err := t.p.files.get(a[0]); err != nil {
-		return 0, err
-	}
-	return t.statfs(a[1])
+	return []byte(fmt.Sprintf("user %d\n", fc.UserFrames()))
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"yolk/vfs"
 )
 
 // Streams is implemented by machines whose console carries the program's
@@ -39,15 +41,15 @@ func machineStreams(m Machine) Streams {
 
 // newStdStreams returns fds 0-2 as plain streams (no terminal), or nil
 // when the program gets a terminal.
-func newStdStreams(m Machine) []*fd {
+func newStdStreams(m Machine) []*vfs.File {
 	s := machineStreams(m)
 	if s == nil || s.Terminal() {
 		return nil
 	}
-	return []*fd{
-		{f: &stdStream{s: s, fd: 0}, flags: unix.O_RDONLY},
-		{f: &stdStream{s: s, fd: 1}, flags: unix.O_WRONLY},
-		{f: &stdStream{s: s, fd: 2}, flags: unix.O_WRONLY},
+	return []*vfs.File{
+		newStreamFile(&stdStream{s: s, fd: 0}, unix.O_RDONLY),
+		newStreamFile(&stdStream{s: s, fd: 1}, unix.O_WRONLY),
+		newStreamFile(&stdStream{s: s, fd: 2}, unix.O_WRONLY),
 	}
 }
 

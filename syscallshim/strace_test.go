@@ -86,10 +86,15 @@ func newStraceThread() (*Thread, *straceMachine) {
 	sys.con = &console{m: m, sys: sys, tio: defaultTermios(), fg: 1}
 	p := &Process{
 		sys: sys, m: m, cfg: &sys.cfg, pid: 1, children: map[*Process]struct{}{}, pgid: 1, sid: 1,
-		comm: "test", cwd: "/", threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
+		comm: "test", threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
 		events: &sys.events,
 	}
 	sys.procs[1], sys.init = p, p
+	v, err := sys.newNamespace(sys.cfg.Root, 256<<20)
+	if err != nil {
+		panic(err)
+	}
+	sys.vfs = v
 	p.files = newFDTable(sys)
 	p.mem = newMemory(as)
 	return p.newThread(new(amd64.Context), 1), m

@@ -2,87 +2,107 @@ package syscallshim
 
 import (
 	"encoding/binary"
-	"path"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
-	"yolk/initrd"
+	"yolk/vfs"
 )
 
-// The file system is the initrd's tree, read-only. Paths are resolved
-// against the process's working directory; /proc/self/exe is the one
-// /proc entry (a symlink to the program).
+// File and path system calls over the VFS (namespace.go): the handlers
+// decode arguments and copy to and from the program; path resolution,
+// permissions and every namespace errno are the VFS's.
 
-const procSelfExe = "/proc/self/exe"
+// atFDCWD is AT_FDCWD (-100) as a raw argument.
+const atFDCWD = ^uint64(99)
 
-// resolve looks up path relative to dirfd (AT_FDCWD or a directory fd).
-func (t *Thread) resolve(dirfd uint64, p string, follow bool) (*initrd.Node, error) {
-	if p == "" {
-		return nil, unix.ENOENT
+// Constants x/sys/unix lacks on amd64 (asm-generic/ioctls.h, fcntl.h).
+const (
+	atStatxSyncType = 0x6000
+	fionread        = 0x541b
+	fionbio         = 0x5421
+	fionclex        = 0x5450
+	fioclex         = 0x5451
+)
+
+// vctx is the thread's view of the namespace: credentials, working
+// directory, umask.
+func (t *Thread) vctx() *vfs.Context {
+	p := t.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.cred
+	return &vfs.Context{
+		Cred:  vfs.Cred{UID: c.fsuid, GID: c.fsgid, Groups: c.groups},
+		Cwd:   p.cwd,
+		Umask: p.umask,
 	}
-	if p == procSelfExe && follow {
-		p = t.exe() // the one /proc link: the program
-	}
-	n, err := t.lookup(dirfd, p, follow)
-	if err == unix.ENOENT && (int32(dirfd) == unix.AT_FDCWD || strings.HasPrefix(p, "/")) {
-		t.p.mu.Lock()
-		cwd := t.p.cwd
-		t.p.mu.Unlock()
-		if d, ok := devNode(cwd, p); ok {
-			return d, nil
-		}
-		if d, ok := t.procNode(cwd, p); ok {
-			return d, nil
-		}
-	}
-	return n, err
 }
 
-// lookup resolves p in the initrd tree.
-func (t *Thread) lookup(dirfd uint64, p string, follow bool) (*initrd.Node, error) {
-	root := t.p.cfg.Root
-	if root == nil {
-		return nil, unix.ENOENT
-	}
-	if strings.HasPrefix(p, "/") {
-		return root.Lookup(p, follow)
-	}
-	var cwd *initrd.Node
+// at returns the starting point of an *at call: the working directory
+// (the zero Path) for AT_FDCWD, else the directory dirfd names.
+func (t *Thread) at(dirfd uint64) (vfs.Path, error) {
 	if int32(dirfd) == unix.AT_FDCWD {
-		t.p.mu.Lock()
-		c := t.p.cwd
-		t.p.mu.Unlock()
-		n, err := root.Lookup(c, true)
-		if err != nil {
-			return nil, err
-		}
-		cwd = n
-	} else {
-		d, err := t.p.files.get(dirfd)
-		if err != nil {
-			return nil, err
-		}
-		if d.node == nil || !d.node.IsDir() {
-			return nil, unix.ENOTDIR
-		}
-		cwd = d.node
+		return vfs.Path{}, nil
 	}
-	return root.LookupAt(cwd, p, follow)
+	f, err := t.p.files.file(dirfd)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	return f.Path(), nil
 }
 
-// open returns descriptor n if it was opened for reading (or writing):
-// EBADF otherwise, as read(2) and write(2) say.
-func (t *Thread) open(n uint64, write bool) (*fd, error) {
-	d, err := t.p.files.get(n)
+// procSelf rewrites the names that mean the caller: /proc/self and
+// /proc/thread-self, and /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr
+// (links to /proc/self/fd), to /proc/PID. The VFS cannot tell who walks.
+func (t *Thread) procSelf(p string) string {
+	pid := "/proc/" + strconv.Itoa(int(t.p.pid))
+	for _, pre := range []string{"/proc/self", "/proc/thread-self"} {
+		if p == pre || strings.HasPrefix(p, pre+"/") {
+			return pid + p[len(pre):]
+		}
+	}
+	switch p {
+	case "/dev/stdin":
+		return pid + "/fd/0"
+	case "/dev/stdout":
+		return pid + "/fd/1"
+	case "/dev/stderr":
+		return pid + "/fd/2"
+	}
+	if strings.HasPrefix(p, "/dev/fd/") || p == "/dev/fd" {
+		return pid + "/fd" + p[len("/dev/fd"):]
+	}
+	return p
+}
+
+// pathArg reads a path argument and rewrites /proc/self.
+func (t *Thread) pathArg(va uint64) (string, error) {
+	p, err := t.readPath(va)
+	if err != nil {
+		return "", err
+	}
+	return t.procSelf(p), nil
+}
+
+// fdLinkPath matches /proc/PID/fd/N, whose open reopens that descriptor's
+// file (a "magic link").
+var fdLinkPath = regexp.MustCompile(`^/proc/([0-9]+)/fd/([0-9]+)$`)
+
+// open returns descriptor n's file if it was opened for reading (or
+// writing): EBADF otherwise, as read(2) and write(2) say.
+func (t *Thread) open(n uint64, write bool) (*vfs.File, error) {
+	f, err := t.p.files.file(n)
 	if err != nil {
 		return nil, err
 	}
-	mode := d.flags & unix.O_ACCMODE
-	if (write && mode == unix.O_RDONLY) || (!write && mode == unix.O_WRONLY) {
+	mode := f.Flags() & unix.O_ACCMODE
+	if f.Flags()&unix.O_PATH != 0 || (write && mode == unix.O_RDONLY) || (!write && mode == unix.O_WRONLY) {
 		return nil, unix.EBADF
 	}
-	return d, nil
+	return f, nil
 }
 
 func sysRead(t *Thread, a Args) (uint64, error) {
@@ -95,14 +115,17 @@ func sysRead(t *Thread, a Args) (uint64, error) {
 
 // read reads from d's file; a console or pipe read ends with EINTR only
 // for a signal waiting for this thread.
-func (t *Thread) read(d *fd, b []byte) (int, error) {
-	switch f := d.f.(type) {
-	case *pipeEnd:
-		return f.read(b, t)
-	case interruptibleReader:
-		return f.read(b, t.interrupting)
+func (t *Thread) read(f *vfs.File, b []byte) (int, error) {
+	if f.Flags()&unix.O_ACCMODE == unix.O_WRONLY || f.Flags()&unix.O_PATH != 0 {
+		return 0, unix.EBADF
 	}
-	return d.f.Read(b)
+	switch s := streamOf(f).(type) {
+	case *pipeEnd:
+		return s.read(b, t)
+	case interruptibleReader:
+		return s.read(b, t.interrupting)
+	}
+	return f.Read(b)
 }
 
 func sysWrite(t *Thread, a Args) (uint64, error) {
@@ -115,13 +138,13 @@ func sysWrite(t *Thread, a Args) (uint64, error) {
 
 // write writes b to d's file; a write to a pipe without readers also
 // raises SIGPIPE, as on Linux.
-func (t *Thread) write(d *fd, b []byte) (uint64, error) {
+func (t *Thread) write(f *vfs.File, b []byte) (uint64, error) {
 	var n int
 	var err error
-	if e, ok := d.f.(*pipeEnd); ok {
+	if e, ok := streamOf(f).(*pipeEnd); ok && f.Flags()&unix.O_ACCMODE != unix.O_RDONLY {
 		n, err = e.writeT(b, t)
 	} else {
-		n, err = d.f.Write(b)
+		n, err = f.Write(b)
 	}
 	if err == unix.EPIPE {
 		t.sendSignal(t, int(unix.SIGPIPE), sigInfo{code: siUser, pid: t.p.pid})
@@ -142,7 +165,7 @@ const maxRW = 0x7ffff000
 // more after a full chunk (regular files, devices) are read until seq is
 // full or a read comes up short; pipes and the console give one chunk.
 // A fault in seq ends the transfer: what was copied counts, else EFAULT.
-func (t *Thread) readTo(d *fd, seq ioseq, off int64) (uint64, error) {
+func (t *Thread) readTo(d *vfs.File, seq ioseq, off int64) (uint64, error) {
 	n := min(seq.total, maxRW)
 	buf := make([]byte, min(n, ioChunk))
 	done := uint64(0)
@@ -151,7 +174,7 @@ func (t *Thread) readTo(d *fd, seq ioseq, off int64) (uint64, error) {
 		var got int
 		var err error
 		if off >= 0 {
-			got, err = d.f.Pread(c, off+int64(done))
+			got, err = d.Pread(c, off+int64(done))
 		} else {
 			got, err = t.read(d, c)
 		}
@@ -171,7 +194,7 @@ func (t *Thread) readTo(d *fd, seq ioseq, off int64) (uint64, error) {
 			}
 			return 0, err
 		}
-		if got < len(c) || done == n || !streams(d.f) {
+		if got < len(c) || done == n || !streams(d) {
 			return done, nil
 		}
 	}
@@ -179,9 +202,9 @@ func (t *Thread) readTo(d *fd, seq ioseq, off int64) (uint64, error) {
 
 // streams reports whether a full read of f may be followed by more data
 // at once (so a large read keeps going): regular files and devices.
-func streams(f File) bool {
-	switch f.(type) {
-	case *regular, *device:
+func streams(f *vfs.File) bool {
+	switch streamOf(f).(type) {
+	case nil, *device:
 		return true
 	}
 	return false
@@ -189,7 +212,7 @@ func streams(f File) bool {
 
 // writeFrom writes the program's buffers seq to d, chunk by chunk. A
 // fault in seq ends the transfer with what was written, else EFAULT.
-func (t *Thread) writeFrom(d *fd, seq ioseq) (uint64, error) {
+func (t *Thread) writeFrom(d *vfs.File, seq ioseq) (uint64, error) {
 	n := min(seq.total, maxRW)
 	buf := make([]byte, min(n, ioChunk))
 	done := uint64(0)
@@ -300,7 +323,7 @@ func sysWritev(t *Thread, a Args) (uint64, error) {
 }
 
 func sysPread64(t *Thread, a Args) (uint64, error) {
-	d, err := t.open(a[0], false)
+	d, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -311,127 +334,221 @@ func sysPread64(t *Thread, a Args) (uint64, error) {
 }
 
 func sysPwrite64(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.open(a[0], true)
 	if err != nil {
 		return 0, err
 	}
-	switch d.f.(type) {
-	case *console, *stdStream:
-		return 0, unix.ESPIPE
+	if int64(a[3]) < 0 {
+		return 0, unix.EINVAL
 	}
-	return 0, unix.EBADF // every other file is read-only
+	n := min(a[2], maxRW)
+	buf := make([]byte, min(n, ioChunk))
+	done := uint64(0)
+	for done < n || n == 0 {
+		c := buf[:min(n-done, uint64(len(buf)))]
+		got, cerr := t.as().CopyIn(a[1]+done, c)
+		if cerr != nil && got == 0 {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, cerr
+		}
+		w, err := f.Pwrite(c[:got], int64(a[3]+done))
+		done += uint64(w)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if w < got || cerr != nil || n == 0 {
+			break
+		}
+	}
+	return done, nil
 }
 
 func sysOpen(t *Thread, a Args) (uint64, error) {
-	return t.openat(atFDCWD, a[0], a[1], a[2])
+	return t.openat(atFDCWD, a[0], vfs.OpenHow{Flags: int(a[1]), Mode: uint32(a[2]) & 0o7777}, false)
 }
 
 func sysOpenat(t *Thread, a Args) (uint64, error) {
-	return t.openat(a[0], a[1], a[2], a[3])
+	return t.openat(a[0], a[1], vfs.OpenHow{Flags: int(a[2]), Mode: uint32(a[3]) & 0o7777}, false)
 }
 
-func (t *Thread) openat(dirfd, pathp, flags, mode uint64) (uint64, error) {
-	p, err := t.readPath(pathp)
+func sysCreat(t *Thread, a Args) (uint64, error) {
+	return t.openat(atFDCWD, a[0], vfs.OpenHow{Flags: unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC, Mode: uint32(a[1]) & 0o7777}, false)
+}
+
+// sysOpenat2 implements openat2(2): struct open_how {flags, mode, resolve}.
+func sysOpenat2(t *Thread, a Args) (uint64, error) {
+	if a[3] < 24 || a[3] > 4096 {
+		return 0, unix.EINVAL
+	}
+	b, err := t.copyIn(a[2], a[3])
 	if err != nil {
 		return 0, err
 	}
-	n, err := t.resolve(dirfd, p, flags&unix.O_NOFOLLOW == 0)
-	writing := flags&(unix.O_CREAT|unix.O_TRUNC) != 0 || flags&unix.O_ACCMODE != unix.O_RDONLY
-	if writing && (err != nil || n.Type() != unix.S_IFCHR) {
-		// Only devices open for writing: the file system is read-only.
-		if err == nil || flags&unix.O_CREAT != 0 {
-			return 0, unix.EROFS
+	for _, c := range b[24:] {
+		if c != 0 {
+			return 0, unix.E2BIG
 		}
+	}
+	le := binary.LittleEndian
+	how := vfs.OpenHow{Flags: int(le.Uint64(b)), Mode: uint32(le.Uint64(b[8:])), Resolve: le.Uint64(b[16:])}
+	if le.Uint64(b) > 1<<32 || le.Uint64(b[8:]) > 0o7777 {
+		return 0, unix.EINVAL
+	}
+	return t.openat(a[0], a[1], how, true)
+}
+
+func (t *Thread) openat(dirfd, pathp uint64, how vfs.OpenHow, two bool) (uint64, error) {
+	name, err := t.pathArg(pathp)
+	if err != nil {
 		return 0, err
+	}
+	if m := fdLinkPath.FindStringSubmatch(name); m != nil {
+		if f, ok := t.magicOpen(m[1], m[2]); ok {
+			return t.installFile(f, how.Flags)
+		}
+	}
+	at, err := t.at(dirfd)
+	if err != nil {
+		return 0, err
+	}
+	v := t.p.sys.vfs
+	var f *vfs.File
+	if two {
+		f, err = v.Openat2(t.vctx(), at, name, how)
+	} else {
+		f, err = v.Openat(t.vctx(), at, name, how)
 	}
 	if err != nil {
 		return 0, err
 	}
-	if flags&unix.O_CREAT != 0 && flags&unix.O_EXCL != 0 {
-		return 0, unix.EEXIST
-	}
-	d := &fd{node: n, flags: uint32(flags) & (unix.O_ACCMODE | unix.O_NONBLOCK | unix.O_APPEND | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH), cloexec: flags&unix.O_CLOEXEC != 0}
-	dev, isDev := t.openDevice(n)
-	proc, isProc := t.openProc(n)
-	switch {
-	case isDev:
-		d.f = dev
-	case isProc:
-		d.f = proc
-	case flags&unix.O_DIRECTORY != 0 && !n.IsDir():
-		return 0, unix.ENOTDIR
-	case n.IsDir():
-		d.f = &directory{node: n}
-	case n.IsRegular():
-		d.f = &regular{node: n}
-	case n.IsSymlink() && flags&unix.O_PATH == 0:
-		return 0, unix.ELOOP // O_NOFOLLOW on a symlink
-	default:
-		d.f = &other{node: n}
-	}
-	fdn, err := t.p.files.install(d, 0)
-	return uint64(fdn), err
+	n, err := t.p.files.installNew(f, how.Flags&unix.O_CLOEXEC != 0)
+	return uint64(n), err
 }
 
+// magicOpen opens /proc/PID/fd/N for a file without a name (a pipe, an
+// eventfd...): the same open file, as Linux's magic links give. Files
+// with a name are opened again by it, through the VFS.
+func (t *Thread) magicOpen(pidS, fdS string) (*vfs.File, bool) {
+	q := t.p.sys.liveProcess(pidS)
+	n, err := strconv.Atoi(fdS)
+	if q == nil || err != nil {
+		return nil, false
+	}
+	q.mu.Lock()
+	files := q.files
+	q.mu.Unlock()
+	if files == nil {
+		return nil, false
+	}
+	f, err := files.file(uint64(n))
+	if err != nil || !f.Path().IsZero() {
+		return nil, false
+	}
+	return f, true
+}
+
+// installFile installs another reference to f (an fd reopened through a
+// magic link).
+func (t *Thread) installFile(f *vfs.File, flags int) (uint64, error) {
+	n, err := t.p.files.install(f, flags&unix.O_CLOEXEC != 0, 0)
+	return uint64(n), err
+}
+
+// sysClose implements close(2); as POSIX says, closing any descriptor of
+// a file drops the process's record locks on it.
 func sysClose(t *Thread, a Args) (uint64, error) {
-	return 0, t.p.files.close(a[0])
+	f, err := t.p.files.file(a[0])
+	if err != nil {
+		return 0, err
+	}
+	p := f.Path()
+	if err := t.p.files.close(a[0]); err != nil {
+		return 0, err
+	}
+	if !p.IsZero() {
+		t.p.sys.locks.releaseOwner(t.p, p.Inode())
+	}
+	return 0, nil
 }
 
-// putStat writes struct stat (x86-64 layout, 144 bytes).
-func (t *Thread) putStat(va uint64, s stat) error {
+// sysCloseRange implements close_range(2) (CLOSE_RANGE_CLOEXEC too).
+func sysCloseRange(t *Thread, a Args) (uint64, error) {
+	first, last, flags := a[0], a[1], a[2]
+	if flags&^(unix.CLOSE_RANGE_CLOEXEC|unix.CLOSE_RANGE_UNSHARE) != 0 || first > last {
+		return 0, unix.EINVAL
+	}
+	for n := first; n <= min(last, maxFDs-1); n++ {
+		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
+			if d, err := t.p.files.get(n); err == nil {
+				d.cloexec = true
+			}
+			continue
+		}
+		t.p.files.close(n)
+	}
+	return 0, nil
+}
+
+func (t *Thread) putStat(va uint64, s vfs.Stat) error {
+	st := s.StatT()
 	var b [144]byte
 	le := binary.LittleEndian
-	le.PutUint64(b[0:], s.dev)
-	le.PutUint64(b[8:], s.ino)
-	le.PutUint64(b[16:], uint64(s.nlink))
-	le.PutUint32(b[24:], s.mode)
-	le.PutUint32(b[28:], s.uid)
-	le.PutUint32(b[32:], s.gid)
-	le.PutUint64(b[40:], s.rdev)
-	le.PutUint64(b[48:], uint64(s.size))
-	le.PutUint64(b[56:], uint64(s.blksize))
-	le.PutUint64(b[64:], uint64(s.blocks))
-	for _, off := range []int{72, 88, 104} { // atime, mtime, ctime
-		le.PutUint64(b[off:], uint64(s.mtime))
+	le.PutUint64(b[0:], st.Dev)
+	le.PutUint64(b[8:], st.Ino)
+	le.PutUint64(b[16:], st.Nlink)
+	le.PutUint32(b[24:], st.Mode)
+	le.PutUint32(b[28:], st.Uid)
+	le.PutUint32(b[32:], st.Gid)
+	le.PutUint64(b[40:], st.Rdev)
+	le.PutUint64(b[48:], uint64(st.Size))
+	le.PutUint64(b[56:], uint64(st.Blksize))
+	le.PutUint64(b[64:], uint64(st.Blocks))
+	for i, ts := range []unix.Timespec{st.Atim, st.Mtim, st.Ctim} {
+		le.PutUint64(b[72+16*i:], uint64(ts.Sec))
+		le.PutUint64(b[80+16*i:], uint64(ts.Nsec))
 	}
 	return t.copyOut(va, b[:])
 }
 
 func sysFstat(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.putStat(a[1], d.f.Stat())
+	s, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putStat(a[1], s)
 }
 
-func (t *Thread) statPath(dirfd, pathp, flags uint64) (stat, error) {
-	p, err := t.readPath(pathp)
-	if err != nil {
-		return stat{}, err
+// statPath is the stat of a path (the *at flags AT_SYMLINK_NOFOLLOW and
+// AT_EMPTY_PATH), or of dirfd itself with an empty path.
+func (t *Thread) statPath(dirfd, pathp, flags uint64) (vfs.Stat, error) {
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH|unix.AT_NO_AUTOMOUNT|atStatxSyncType) != 0 {
+		return vfs.Stat{}, unix.EINVAL
 	}
-	if p == "" {
-		if flags&unix.AT_EMPTY_PATH == 0 {
-			return stat{}, unix.ENOENT
-		}
-		if int32(dirfd) == unix.AT_FDCWD {
-			n, err := t.resolve(atFDCWD, ".", true)
-			if err != nil {
-				return stat{}, err
-			}
-			return nodeStat(n), nil
-		}
-		d, err := t.p.files.get(dirfd)
+	name, err := t.pathArg(pathp)
+	if err != nil {
+		return vfs.Stat{}, err
+	}
+	if name == "" && flags&unix.AT_EMPTY_PATH != 0 && int32(dirfd) != unix.AT_FDCWD {
+		f, err := t.p.files.file(dirfd)
 		if err != nil {
-			return stat{}, err
+			return vfs.Stat{}, err
 		}
-		return d.f.Stat(), nil
+		return f.Stat()
 	}
-	n, err := t.resolve(dirfd, p, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	at, err := t.at(dirfd)
 	if err != nil {
-		return stat{}, err
+		return vfs.Stat{}, err
 	}
-	return nodeStat(n), nil
+	return t.p.sys.vfs.Statat(t.vctx(), at, name, int(flags))
 }
 
 func sysStat(t *Thread, a Args) (uint64, error) {
@@ -458,144 +575,102 @@ func sysNewfstatat(t *Thread, a Args) (uint64, error) {
 	return 0, t.putStat(a[2], s)
 }
 
-// sysStatx implements statx(2) with the basic fields (STATX_BASIC_STATS).
+// sysStatx implements statx(2): every basic field and the birth time.
 func sysStatx(t *Thread, a Args) (uint64, error) {
 	s, err := t.statPath(a[0], a[1], a[2])
 	if err != nil {
 		return 0, err
 	}
+	x := s.Statx()
 	var b [256]byte
 	le := binary.LittleEndian
-	le.PutUint32(b[0:], unix.STATX_BASIC_STATS) // stx_mask
-	le.PutUint32(b[4:], uint32(s.blksize))
-	le.PutUint32(b[16:], s.nlink)
-	le.PutUint32(b[20:], s.uid)
-	le.PutUint32(b[24:], s.gid)
-	le.PutUint16(b[28:], uint16(s.mode))
-	le.PutUint64(b[32:], s.ino)
-	le.PutUint64(b[40:], uint64(s.size))
-	le.PutUint64(b[48:], uint64(s.blocks))
-	for _, off := range []int{64, 80, 96, 112} { // atime, btime, ctime, mtime
-		le.PutUint64(b[off:], uint64(s.mtime))
+	le.PutUint32(b[0:], x.Mask)
+	le.PutUint32(b[4:], x.Blksize)
+	le.PutUint64(b[8:], x.Attributes)
+	le.PutUint32(b[16:], x.Nlink)
+	le.PutUint32(b[20:], x.Uid)
+	le.PutUint32(b[24:], x.Gid)
+	le.PutUint16(b[28:], x.Mode)
+	le.PutUint64(b[32:], x.Ino)
+	le.PutUint64(b[40:], x.Size)
+	le.PutUint64(b[48:], x.Blocks)
+	le.PutUint64(b[56:], x.Attributes_mask)
+	for i, ts := range []unix.StatxTimestamp{x.Atime, x.Btime, x.Ctime, x.Mtime} {
+		le.PutUint64(b[64+16*i:], uint64(ts.Sec))
+		le.PutUint32(b[72+16*i:], ts.Nsec)
 	}
-	le.PutUint32(b[128:], unix.Major(s.rdev))
-	le.PutUint32(b[132:], unix.Minor(s.rdev))
-	le.PutUint32(b[136:], unix.Major(s.dev))
-	le.PutUint32(b[140:], unix.Minor(s.dev))
+	le.PutUint32(b[128:], x.Rdev_major)
+	le.PutUint32(b[132:], x.Rdev_minor)
+	le.PutUint32(b[136:], x.Dev_major)
+	le.PutUint32(b[140:], x.Dev_minor)
 	return 0, t.copyOut(a[4], b[:])
 }
 
 func sysLseek(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	if dir, ok := d.f.(*directory); ok {
-		if a[1] != 0 || a[2] != unix.SEEK_SET {
-			return 0, unix.EINVAL // only rewinddir is supported
-		}
-		dir.mu.Lock()
-		dir.pos = 0
-		dir.mu.Unlock()
-		return 0, nil
-	}
-	off, err := d.f.Seek(int64(a[1]), int(a[2]))
+	off, err := f.Seek(int64(a[1]), int(a[2]))
 	return uint64(off), err
 }
 
-// sysGetdents64 implements getdents64(2) over an initrd directory: ".",
-// "..", then the entries in name order.
+// sysGetdents64 implements getdents64(2): a buffer too small for the
+// next entry is EINVAL; a fault in the buffer is EFAULT and the entries
+// stay unread (the directory's position goes back).
 func sysGetdents64(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	dir, ok := d.f.(*directory)
-	if !ok {
-		return 0, unix.ENOTDIR
+	if !userRange(a[1], a[2]) {
+		return 0, unix.EFAULT
 	}
-	kids := t.p.cfg.Root.ReadDir(dir.node)
-	dir.mu.Lock()
-	defer dir.mu.Unlock()
+	start := f.Offset()
 	var out []byte
-	for {
-		var n *initrd.Node
-		name := ""
-		switch i := dir.pos; {
-		case i == 0:
-			n, name = dir.node, "."
-		case i == 1:
-			n, name = dir.node.Parent(), ".."
-			if n == nil {
-				n = dir.node
-			}
-		case i-2 < len(kids):
-			n = kids[i-2]
-			name = n.Name
-		}
-		if n == nil {
-			break
-		}
-		reclen := (19 + len(name) + 1 + 7) &^ 7
+	offered := false
+	err = f.ReadDir(func(d vfs.Dirent) bool {
+		offered = true
+		reclen := (19 + len(d.Name) + 1 + 7) &^ 7
 		if uint64(len(out)+reclen) > a[2] {
-			if len(out) == 0 {
-				return 0, unix.EINVAL
-			}
-			break
+			return false
 		}
 		rec := make([]byte, reclen)
 		le := binary.LittleEndian
-		le.PutUint64(rec[0:], n.Ino)
-		le.PutUint64(rec[8:], uint64(dir.pos+1)) // d_off: cookie of the next entry
+		le.PutUint64(rec[0:], d.Ino)
+		le.PutUint64(rec[8:], uint64(d.Off))
 		le.PutUint16(rec[16:], uint16(reclen))
-		rec[18] = dtype(n.Mode)
-		copy(rec[19:], name)
+		rec[18] = d.Type
+		copy(rec[19:], d.Name)
 		out = append(out, rec...)
-		dir.pos++
+		return true
+	})
+	if err != nil {
+		return 0, err
 	}
-	return uint64(len(out)), t.copyOut(a[1], out)
-}
-
-func dtype(mode uint32) byte {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return unix.DT_DIR
-	case unix.S_IFREG:
-		return unix.DT_REG
-	case unix.S_IFLNK:
-		return unix.DT_LNK
-	case unix.S_IFCHR:
-		return unix.DT_CHR
-	case unix.S_IFBLK:
-		return unix.DT_BLK
-	case unix.S_IFIFO:
-		return unix.DT_FIFO
-	case unix.S_IFSOCK:
-		return unix.DT_SOCK
+	if len(out) == 0 && offered {
+		return 0, unix.EINVAL // the next entry does not fit
 	}
-	return unix.DT_UNKNOWN
+	if err := t.copyOut(a[1], out); err != nil {
+		f.Seek(start, unix.SEEK_SET)
+		return 0, err
+	}
+	return uint64(len(out)), nil
 }
 
 func (t *Thread) access(dirfd, pathp, mode, flags uint64) (uint64, error) {
-	p, err := t.readPath(pathp)
+	name, err := t.pathArg(pathp)
 	if err != nil {
 		return 0, err
 	}
 	if mode&^7 != 0 {
 		return 0, unix.EINVAL
 	}
-	n, err := t.resolve(dirfd, p, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	at, err := t.at(dirfd)
 	if err != nil {
 		return 0, err
 	}
-	if mode&unix.W_OK != 0 {
-		return 0, unix.EROFS
-	}
-	// The program runs as root: read always, execute if any x bit is set.
-	if mode&unix.X_OK != 0 && n.Mode&0o111 == 0 && !n.IsDir() {
-		return 0, unix.EACCES
-	}
-	return 0, nil
+	return 0, t.p.sys.vfs.Accessat(t.vctx(), at, name, uint32(mode), int(flags))
 }
 
 func sysAccess(t *Thread, a Args) (uint64, error) {
@@ -619,17 +694,18 @@ func (t *Thread) readlink(dirfd, pathp, buf, size uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	var target string
-	if p == procSelfExe {
-		target = path.Join("/", t.exe()) // always absolute, as on Linux
-	} else {
-		n, err := t.resolve(dirfd, p, false)
+	switch p {
+	case "/proc/self", "/proc/thread-self":
+		target = strconv.Itoa(int(t.p.pid))
+	default:
+		at, err := t.at(dirfd)
 		if err != nil {
 			return 0, err
 		}
-		if !n.IsSymlink() {
-			return 0, unix.EINVAL
+		target, err = t.p.sys.vfs.Readlinkat(t.vctx(), at, t.procSelf(p))
+		if err != nil {
+			return 0, err
 		}
-		target = n.Target
 	}
 	b := []byte(target)
 	if uint64(len(b)) > size {
@@ -647,47 +723,51 @@ func sysReadlinkat(t *Thread, a Args) (uint64, error) {
 }
 
 func sysGetcwd(t *Thread, a Args) (uint64, error) {
-	t.p.mu.Lock()
-	cwd := t.p.cwd
-	t.p.mu.Unlock()
-	b := append([]byte(cwd), 0)
+	b := append([]byte(t.p.cwdName()), 0)
 	if uint64(len(b)) > a[1] {
 		return 0, unix.ERANGE
 	}
 	return uint64(len(b)), t.copyOut(a[0], b)
 }
 
-func (t *Thread) chdir(n *initrd.Node) error {
-	if !n.IsDir() {
+// chdir makes p the working directory: a directory the caller may
+// search.
+func (t *Thread) chdir(p vfs.Path) error {
+	if !p.Dentry.IsDir() {
 		return unix.ENOTDIR
 	}
+	st := p.Inode().Stat()
+	c := t.vctx()
+	if !c.Cred.Permits(&st, vfs.MayExec) {
+		return unix.EACCES
+	}
 	t.p.mu.Lock()
-	t.p.cwd = n.Path
+	t.p.cwd = p
 	t.p.mu.Unlock()
 	return nil
 }
 
 func sysChdir(t *Thread, a Args) (uint64, error) {
-	p, err := t.readPath(a[0])
+	name, err := t.pathArg(a[0])
 	if err != nil {
 		return 0, err
 	}
-	n, err := t.resolve(atFDCWD, p, true)
+	p, err := t.p.sys.vfs.Lookup(t.vctx(), vfs.Path{}, name, 0)
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.chdir(n)
+	return 0, t.chdir(p)
 }
 
 func sysFchdir(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	if d.node == nil {
+	if f.Path().IsZero() {
 		return 0, unix.ENOTDIR
 	}
-	return 0, t.chdir(d.node)
+	return 0, t.chdir(f.Path())
 }
 
 // sysIoctl implements the terminal ioctls on the console: TCGETS and
@@ -695,11 +775,36 @@ func sysFchdir(t *Thread, a Args) (uint64, error) {
 // ISIG and the erase, kill, EOF and interrupt characters), TIOCGWINSZ
 // (24x80), the foreground process group. Other files: ENOTTY.
 func sysIoctl(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	con, ok := d.f.(*console)
+	switch a[1] {
+	case fionbio:
+		on, err := t.get32(a[2])
+		if err != nil {
+			return 0, err
+		}
+		fl := f.Flags() &^ unix.O_NONBLOCK
+		if on != 0 {
+			fl |= unix.O_NONBLOCK
+		}
+		t.setStatusFlags(f, fl)
+		return 0, nil
+	case fioclex, fionclex:
+		d, _ := t.p.files.get(a[0])
+		d.cloexec = a[1] == fioclex
+		return 0, nil
+	case fionread:
+		if st, err := f.Stat(); err == nil && st.Type() == unix.S_IFREG {
+			n := st.Size - f.Offset()
+			return 0, t.put32(a[2], uint32(max(n, 0)))
+		}
+		if pe, ok := streamOf(f).(*pipeEnd); ok {
+			return 0, t.put32(a[2], uint32(pe.buffered()))
+		}
+	}
+	con, ok := streamOf(f).(*console)
 	if !ok {
 		return 0, unix.ENOTTY
 	}
@@ -736,6 +841,15 @@ func sysIoctl(t *Thread, a Args) (uint64, error) {
 	return 0, unix.EINVAL
 }
 
+// setStatusFlags changes a file's status flags (fcntl F_SETFL, FIONBIO)
+// and tells the shim's own kinds about O_NONBLOCK.
+func (t *Thread) setStatusFlags(f *vfs.File, fl int) {
+	f.SetFlags(fl)
+	if nb, ok := streamOf(f).(nonblocker); ok {
+		nb.setNonblock(f.Flags()&unix.O_NONBLOCK != 0)
+	}
+}
+
 func sysFcntl(t *Thread, a Args) (uint64, error) {
 	d, err := t.p.files.get(a[0])
 	if err != nil {
@@ -751,61 +865,61 @@ func sysFcntl(t *Thread, a Args) (uint64, error) {
 		d.cloexec = a[2]&unix.FD_CLOEXEC != 0
 		return 0, nil
 	case unix.F_GETFL:
-		return uint64(d.flags), nil
+		return uint64(d.f.Flags()), nil
 	case unix.F_SETFL:
-		const settable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
-		d.flags = d.flags&^settable | uint32(a[2])&settable
-		if nb, ok := d.f.(nonblocker); ok {
-			nb.setNonblock(a[2]&unix.O_NONBLOCK != 0)
-		}
+		t.setStatusFlags(d.f, int(a[2]))
 		return 0, nil
 	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
 		if a[2] >= maxFDs {
 			return 0, unix.EINVAL
 		}
-		nd := *d
-		nd.cloexec = a[1] == unix.F_DUPFD_CLOEXEC
-		n, err := t.p.files.install(&nd, int(a[2]))
+		n, err := t.p.files.install(d.f, a[1] == unix.F_DUPFD_CLOEXEC, int(a[2]))
 		return uint64(n), err
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
+		return t.fcntlLock(d.f, int(a[1]), a[2])
+	case unix.F_GETPIPE_SZ:
+		if _, ok := streamOf(d.f).(*pipeEnd); ok {
+			return pipeSize, nil
+		}
+		return 0, unix.EBADF
+	case unix.F_SETPIPE_SZ:
+		if _, ok := streamOf(d.f).(*pipeEnd); ok {
+			return pipeSize, nil // the size stays 64 KiB: what is asked is a minimum Linux may round
+		}
+		return 0, unix.EBADF
 	}
-	return 0, unix.EINVAL
+	return t.nosysArg("fcntl command", a[1])
 }
 
 func sysDup(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	nd := *d
-	nd.cloexec = false
-	n, err := t.p.files.install(&nd, 0)
+	n, err := t.p.files.install(f, false, 0)
 	return uint64(n), err
 }
 
 func sysDup2(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
 	if a[0] == a[1] {
 		return a[1], nil
 	}
-	nd := *d
-	nd.cloexec = false
-	return a[1], t.p.files.installAt(&nd, int(a[1]))
+	return a[1], t.p.files.installAt(f, false, int(a[1]))
 }
 
 func sysDup3(t *Thread, a Args) (uint64, error) {
 	if a[0] == a[1] || a[2]&^unix.O_CLOEXEC != 0 {
 		return 0, unix.EINVAL
 	}
-	d, err := t.p.files.get(a[0])
+	f, err := t.p.files.file(a[0])
 	if err != nil {
 		return 0, err
 	}
-	nd := *d
-	nd.cloexec = a[2]&unix.O_CLOEXEC != 0
-	return a[1], t.p.files.installAt(&nd, int(a[1]))
+	return a[1], t.p.files.installAt(f, a[2]&unix.O_CLOEXEC != 0, int(a[1]))
 }
 
 func sysUmask(t *Thread, a Args) (uint64, error) {
@@ -815,9 +929,6 @@ func sysUmask(t *Thread, a Args) (uint64, error) {
 	t.p.umask = uint32(a[0]) & 0o777
 	return uint64(old), nil
 }
-
-// atFDCWD is AT_FDCWD (-100) as a raw argument.
-const atFDCWD = ^uint64(99)
 
 // sysSendfile implements sendfile(2) by reading and writing through a
 // kernel buffer (at most 1 MiB per call, as a short count permits).
@@ -830,10 +941,7 @@ func sysSendfile(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := a[3]
-	if n > 1<<20 {
-		n = 1 << 20
-	}
+	n := min(a[3], 1<<20)
 	buf := make([]byte, n)
 	var got int
 	if a[2] != 0 {
@@ -844,14 +952,14 @@ func sysSendfile(t *Thread, a Args) (uint64, error) {
 		if int64(off) < 0 {
 			return 0, unix.EINVAL
 		}
-		got, err = in.f.Pread(buf, int64(off))
+		got, err = in.Pread(buf, int64(off))
 		if err != nil {
 			return 0, err
 		}
 		if err := t.put64(a[2], off+uint64(got)); err != nil {
 			return 0, err
 		}
-	} else if got, err = in.f.Read(buf); err != nil {
+	} else if got, err = t.read(in, buf); err != nil {
 		return 0, err
 	}
 	return t.write(out, buf[:got])

@@ -55,21 +55,29 @@ func sysMmap(t *Thread, a Args) (uint64, error) {
 	var data []byte
 	name := ""
 	if flags&unix.MAP_ANONYMOUS == 0 {
-		d, err := t.p.files.get(fdn)
+		f, err := t.p.files.file(fdn)
 		if err != nil {
 			return 0, err
 		}
-		f, ok := d.f.(*regular)
-		if !ok {
+		st, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		if streamOf(f) != nil || st.Type() != unix.S_IFREG {
 			return 0, unix.ENODEV
 		}
-		if off < uint64(len(f.node.Data)) {
-			data = f.node.Data[off:]
+		if f.Flags()&unix.O_ACCMODE == unix.O_WRONLY {
+			return 0, unix.EACCES
 		}
-		if uint64(len(data)) > length {
-			data = data[:length]
+		if off < uint64(st.Size) {
+			data = make([]byte, min(uint64(st.Size)-off, length))
+			n, err := f.Pread(data, int64(off))
+			if err != nil {
+				return 0, err
+			}
+			data = data[:n]
 		}
-		name = f.node.Path
+		name = fileName(t.p.sys, f)
 	}
 	switch {
 	case flags&unix.MAP_FIXED_NOREPLACE != 0:

@@ -46,7 +46,7 @@ const pidfdNonblock = unix.O_NONBLOCK
 
 // openPidfd installs a pidfd for p (close-on-exec, as Linux makes them).
 func (t *Thread) openPidfd(p *Process, flags uint64) (int, error) {
-	return t.p.files.install(&fd{f: &pidfd{p: p}, flags: unix.O_RDWR | uint32(flags&pidfdNonblock), cloexec: true}, 0)
+	return t.p.files.installNew(newStreamFile(&pidfd{p: p}, unix.O_RDWR|int(flags&pidfdNonblock)), true)
 }
 
 // sysPidfdOpen implements pidfd_open(2) for a live process's leader.
@@ -69,11 +69,11 @@ func sysPidfdOpen(t *Thread, a Args) (uint64, error) {
 
 // pidfdAt returns the process named by descriptor n.
 func (t *Thread) pidfdAt(n uint64) (*Process, error) {
-	d, err := t.p.files.get(n)
+	d, err := t.p.files.file(n)
 	if err != nil {
 		return nil, err
 	}
-	f, ok := d.f.(*pidfd)
+	f, ok := streamOf(d).(*pidfd)
 	if !ok {
 		return nil, unix.EBADF
 	}

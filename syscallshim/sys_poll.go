@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"yolk/vfs"
 )
 
 // Readiness. A pollable file reports its state with poll; whenever a
@@ -54,17 +56,26 @@ func (c *console) poll() uint32 {
 
 // readiness is a file's poll(2) state: pollable files say; regular files
 // and directories are always ready, as on Linux.
-func readiness(f File) uint32 {
-	if p, ok := f.(pollable); ok {
+func readiness(s stream) uint32 {
+	if p, ok := s.(pollable); ok {
 		return p.poll()
 	}
 	return unix.POLLIN | unix.POLLOUT | 0x40 | 0x100 // POLLRDNORM, POLLWRNORM
 }
 
+// fileReadiness is readiness for any open file: the shim's own kinds
+// say, files of the file systems are always ready.
+func fileReadiness(f *vfs.File) uint32 {
+	if s := streamOf(f); s != nil {
+		return readiness(s)
+	}
+	return uint32(f.Readiness(vfs.EventIn|vfs.EventOut)) | 0x40 | 0x100
+}
+
 // watchesConsole reports whether f's readiness can change without a
 // notify (console input is polled), so waiters must look again.
-func watchesConsole(f File) bool {
-	switch f.(type) {
+func watchesConsole(f *vfs.File) bool {
+	switch streamOf(f).(type) {
 	case *console, *stdStream:
 		return true
 	}
@@ -181,7 +192,7 @@ func sysEventfd2(t *Thread, a Args) (uint64, error) {
 	if e.nonblock.Load() {
 		fl |= unix.O_NONBLOCK
 	}
-	n, err := t.p.files.install(&fd{f: e, flags: fl, cloexec: flags&unix.EFD_CLOEXEC != 0}, 0)
+	n, err := t.p.files.installNew(newStreamFile(e, int(fl)), flags&unix.EFD_CLOEXEC != 0)
 	return uint64(n), err
 }
 
@@ -194,7 +205,7 @@ type epoll struct {
 }
 
 type epollEntry struct {
-	f       File
+	f       *vfs.File
 	events  uint32
 	data    uint64
 	last    uint32 // readiness last reported (for EPOLLET)
@@ -213,7 +224,7 @@ func (ep *epoll) Stat() stat {
 
 func (t *Thread) newEpoll(cloexec bool) (uint64, error) {
 	ep := &epoll{interest: map[int32]*epollEntry{}}
-	n, err := t.p.files.install(&fd{f: ep, flags: unix.O_RDWR, cloexec: cloexec}, 0)
+	n, err := t.p.files.installNew(newStreamFile(ep, unix.O_RDWR), cloexec)
 	return uint64(n), err
 }
 
@@ -236,7 +247,7 @@ func (t *Thread) epollAt(n uint64) (*epoll, error) {
 	if err != nil {
 		return nil, err
 	}
-	ep, ok := d.f.(*epoll)
+	ep, ok := streamOf(d.f).(*epoll)
 	if !ok {
 		return nil, unix.EINVAL
 	}
@@ -252,10 +263,10 @@ func sysEpollCtl(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := d.f.(pollable); !ok {
+	if _, ok := streamOf(d.f).(pollable); !ok {
 		return 0, unix.EPERM // regular files and directories cannot be polled
 	}
-	if d.f == File(ep) {
+	if streamOf(d.f) == stream(ep) {
 		return 0, unix.EINVAL
 	}
 	fdn := int32(a[2])
@@ -306,13 +317,13 @@ func (ep *epoll) collect(max int) []byte {
 		if e.off {
 			continue
 		}
-		ready := e.f.(pollable).poll()
+		ready := fileReadiness(e.f)
 		r := ready & (e.events | unix.EPOLLERR | unix.EPOLLHUP)
 		if e.events&unix.EPOLLET != 0 {
 			// Edge-triggered: report what became ready, or anything
 			// ready when the file changed since the last report.
 			changed := false
-			if g, ok := e.f.(generationer); ok {
+			if g, ok := streamOf(e.f).(generationer); ok {
 				gen := g.generation()
 				changed, e.lastGen = gen != e.lastGen, gen
 			}
@@ -448,7 +459,7 @@ func (t *Thread) doPoll(fds []pollFd, timeout int64) (int, error) {
 				continue
 			}
 			console = console || watchesConsole(d.f)
-			r := uint16(readiness(d.f))
+			r := uint16(fileReadiness(d.f))
 			f.revents = r & (f.events | unix.POLLERR | unix.POLLHUP | unix.POLLNVAL)
 			if f.revents != 0 {
 				n++

@@ -348,7 +348,8 @@ func TestBusybox(t *testing.T) {
 		// ls prints in columns or one name a line, as isatty(1) says:
 		// compare the set of names.
 		{"ls-root", "ls /", func(t *testing.T, out string) {
-			if got, want := words(out), []string{"bin", "data", "etc"}; !slices.Equal(got, want) {
+			// The initrd's directories and the kernel's mount points.
+			if got, want := words(out), []string{"bin", "data", "dev", "etc", "proc", "tmp"}; !slices.Equal(got, want) {
 				t.Errorf("ls / listed %q, want %q", got, want)
 			}
 		}},
@@ -380,16 +381,16 @@ func TestBusybox(t *testing.T) {
 				t.Errorf("output %q, want %q", out, want)
 			}
 		}},
-		// A few /proc files and statfs of the read-only root.
+		// A few /proc files and statfs of the writable root.
 		{"proc", "cat /proc/self/status /proc/mounts", func(t *testing.T, out string) {
-			for _, want := range []string{"Name:\tbusybox\n", "Pid:\t1\n", "initrd / rootfs ro 0 0\n"} {
+			for _, want := range []string{"Name:\tbusybox\n", "Pid:\t1\n", "overlay / overlay rw 0 0\n", "tmpfs /tmp tmpfs rw 0 0\n", "proc /proc proc rw 0 0\n"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output %q lacks %q", out, want)
 				}
 			}
 		}},
 		{"df", "df /", func(t *testing.T, out string) {
-			if !regexp.MustCompile(`(?m)^initrd\s+\d+\s+\d+\s+0\s+100% /$`).MatchString(out) {
+			if !regexp.MustCompile(`(?m)^overlay\s+\d+\s+\d+\s+\d+\s+\d+% /$`).MatchString(out) {
 				t.Errorf("df / printed %q", out)
 			}
 		}},
@@ -440,12 +441,12 @@ func TestExampleFiles(t *testing.T) {
 				"stat /etc/dir/mid.txt: size=10 regular=yes dir=no\n" +
 				"stat /etc/dir/sub: size=0 regular=no dir=yes\n" +
 				"stat /missing: error ENOENT\n" +
-				"stat /: size=0 regular=no dir=yes\n"},
+				"stat /: size=100 regular=no dir=yes\n"},
 		{"big", "/var/big.txt /",
 			"--- /var/big.txt (6000 bytes)\n" + big.String() + "--- end\n" +
-				"dir /: 3 entries\nentry etc\nentry files\nentry var\n" +
+				"dir /: 6 entries\nentry dev\nentry etc\nentry files\nentry proc\nentry tmp\nentry var\n" +
 				"stat /var/big.txt: size=6000 regular=yes dir=no\n" +
-				"stat /: size=0 regular=no dir=yes\n"},
+				"stat /: size=100 regular=no dir=yes\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -510,7 +511,7 @@ func TestProgramPosix(t *testing.T) {
 		"write without reader: -1 Broken pipe\n"+
 		"pause returned after 1 alarm(s): Interrupted system call\n"+
 		"nanosleep: -1 Interrupted system call, most left\n"+
-		"mkdir: Read-only file system\n"+
+		"mkdir: created\n"+
 		"wait: No child processes\n")
 }
 

@@ -11,6 +11,7 @@ import (
 	"yolk/initrd"
 	"yolk/kernel"
 	"yolk/syscallshim"
+	"yolk/vfs/p9fs"
 )
 
 // runProgram starts the program from the initrd and returns its exit
@@ -61,6 +62,11 @@ func runProgram(opts kernel.Options) int {
 	if !hasVar(env, "TERM") {
 		env = append(env, "TERM=linux")
 	}
+	mounts, err := shareMounts(opts)
+	if err != nil {
+		fmt.Println(err)
+		return syscallshim.ExitCannotExecute
+	}
 	p, err := syscallshim.Start(syscallshim.Config{
 		Machine:    kernel.Machine{},
 		Root:       root,
@@ -71,6 +77,8 @@ func runProgram(opts kernel.Options) int {
 		Debug:      opts.Debug,
 		MemInfo:    kernel.MemInfo,
 		MaxThreads: kernel.MaxProgramThreads,
+		Mounts:     mounts,
+		Cwd:        opts.Cwd,
 	}, node.Data)
 	if err != nil {
 		fmt.Println(err)
@@ -80,6 +88,31 @@ func runProgram(opts kernel.Options) int {
 		return syscallshim.ExitCannotExecute
 	}
 	return p.Wait()
+}
+
+// shareMounts attaches the host directories the command line names
+// (mount=TAG:PATH[:ro], from qemu/run -v) through their virtio-9p devices.
+func shareMounts(opts kernel.Options) ([]syscallshim.Mount, error) {
+	if len(opts.Mounts) == 0 {
+		return nil, nil
+	}
+	shares := map[string]kernel.Share{}
+	for _, s := range kernel.Shares() {
+		shares[s.Tag] = s
+	}
+	var out []syscallshim.Mount
+	for _, m := range opts.Mounts {
+		s, ok := shares[m.Tag]
+		if !ok {
+			return nil, fmt.Errorf("yolk: mount %s on %s: no virtio-9p device with that tag", m.Tag, m.Path)
+		}
+		fs, err := p9fs.New(s.Transport, p9fs.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("yolk: mount %s on %s: %v", m.Tag, m.Path, err)
+		}
+		out = append(out, syscallshim.Mount{Path: m.Path, FS: fs, Source: m.Tag, ReadOnly: m.ReadOnly})
+	}
+	return out, nil
 }
 
 func hasVar(env []string, name string) bool {

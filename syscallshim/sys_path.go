@@ -1,0 +1,349 @@
+package syscallshim
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"yolk/vfs"
+)
+
+// System calls that change the file tree or a file's attributes, over the
+// VFS: mkdir, mknod, symlink, link, unlink, rmdir, rename, chmod, chown,
+// utimes, truncate, fallocate, fsync, statfs. Each decodes its arguments
+// and leaves the rest to the VFS.
+
+// twoPaths reads dirfd/path arguments for *at calls.
+func (t *Thread) atPath(dirfd, pathp uint64) (vfs.Path, string, error) {
+	name, err := t.pathArg(pathp)
+	if err != nil {
+		return vfs.Path{}, "", err
+	}
+	at, err := t.at(dirfd)
+	return at, name, err
+}
+
+func (t *Thread) mkdirat(dirfd, pathp, mode uint64) (uint64, error) {
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Mkdirat(t.vctx(), at, name, uint32(mode)&0o7777)
+}
+
+func sysMkdir(t *Thread, a Args) (uint64, error)   { return t.mkdirat(atFDCWD, a[0], a[1]) }
+func sysMkdirat(t *Thread, a Args) (uint64, error) { return t.mkdirat(a[0], a[1], a[2]) }
+
+func (t *Thread) mknodat(dirfd, pathp, mode, dev uint64) (uint64, error) {
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Mknodat(t.vctx(), at, name, uint32(mode), dev)
+}
+
+func sysMknod(t *Thread, a Args) (uint64, error)   { return t.mknodat(atFDCWD, a[0], a[1], a[2]) }
+func sysMknodat(t *Thread, a Args) (uint64, error) { return t.mknodat(a[0], a[1], a[2], a[3]) }
+
+func (t *Thread) symlinkat(targetp, dirfd, pathp uint64) (uint64, error) {
+	target, err := t.readPath(targetp)
+	if err != nil {
+		return 0, err
+	}
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Symlinkat(t.vctx(), target, at, name)
+}
+
+func sysSymlink(t *Thread, a Args) (uint64, error)   { return t.symlinkat(a[0], atFDCWD, a[1]) }
+func sysSymlinkat(t *Thread, a Args) (uint64, error) { return t.symlinkat(a[0], a[1], a[2]) }
+
+func (t *Thread) linkat(olddir, oldp, newdir, newp, flags uint64) (uint64, error) {
+	oldAt, oldName, err := t.atPath(olddir, oldp)
+	if err != nil {
+		return 0, err
+	}
+	newAt, newName, err := t.atPath(newdir, newp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Linkat(t.vctx(), oldAt, oldName, newAt, newName, int(flags))
+}
+
+func sysLink(t *Thread, a Args) (uint64, error)   { return t.linkat(atFDCWD, a[0], atFDCWD, a[1], 0) }
+func sysLinkat(t *Thread, a Args) (uint64, error) { return t.linkat(a[0], a[1], a[2], a[3], a[4]) }
+
+func (t *Thread) unlinkat(dirfd, pathp, flags uint64) (uint64, error) {
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Unlinkat(t.vctx(), at, name, int(flags))
+}
+
+func sysUnlink(t *Thread, a Args) (uint64, error)   { return t.unlinkat(atFDCWD, a[0], 0) }
+func sysRmdir(t *Thread, a Args) (uint64, error)    { return t.unlinkat(atFDCWD, a[0], unix.AT_REMOVEDIR) }
+func sysUnlinkat(t *Thread, a Args) (uint64, error) { return t.unlinkat(a[0], a[1], a[2]) }
+
+func (t *Thread) renameat(olddir, oldp, newdir, newp, flags uint64) (uint64, error) {
+	oldAt, oldName, err := t.atPath(olddir, oldp)
+	if err != nil {
+		return 0, err
+	}
+	newAt, newName, err := t.atPath(newdir, newp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Renameat2(t.vctx(), oldAt, oldName, newAt, newName, uint32(flags))
+}
+
+func sysRename(t *Thread, a Args) (uint64, error)    { return t.renameat(atFDCWD, a[0], atFDCWD, a[1], 0) }
+func sysRenameat(t *Thread, a Args) (uint64, error)  { return t.renameat(a[0], a[1], a[2], a[3], 0) }
+func sysRenameat2(t *Thread, a Args) (uint64, error) { return t.renameat(a[0], a[1], a[2], a[3], a[4]) }
+
+// fileOrPath runs fn on the file dirfd names when the path is empty and
+// flags has AT_EMPTY_PATH (fchmod, fchown, futimens), else on the path.
+func (t *Thread) chmodat(dirfd, pathp, mode, flags uint64) (uint64, error) {
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Chmodat(t.vctx(), at, name, uint32(mode), int(flags))
+}
+
+func sysChmod(t *Thread, a Args) (uint64, error) { return t.chmodat(atFDCWD, a[0], a[1], 0) }
+func sysFchmodat(t *Thread, a Args) (uint64, error) {
+	if a[3]&^unix.AT_SYMLINK_NOFOLLOW != 0 {
+		return 0, unix.EINVAL
+	}
+	return t.chmodat(a[0], a[1], a[2], a[3])
+}
+
+// fdPath returns the path an open file was opened by (fchmod, fchown,
+// futimens, fstatfs work on it), EBADF without one.
+func (t *Thread) fdPath(n uint64) (vfs.Path, error) {
+	f, err := t.p.files.file(n)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	if f.Path().IsZero() {
+		return vfs.Path{}, unix.EBADF
+	}
+	return f.Path(), nil
+}
+
+func sysFchmod(t *Thread, a Args) (uint64, error) {
+	p, err := t.fdPath(a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Chmodat(t.vctx(), p, "", uint32(a[1]), unix.AT_EMPTY_PATH)
+}
+
+func (t *Thread) chownat(dirfd, pathp, uid, gid, flags uint64) (uint64, error) {
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Chownat(t.vctx(), at, name, int64(int32(uid)), int64(int32(gid)), int(flags))
+}
+
+func sysChown(t *Thread, a Args) (uint64, error) { return t.chownat(atFDCWD, a[0], a[1], a[2], 0) }
+func sysLchown(t *Thread, a Args) (uint64, error) {
+	return t.chownat(atFDCWD, a[0], a[1], a[2], unix.AT_SYMLINK_NOFOLLOW)
+}
+func sysFchownat(t *Thread, a Args) (uint64, error) { return t.chownat(a[0], a[1], a[2], a[3], a[4]) }
+
+func sysFchown(t *Thread, a Args) (uint64, error) {
+	p, err := t.fdPath(a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Chownat(t.vctx(), p, "", int64(int32(a[1])), int64(int32(a[2])), unix.AT_EMPTY_PATH)
+}
+
+// utimens sets times from two timespecs at va (0: both now).
+func (t *Thread) utimens(dirfd, pathp, va, flags uint64) (uint64, error) {
+	var times *[2]vfs.Timespec
+	if va != 0 {
+		b, err := t.copyIn(va, 32)
+		if err != nil {
+			return 0, err
+		}
+		le := binary.LittleEndian
+		times = &[2]vfs.Timespec{
+			{Sec: int64(le.Uint64(b)), Nsec: int64(le.Uint64(b[8:]))},
+			{Sec: int64(le.Uint64(b[16:])), Nsec: int64(le.Uint64(b[24:]))},
+		}
+	}
+	if pathp == 0 {
+		// utimensat(fd, NULL, ...): the file dirfd names (futimens).
+		p, err := t.fdPath(dirfd)
+		if err != nil {
+			return 0, err
+		}
+		return 0, t.p.sys.vfs.Utimensat(t.vctx(), p, "", times, unix.AT_EMPTY_PATH)
+	}
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Utimensat(t.vctx(), at, name, times, int(flags))
+}
+
+func sysUtimensat(t *Thread, a Args) (uint64, error) { return t.utimens(a[0], a[1], a[2], a[3]) }
+
+// sysUtimes implements utimes(2) and futimesat(2): timevals.
+func (t *Thread) utimes(dirfd, pathp, va uint64) (uint64, error) {
+	if va == 0 {
+		return t.utimens(dirfd, pathp, 0, 0)
+	}
+	b, err := t.copyIn(va, 32)
+	if err != nil {
+		return 0, err
+	}
+	le := binary.LittleEndian
+	var ts [32]byte
+	for i := 0; i < 2; i++ {
+		usec := int64(le.Uint64(b[16*i+8:]))
+		if usec < 0 || usec >= 1e6 {
+			return 0, unix.EINVAL
+		}
+		le.PutUint64(ts[16*i:], le.Uint64(b[16*i:]))
+		le.PutUint64(ts[16*i+8:], uint64(usec*1000))
+	}
+	times := &[2]vfs.Timespec{
+		{Sec: int64(le.Uint64(ts[0:])), Nsec: int64(le.Uint64(ts[8:]))},
+		{Sec: int64(le.Uint64(ts[16:])), Nsec: int64(le.Uint64(ts[24:]))},
+	}
+	at, name, err := t.atPath(dirfd, pathp)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Utimensat(t.vctx(), at, name, times, 0)
+}
+
+func sysUtimes(t *Thread, a Args) (uint64, error)    { return t.utimes(atFDCWD, a[0], a[1]) }
+func sysFutimesat(t *Thread, a Args) (uint64, error) { return t.utimes(a[0], a[1], a[2]) }
+
+// sysUtime implements utime(2): struct utimbuf {actime, modtime}.
+func sysUtime(t *Thread, a Args) (uint64, error) {
+	if a[1] == 0 {
+		return t.utimens(atFDCWD, a[0], 0, 0)
+	}
+	b, err := t.copyIn(a[1], 16)
+	if err != nil {
+		return 0, err
+	}
+	le := binary.LittleEndian
+	times := &[2]vfs.Timespec{{Sec: int64(le.Uint64(b))}, {Sec: int64(le.Uint64(b[8:]))}}
+	at, name, err := t.atPath(atFDCWD, a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.p.sys.vfs.Utimensat(t.vctx(), at, name, times, 0)
+}
+
+func sysTruncate(t *Thread, a Args) (uint64, error) {
+	at, name, err := t.atPath(atFDCWD, a[0])
+	if err != nil {
+		return 0, err
+	}
+	if int64(a[1]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.p.sys.vfs.Truncate(t.vctx(), at, name, int64(a[1]))
+}
+
+func sysFtruncate(t *Thread, a Args) (uint64, error) {
+	f, err := t.p.files.file(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if int64(a[1]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, f.Truncate(int64(a[1]))
+}
+
+func sysFallocate(t *Thread, a Args) (uint64, error) {
+	f, err := t.p.files.file(a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, f.Allocate(uint32(a[1]), int64(a[2]), int64(a[3]))
+}
+
+// sysFsync implements fsync(2) and fdatasync(2).
+func sysFsync(t *Thread, a Args) (uint64, error) {
+	f, err := t.p.files.file(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if streamOf(f) != nil {
+		return 0, unix.EINVAL // pipes, terminals: nothing to sync (Linux: EINVAL)
+	}
+	return 0, f.Sync(false)
+}
+
+// sysSync implements sync(2) and syncfs(2): the in-memory file systems
+// have nothing to flush; host directories write through.
+func sysSync(t *Thread, a Args) (uint64, error) { return 0, nil }
+
+// sysMsync: mappings of files are private copies (no shared file
+// mappings yet), so there is no file to write back to.
+func sysMsync(t *Thread, a Args) (uint64, error) {
+	if a[0]%4096 != 0 || a[2]&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 {
+		return 0, unix.EINVAL
+	}
+	if _, ok := t.as().Lookup(a[0]); !ok && a[1] != 0 {
+		return 0, unix.ENOMEM
+	}
+	return 0, nil
+}
+
+// putStatfs writes struct statfs.
+func (t *Thread) putStatfs(va uint64, s vfs.Statfs, readOnly bool) error {
+	var b [120]byte
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(s.Type))
+	le.PutUint64(b[8:], uint64(s.Bsize))
+	le.PutUint64(b[16:], s.Blocks)
+	le.PutUint64(b[24:], s.Bfree)
+	le.PutUint64(b[32:], s.Bavail)
+	le.PutUint64(b[40:], s.Files)
+	le.PutUint64(b[48:], s.Ffree)
+	le.PutUint64(b[64:], uint64(s.Namelen))
+	le.PutUint64(b[72:], uint64(s.Bsize)) // f_frsize
+	if readOnly {
+		le.PutUint64(b[80:], unix.ST_RDONLY)
+	}
+	return t.copyOut(va, b[:])
+}
+
+func sysStatfs(t *Thread, a Args) (uint64, error) {
+	at, name, err := t.atPath(atFDCWD, a[0])
+	if err != nil {
+		return 0, err
+	}
+	p, err := t.p.sys.vfs.Lookup(t.vctx(), at, name, 0)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putStatfs(a[1], t.p.sys.vfs.StatfsOf(p), p.Mount.ReadOnly())
+}
+
+func sysFstatfs(t *Thread, a Args) (uint64, error) {
+	f, err := t.p.files.file(a[0])
+	if err != nil {
+		return 0, err
+	}
+	p := f.Path()
+	if p.IsZero() {
+		// Pipes, sockets, anonymous files: the kernel's pseudo filesystems.
+		return 0, t.putStatfs(a[1], vfs.Statfs{Type: 0x50495045, Bsize: 4096, Namelen: 255}, false)
+	}
+	return 0, t.putStatfs(a[1], t.p.sys.vfs.StatfsOf(p), p.Mount.ReadOnly())
+}
