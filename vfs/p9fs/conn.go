@@ -25,6 +25,7 @@ type Transport interface {
 // 9P message types conn looks into (9P2000.L, Linux's net/9p).
 const (
 	msgRlerror  = 7
+	msgTfsync   = 50
 	msgTreaddir = 40
 	msgTversion = 100
 	msgTread    = 116
@@ -97,8 +98,11 @@ func (c *conn) Write(p []byte) (int, error) {
 
 // submit starts the round trip of one request.
 func (c *conn) submit(req []byte) error {
-	if req[4] == msgTversion {
+	switch req[4] {
+	case msgTversion:
 		req = plainVersion(req)
+	case msgTfsync:
+		req = fullFsync(req)
 	}
 	tag := binary.LittleEndian.Uint16(req[5:])
 	cl := &call{}
@@ -229,6 +233,18 @@ func rlerror(tag uint16, e unix.Errno) []byte {
 	b[4] = msgRlerror
 	le.PutUint16(b[5:], tag)
 	le.PutUint32(b[7:], uint32(e))
+	return b
+}
+
+// fullFsync adds the datasync field 9P2000.L's Tfsync has (size[4]
+// Tfsync tag[2] fid[4] datasync[4]) to the client's, which stops after the
+// fid: QEMU cannot decode the short form and never answers it.
+func fullFsync(req []byte) []byte {
+	if len(req) != headerLen+4 {
+		return req
+	}
+	b := append(append([]byte(nil), req...), 0, 0, 0, 0) // datasync 0: a full fsync
+	binary.LittleEndian.PutUint32(b, uint32(len(b)))
 	return b
 }
 
