@@ -1,0 +1,147 @@
+// fsops: checks of the writable file tree, one per argument
+// (tests/files_test.go runs each under yolk; the output is Linux's):
+// sqlite databases, record locks between processes, and file operations.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int check(int rc, sqlite3 *db, const char *what) {
+	if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		printf("FAIL %s: %s\n", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		exit(1);
+	}
+	return rc;
+}
+
+// sqliteCreate makes a table of 10,000 rows in one transaction.
+static int sqliteCreate(const char *path) {
+	sqlite3 *db;
+	check(sqlite3_open(path, &db), 0, "open");
+	check(sqlite3_exec(db, "create table t(i integer, s text)", 0, 0, 0), db, "create");
+	check(sqlite3_exec(db, "begin", 0, 0, 0), db, "begin");
+	sqlite3_stmt *st;
+	check(sqlite3_prepare_v2(db, "insert into t values(?, ?)", -1, &st, 0), db, "prepare");
+	for (int i = 1; i <= 10000; i++) {
+		char s[32];
+		snprintf(s, sizeof s, "row %d", i);
+		sqlite3_bind_int(st, 1, i);
+		sqlite3_bind_text(st, 2, s, -1, SQLITE_TRANSIENT);
+		check(sqlite3_step(st), db, "insert");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	check(sqlite3_exec(db, "commit", 0, 0, 0), db, "commit");
+	check(sqlite3_close(db), 0, "close");
+	printf("created 10000 rows\n");
+	return 0;
+}
+
+static int printSum(void *arg, int n, char **v, char **names) {
+	printf("sum %s count %s\n", v[0], v[1]);
+	return 0;
+}
+
+// sqliteSum reads the table back, read-only when ro is set.
+static int sqliteSum(const char *path, int ro) {
+	sqlite3 *db;
+	int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	check(sqlite3_open_v2(path, &db, flags, 0), 0, "open");
+	check(sqlite3_exec(db, "select sum(i), count(*) from t", printSum, 0, 0), db, "select");
+	check(sqlite3_close(db), 0, "close");
+	return 0;
+}
+
+// lockContend: two processes each add 1 to a counter in a file 200 times
+// under F_SETLKW; the total is exact only if the locks serialize them.
+static int addUnderLock(const char *path, int times) {
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		return 1;
+	for (int i = 0; i < times; i++) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		if (fcntl(fd, F_SETLKW, &fl) < 0) {
+			printf("FAIL F_SETLKW: %s\n", strerror(errno));
+			return 1;
+		}
+		char buf[32] = {0};
+		pread(fd, buf, sizeof buf - 1, 0);
+		int v = atoi(buf);
+		if (i % 16 == 0)
+			usleep(1000); // let the other process try meanwhile
+		int n = snprintf(buf, sizeof buf, "%d\n", v + 1);
+		pwrite(fd, buf, n, 0);
+		fl.l_type = F_UNLCK;
+		fcntl(fd, F_SETLK, &fl);
+	}
+	close(fd);
+	return 0;
+}
+
+static int lockContend(const char *path) {
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	write(fd, "0\n", 2);
+	close(fd);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(addUnderLock(path, 200));
+	int r = addUnderLock(path, 200);
+	int st;
+	waitpid(pid, &st, 0);
+	char buf[32] = {0};
+	fd = open(path, O_RDONLY);
+	read(fd, buf, sizeof buf - 1);
+	close(fd);
+	printf("counter %d (child %d, parent %d)\n", atoi(buf), WEXITSTATUS(st), r);
+
+	// F_GETLK sees the other process's lock; F_SETLK fails at once.
+	fd = open(path, O_RDWR);
+	int p[2];
+	pipe(p);
+	pid = fork();
+	if (pid == 0) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 5};
+		fcntl(fd, F_SETLK, &fl);
+		write(p[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	read(p[0], &c, 1);
+	struct flock q = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100};
+	fcntl(fd, F_GETLK, &q);
+	printf("F_GETLK: type %s start %ld len %ld pid is the child: %s\n",
+	       q.l_type == F_WRLCK ? "F_WRLCK" : "other", (long)q.l_start, (long)q.l_len, q.l_pid == pid ? "yes" : "no");
+	struct flock w = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 12, .l_len = 1};
+	printf("F_SETLK over it: %s\n", fcntl(fd, F_SETLK, &w) < 0 ? strerror(errno) : "locked");
+	printf("flock LOCK_EX|LOCK_NB: %s\n", flock(fd, LOCK_EX | LOCK_NB) < 0 ? strerror(errno) : "locked");
+	kill(pid, SIGKILL);
+	waitpid(pid, 0, 0);
+	printf("after the child died, F_SETLK: %s\n", fcntl(fd, F_SETLK, &w) < 0 ? strerror(errno) : "locked");
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	setvbuf(stdout, 0, _IOLBF, 0);
+	if (argc < 3) {
+		printf("usage: fsops sqlite-create|sqlite-sum|sqlite-ro|lock FILE\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "sqlite-create"))
+		return sqliteCreate(argv[2]);
+	if (!strcmp(argv[1], "sqlite-sum"))
+		return sqliteSum(argv[2], 0);
+	if (!strcmp(argv[1], "sqlite-ro"))
+		return sqliteSum(argv[2], 1);
+	if (!strcmp(argv[1], "lock"))
+		return lockContend(argv[2]);
+	printf("unknown check %s\n", argv[1]);
+	return 2;
+}

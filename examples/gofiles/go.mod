@@ -1,0 +1,3 @@
+module example/gofiles
+
+go 1.26

@@ -1,0 +1,187 @@
+package tests
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// filesRoot is processRoot plus the file-system examples, busybox's file
+// applets and the file-operations script.
+func filesRoot(t *testing.T) string {
+	t.Helper()
+	dir := processRoot(t)
+	for _, a := range []string{"gzip", "cp", "mv", "rm", "ln", "touch", "mkdir", "chmod", "readlink", "stat", "cut"} {
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, example(t, "fsops"), filepath.Join(dir, "fsops"))
+	copyFile(t, example(t, "gofiles"), filepath.Join(dir, "gofiles"))
+	writeTree(t, dir, map[string]string{"fileops.sh": fileOps})
+	if err := os.Chmod(filepath.Join(dir, "fileops.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fileOps does what shell scripts do to files, in the directory $1.
+const fileOps = `#!/bin/sh
+# File operations on the directory $1, as a shell script does them.
+set -e
+d=$1/work
+rm -rf "$d"
+mkdir -p "$d/src/sub"
+cd "$d"
+echo one > src/a.txt
+echo two > src/sub/b.txt
+chmod 640 src/a.txt
+ln -s a.txt src/link
+touch -d '2001-02-03 04:05:06' src/a.txt
+cp -a src copy
+ls -l copy/a.txt | cut -c1-10
+readlink copy/link
+stat -c '%Y %n' src/a.txt copy/a.txt
+mv copy moved
+test ! -e copy && echo "moved away"
+touch -d '2000-01-01' old.txt
+touch new.txt
+find . -newer old.txt -name '*.txt' | sort
+echo hello > g.txt
+gzip -k g.txt
+ls g.txt g.txt.gz
+gzip -dc g.txt.gz
+ln moved/a.txt hard.txt
+stat -c '%h %n' hard.txt
+rm -r moved src
+ls
+cd /
+rm -r "$d"
+test ! -e "$d" && echo "removed"
+`
+
+// fileOpsOut is what Linux prints for fileOps (busybox sh in a chroot of
+// the same tree).
+const fileOpsOut = `-rw-r-----
+a.txt
+981173106 src/a.txt
+981173106 copy/a.txt
+moved away
+./moved/a.txt
+./moved/sub/b.txt
+./new.txt
+./src/a.txt
+./src/sub/b.txt
+g.txt
+g.txt.gz
+hello
+2 hard.txt
+g.txt
+g.txt.gz
+hard.txt
+new.txt
+old.txt
+removed
+`
+
+// TestFilesOps runs fileOps in the writable root, on /tmp (tmpfs) and on
+// a host directory (virtio-9p), on microvm and q35.
+func TestFilesOps(t *testing.T) {
+	root := filesRoot(t)
+	for _, c := range []struct{ name, machine, where string }{
+		{"root", "microvm", "/"}, {"tmpfs", "microvm", "/tmp"},
+		{"9p-microvm", "microvm", "/mnt"}, {"9p-q35", "q35", "/mnt"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			host := t.TempDir()
+			r := run(t, "-M", c.machine, "-v", host+":/mnt", "-i", root, "/fileops.sh", c.where)
+			expect(t, r, 0, fileOpsOut)
+		})
+	}
+}
+
+// TestFilesSqlite: a database made by one sqlite run is read by the next
+// in the same boot; one on a host directory is read by the host's
+// sqlite3 afterwards; a database in the initrd opens read-only.
+func TestFilesSqlite(t *testing.T) {
+	root := filesRoot(t)
+	sqlite, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Fatalf("sqlite3 missing (scripts/setup installs it): %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ro := filepath.Join(root, "data/ro.db")
+	if out, err := exec.Command(sqlite, ro, "create table t(i integer, s text); insert into t values(7, 'x'), (8, 'y');").CombinedOutput(); err != nil {
+		t.Fatalf("sqlite3: %v\n%s", err, out)
+	}
+	host := t.TempDir()
+	r := run(t, "-v", host+":/mnt", "-i", root, "/bin/sh", "-c",
+		"/fsops sqlite-create /tmp/t.db && /fsops sqlite-sum /tmp/t.db && /fsops sqlite-ro /data/ro.db && /fsops sqlite-create /mnt/h.db")
+	expect(t, r, 0, "created 10000 rows\nsum 50005000 count 10000\nsum 15 count 2\ncreated 10000 rows\n")
+	out, err := exec.Command(sqlite, filepath.Join(host, "h.db"), "select sum(i), count(*) from t").CombinedOutput()
+	if err != nil || string(out) != "50005000|10000\n" {
+		t.Errorf("host sqlite3 read %q (%v), want 50005000|10000", out, err)
+	}
+}
+
+// TestFilesLocks: two processes contending on F_SETLKW serialize; F_GETLK
+// and F_SETLK see another process's lock, which its death releases.
+func TestFilesLocks(t *testing.T) {
+	root := filesRoot(t)
+	r := run(t, "-i", root, "/fsops", "lock", "/tmp/counter")
+	expect(t, r, 0, `counter 400 (child 0, parent 0)
+F_GETLK: type F_WRLCK start 10 len 5 pid is the child: yes
+F_SETLK over it: Resource temporarily unavailable
+flock LOCK_EX|LOCK_NB: locked
+after the child died, F_SETLK: locked
+`)
+}
+
+// TestFilesGo runs Go's file APIs over 10,000 files on tmpfs and on a
+// host directory.
+func TestFilesGo(t *testing.T) {
+	root := filesRoot(t)
+	want := "mtime set: true\nwalked: 10000 files, 98890 bytes\nread dir: 10000 entries, sorted: true temporary names left: 0\nlast file: \"file 9999\\n\"\nremoved: true\n"
+	for _, where := range []string{"/tmp", "/mnt"} {
+		t.Run(strings.TrimPrefix(where, "/"), func(t *testing.T) {
+			t.Parallel()
+			host := t.TempDir()
+			r := run(t, "-v", host+":/mnt", "-i", root, "/gofiles", where)
+			expect(t, r, 0, want)
+		})
+	}
+}
+
+// TestFilesGzipHost compresses a large file on a host directory; the
+// result is byte for byte what the host's busybox gzip makes.
+func TestFilesGzipHost(t *testing.T) {
+	root := filesRoot(t)
+	host := t.TempDir()
+	raw := make([]byte, 6<<20)
+	rand.Read(raw)
+	data := []byte(base64.StdEncoding.EncodeToString(raw)) // compressible, as text is
+	if err := os.WriteFile(filepath.Join(host, "big.txt"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "-v", host+":/mnt", "-i", root, "/bin/gzip", "-k", "/mnt/big.txt")
+	expect(t, r, 0, "")
+	got, err := os.ReadFile(filepath.Join(host, "big.txt.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := exec.Command("/bin/busybox", "gzip", "-c", filepath.Join(host, "big.txt")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("guest gzip gave %d bytes, host %d; not identical", len(got), len(want))
+	}
+}
