@@ -328,6 +328,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysCloseRange(t, a)
 	case unix.SYS_FLOCK:
 		v, err = sysFlock(t, a)
+	case unix.SYS_MEMFD_CREATE:
+		v, err = sysMemfdCreate(t, a)
+	case unix.SYS_COPY_FILE_RANGE:
+		v, err = sysCopyFileRange(t, a)
 	case unix.SYS_FSYNC, unix.SYS_FDATASYNC:
 		v, err = sysFsync(t, a)
 	case unix.SYS_SYNC, unix.SYS_SYNCFS:

@@ -104,17 +104,39 @@ type fd struct {
 // gone).
 type fdTable struct {
 	users int // processes using the table (guarded by mu)
+	limit int // descriptors are below this: RLIMIT_NOFILE's soft limit
 	mu    sync.Mutex
 	fds   []*fd
 }
 
-const maxFDs = 1024
+// maxFDs is the most descriptors a table can have (Linux's nr_open is
+// 1,048,576; RLIMIT_NOFILE's hard limit here); defaultNOFILE is the soft
+// limit programs start with.
+const (
+	maxFDs        = 65536
+	defaultNOFILE = 1024
+)
+
+// size returns the table's limit.
+func (t *fdTable) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.limit
+}
+
+// setLimit changes the table's size limit (setrlimit RLIMIT_NOFILE);
+// descriptors already above it stay open, as on Linux.
+func (t *fdTable) setLimit(n int) {
+	t.mu.Lock()
+	t.limit = min(max(n, 0), maxFDs)
+	t.mu.Unlock()
+}
 
 // newFDTable returns the first process's table: fds 0-2 are the separate
 // standard streams when the machine has them and no terminal, else the
 // console (a terminal).
 func newFDTable(s *System) *fdTable {
-	t := &fdTable{users: 1}
+	t := &fdTable{users: 1, limit: defaultNOFILE}
 	std := newStdStreams(s.m)
 	for i := 0; i < 3; i++ {
 		f := newStreamFile(s.con, unix.O_RDWR)
@@ -132,7 +154,7 @@ func newFDTable(s *System) *fdTable {
 func (t *fdTable) fork() *fdTable {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := &fdTable{users: 1, fds: make([]*fd, len(t.fds))}
+	c := &fdTable{users: 1, limit: t.limit, fds: make([]*fd, len(t.fds))}
 	for i, d := range t.fds {
 		if d != nil {
 			dc := *d
@@ -207,7 +229,7 @@ func (t *fdTable) file(n uint64) (*vfs.File, error) {
 func (t *fdTable) install(f *vfs.File, cloexec bool, min int) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i := min; i < maxFDs; i++ {
+	for i := min; i < t.limit; i++ {
 		if i >= len(t.fds) {
 			t.fds = append(t.fds, make([]*fd, i+1-len(t.fds))...)
 		}
@@ -222,10 +244,11 @@ func (t *fdTable) install(f *vfs.File, cloexec bool, min int) (int, error) {
 
 // installAt replaces descriptor n (dup2), closing what it held.
 func (t *fdTable) installAt(f *vfs.File, cloexec bool, n int) error {
-	if n < 0 || n >= maxFDs {
+	t.mu.Lock()
+	if n < 0 || n >= t.limit {
+		t.mu.Unlock()
 		return unix.EBADF
 	}
-	t.mu.Lock()
 	if n >= len(t.fds) {
 		t.fds = append(t.fds, make([]*fd, n+1-len(t.fds))...)
 	}

@@ -1958,18 +1958,18 @@ func TestHandlersPrlimit64(t *testing.T) {
 	limit := func(va uint64) [2]uint64 { return [2]uint64{e.m.u64(va), e.m.u64(va + 8)} }
 	e.m.fill(0x100, 16, 0xff)
 	e.want(0, unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, 0, old)
-	if got := limit(old); got != [2]uint64{1024, 1024} {
-		t.Fatalf("RLIMIT_NOFILE = %d, want [1024 1024]", got)
+	if got := limit(old); got != [2]uint64{1024, 65536} {
+		t.Fatalf("RLIMIT_NOFILE = %d, want [1024 65536]", got)
 	}
 	e.want(0, unix.SYS_GETRLIMIT, unix.RLIMIT_NOFILE, old)
-	if got := limit(old); got != [2]uint64{1024, 1024} {
+	if got := limit(old); got != [2]uint64{1024, 65536} {
 		t.Fatalf("getrlimit RLIMIT_NOFILE = %d", got)
 	}
 	// Lower the soft limit; the old value comes back.
 	e.m.u64s(0x200, 256, 1024)
 	e.m.fill(0x100, 16, 0xff)
 	e.want(0, unix.SYS_PRLIMIT64, 1, unix.RLIMIT_NOFILE, nw, old)
-	if got := limit(old); got != [2]uint64{1024, 1024} {
+	if got := limit(old); got != [2]uint64{1024, 65536} {
 		t.Errorf("old = %d", got)
 	}
 	e.want(0, unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, 0, old)
@@ -1982,7 +1982,7 @@ func TestHandlersPrlimit64(t *testing.T) {
 		soft, hard uint64
 		want       unix.Errno
 	}{
-		{"hard above 1024", 0, unix.RLIMIT_NOFILE, 256, 2048, unix.EPERM},
+		{"hard above nr_open", 0, unix.RLIMIT_NOFILE, 256, 1 << 20, unix.EPERM},
 		{"soft above hard", 0, unix.RLIMIT_NOFILE, 512, 256, unix.EINVAL},
 		{"another process", 2, unix.RLIMIT_NOFILE, 1, 1, unix.ESRCH},
 		{"unknown resource", 0, 99, 1, 1, unix.EINVAL},

@@ -122,8 +122,10 @@ func (s *System) openSpecial(p vfs.Path, flags int) (vfs.FileImpl, error) {
 }
 
 // FIFOs (mkfifo(3), mknod(2) with S_IFIFO): every open of the same inode
-// gets an end of one pipe, kept while any end is open. Unlike Linux, an
-// open does not wait for the other side to open.
+// gets an end of one pipe, kept while any end is open. As on Linux, an
+// open for reading waits for a writer and one for writing waits for a
+// reader (O_NONBLOCK: reading opens at once, writing fails with ENXIO);
+// O_RDWR opens both ends at once. The wait is not interrupted by signals.
 type fifoTable struct {
 	mu    sync.Mutex
 	pipes map[vfs.Inode]*pipe
@@ -132,7 +134,6 @@ type fifoTable struct {
 func (s *System) openFIFO(ino vfs.Inode, flags int) (vfs.FileImpl, error) {
 	ft := &s.fifos
 	ft.mu.Lock()
-	defer ft.mu.Unlock()
 	if ft.pipes == nil {
 		ft.pipes = map[vfs.Inode]*pipe{}
 	}
@@ -141,10 +142,16 @@ func (s *System) openFIFO(ino vfs.Inode, flags int) (vfs.FileImpl, error) {
 		pp = &pipe{events: &s.events, fifo: ino, fifos: ft}
 		ft.pipes[ino] = pp
 	}
+	mode := flags & unix.O_ACCMODE
+	nonblock := flags&unix.O_NONBLOCK != 0
 	pp.mu.Lock()
-	defer pp.mu.Unlock()
+	if mode == unix.O_WRONLY && nonblock && pp.readers == 0 {
+		pp.mu.Unlock()
+		ft.mu.Unlock()
+		return nil, unix.ENXIO
+	}
 	var ends []*pipeEnd
-	switch flags & unix.O_ACCMODE {
+	switch mode {
 	case unix.O_RDONLY:
 		ends = append(ends, &pipeEnd{pipe: pp})
 	case unix.O_WRONLY:
@@ -155,13 +162,30 @@ func (s *System) openFIFO(ino vfs.Inode, flags int) (vfs.FileImpl, error) {
 	for _, e := range ends {
 		if e.write {
 			pp.writers++
+			pp.writerOpens++
 		} else {
 			pp.readers++
 		}
-		e.nonblock.Store(flags&unix.O_NONBLOCK != 0)
+		e.nonblock.Store(nonblock)
 	}
+	pp.mu.Unlock()
+	ft.mu.Unlock()
+	s.events.notify()
 	if len(ends) == 2 {
 		return &streamImpl{s: &fifoRW{r: ends[0], w: ends[1]}}, nil
+	}
+	if !nonblock {
+		// Wait for the other side to have opened at least once since.
+		for {
+			wake := s.events.wait()
+			pp.mu.Lock()
+			ready := mode == unix.O_RDONLY && pp.writerOpens > 0 || mode == unix.O_WRONLY && pp.readers > 0
+			pp.mu.Unlock()
+			if ready {
+				break
+			}
+			<-wake
+		}
 	}
 	return &streamImpl{s: ends[0]}, nil
 }

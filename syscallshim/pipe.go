@@ -14,14 +14,17 @@ import (
 // while the buffer is full, and fail with EPIPE (and SIGPIPE) once no
 // reader is left. Readiness changes go through the process notifier.
 type pipe struct {
-	events  *notifier
-	fifo    vfs.Inode  // the FIFO this pipe serves, if it is one
-	fifos   *fifoTable // where it is registered while open
-	mu      sync.Mutex
-	buf     []byte
-	readers int
-	writers int
-	seq     uint64 // bumped on every change, for edge-triggered epoll
+	events *notifier
+	fifo   vfs.Inode // the FIFO this pipe serves, if it is one
+	// writerOpens counts the write opens of a FIFO: a reader's open
+	// waits for one (the writer may have come and gone already).
+	writerOpens int
+	fifos       *fifoTable // where it is registered while open
+	mu          sync.Mutex
+	buf         []byte
+	readers     int
+	writers     int
+	seq         uint64 // bumped on every change, for edge-triggered epoll
 }
 
 // pipeBuf is PIPE_BUF: writes of at most this many bytes are atomic.

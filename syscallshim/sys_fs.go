@@ -482,7 +482,7 @@ func sysCloseRange(t *Thread, a Args) (uint64, error) {
 	if flags&^(unix.CLOSE_RANGE_CLOEXEC|unix.CLOSE_RANGE_UNSHARE) != 0 || first > last {
 		return 0, unix.EINVAL
 	}
-	for n := first; n <= min(last, maxFDs-1); n++ {
+	for n := first; n <= min(last, uint64(t.p.files.size())-1); n++ {
 		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
 			if d, err := t.p.files.get(n); err == nil {
 				d.cloexec = true
@@ -870,7 +870,7 @@ func sysFcntl(t *Thread, a Args) (uint64, error) {
 		t.setStatusFlags(d.f, int(a[2]))
 		return 0, nil
 	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
-		if a[2] >= maxFDs {
+		if a[2] >= uint64(t.p.files.size()) {
 			return 0, unix.EINVAL
 		}
 		n, err := t.p.files.install(d.f, a[1] == unix.F_DUPFD_CLOEXEC, int(a[2]))

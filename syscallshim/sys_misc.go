@@ -53,7 +53,9 @@ func sysGetrandom(t *Thread, a Args) (uint64, error) {
 
 // Resource limits: the defaults a Linux shell starts with; programs may
 // lower or raise them within the hard limit. They are recorded; only
-// RLIMIT_NOFILE is enforced (by the descriptor table size).
+// RLIMIT_NOFILE is enforced (the descriptor table's size: soft 1024, hard
+// 65536, as systemd gives programs; Go raises its soft limit to the hard
+// one at start).
 func (p *Process) rlimit(res int) ([2]uint64, bool) {
 	if v, ok := p.rlimits[res]; ok {
 		return v, true
@@ -61,7 +63,7 @@ func (p *Process) rlimit(res int) ([2]uint64, bool) {
 	const inf = unix.RLIM_INFINITY
 	switch res {
 	case unix.RLIMIT_NOFILE:
-		return [2]uint64{maxFDs, maxFDs}, true
+		return [2]uint64{defaultNOFILE, maxFDs}, true
 	case unix.RLIMIT_STACK:
 		return [2]uint64{StackSize, inf}, true
 	case unix.RLIMIT_CORE:
@@ -96,8 +98,16 @@ func (t *Thread) prlimit(res int, newp, oldp uint64) (uint64, error) {
 		if nv[0] > nv[1] {
 			return 0, unix.EINVAL
 		}
-		if nv[1] > cur[1] && res == unix.RLIMIT_NOFILE {
-			return 0, unix.EPERM
+		if nv[1] > cur[1] && p.cred.euid != 0 {
+			return 0, unix.EPERM // raising a hard limit needs CAP_SYS_RESOURCE
+		}
+		if res == unix.RLIMIT_NOFILE {
+			if nv[1] > maxFDs {
+				return 0, unix.EPERM // above nr_open, as for root on Linux
+			}
+			if p.files != nil {
+				p.files.setLimit(int(nv[0]))
+			}
 		}
 		p.rlimits[res] = nv
 	}

@@ -347,3 +347,96 @@ func sysFstatfs(t *Thread, a Args) (uint64, error) {
 	}
 	return 0, t.putStatfs(a[1], t.p.sys.vfs.StatfsOf(p), p.Mount.ReadOnly())
 }
+
+// sysMemfdCreate implements memfd_create(2): an unnamed file in /dev/shm's
+// tmpfs (O_TMPFILE), gone with its last descriptor. MFD_CLOEXEC is
+// honoured; sealing (MFD_ALLOW_SEALING) is accepted but F_ADD_SEALS is
+// not supported; hugetlb memory is EINVAL.
+func sysMemfdCreate(t *Thread, a Args) (uint64, error) {
+	name, err := t.readString(a[0], 250)
+	if err != nil {
+		if err == unix.ENAMETOOLONG {
+			return 0, unix.EINVAL
+		}
+		return 0, err
+	}
+	_ = name
+	flags := a[1]
+	if flags&^(unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING) != 0 {
+		return 0, unix.EINVAL
+	}
+	c := t.vctx()
+	c.Cred = vfs.Cred{} // the file is the caller's whatever /dev/shm allows
+	f, err := t.p.sys.vfs.Openat(c, vfs.Path{}, "/dev/shm", vfs.OpenHow{Flags: unix.O_TMPFILE | unix.O_RDWR, Mode: 0o600})
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.p.files.installNew(f, flags&unix.MFD_CLOEXEC != 0)
+	return uint64(n), err
+}
+
+// sysCopyFileRange implements copy_file_range(2) by reading and writing
+// through a kernel buffer (at most 1 MiB per call, a short count as the
+// call permits).
+func sysCopyFileRange(t *Thread, a Args) (uint64, error) {
+	if a[5] != 0 {
+		return 0, unix.EINVAL
+	}
+	in, err := t.open(a[0], false)
+	if err != nil {
+		return 0, err
+	}
+	out, err := t.open(a[2], true)
+	if err != nil {
+		return 0, err
+	}
+	if streamOf(in) != nil || streamOf(out) != nil {
+		return 0, unix.EINVAL
+	}
+	if out.Flags()&unix.O_APPEND != 0 {
+		return 0, unix.EBADF
+	}
+	inOff, outOff := int64(-1), int64(-1)
+	if a[1] != 0 {
+		v, err := t.get64(a[1])
+		if err != nil {
+			return 0, err
+		}
+		inOff = int64(v)
+	}
+	if a[3] != 0 {
+		v, err := t.get64(a[3])
+		if err != nil {
+			return 0, err
+		}
+		outOff = int64(v)
+	}
+	buf := make([]byte, min(a[4], 1<<20))
+	var n int
+	if inOff >= 0 {
+		n, err = in.Pread(buf, inOff)
+	} else {
+		n, err = in.Read(buf)
+	}
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	var w int
+	if outOff >= 0 {
+		w, err = out.Pwrite(buf[:n], outOff)
+	} else {
+		w, err = out.Write(buf[:n])
+	}
+	if w > 0 {
+		if inOff >= 0 {
+			t.put64(a[1], uint64(inOff+int64(w)))
+		}
+		if outOff >= 0 {
+			t.put64(a[3], uint64(outOff+int64(w)))
+		}
+	}
+	if w == 0 && err != nil {
+		return 0, err
+	}
+	return uint64(w), nil
+}

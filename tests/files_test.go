@@ -185,3 +185,18 @@ func TestFilesGzipHost(t *testing.T) {
 		t.Errorf("guest gzip gave %d bytes, host %d; not identical", len(got), len(want))
 	}
 }
+
+// TestFilesMisc: memfd_create, copy_file_range, O_TMPFILE, a FIFO
+// between two processes (opens wait for the other side), and
+// RLIMIT_NOFILE enforced by dup.
+func TestFilesMisc(t *testing.T) {
+	root := filesRoot(t)
+	r := run(t, "-i", root, "/fsops", "misc", "/tmp")
+	expect(t, r, 0, `memfd: memfd, size 11
+copy_file_range: 5 bytes, 23456, in offset now 7
+O_TMPFILE: open
+fifo: through the fifo
+RLIMIT_NOFILE soft <= hard: yes
+dup until Too many open files, last fd -1
+`)
+}

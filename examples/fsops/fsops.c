@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,6 +130,71 @@ static int lockContend(const char *path) {
 	return 0;
 }
 
+// misc: memfd_create, copy_file_range, the descriptor limit, O_TMPFILE
+// and a FIFO between two processes.
+static int misc(const char *dir) {
+	int m = memfd_create("buf", MFD_CLOEXEC);
+	write(m, "hello memfd", 11);
+	char b[32] = {0};
+	pread(m, b, sizeof b - 1, 6);
+	struct stat st;
+	fstat(m, &st);
+	printf("memfd: %s, size %ld\n", b, (long)st.st_size);
+
+	char src[256], dst[256];
+	snprintf(src, sizeof src, "%s/src", dir);
+	snprintf(dst, sizeof dst, "%s/dst", dir);
+	int in = open(src, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	write(in, "0123456789", 10);
+	int out = open(dst, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	loff_t off = 2;
+	ssize_t n = copy_file_range(in, &off, out, 0, 5, 0);
+	memset(b, 0, sizeof b);
+	pread(out, b, sizeof b - 1, 0);
+	printf("copy_file_range: %zd bytes, %s, in offset now %ld\n", n, b, (long)off);
+
+	int tf = open(dir, O_TMPFILE | O_RDWR, 0600);
+	printf("O_TMPFILE: %s\n", tf >= 0 ? "open" : strerror(errno));
+
+	char fifo[256];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	mkfifo(fifo, 0644);
+	if (fork() == 0) {
+		int w = open(fifo, O_WRONLY);
+		write(w, "through the fifo", 16);
+		_exit(0);
+	}
+	int r = open(fifo, O_RDONLY);
+	memset(b, 0, sizeof b);
+	int got = 0;
+	while (got < 16) {
+		ssize_t k = read(r, b + got, 16 - got);
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	wait(0);
+	printf("fifo: %s\n", b);
+
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	printf("RLIMIT_NOFILE soft <= hard: %s\n", rl.rlim_cur <= rl.rlim_max ? "yes" : "no");
+	rl.rlim_cur = 8;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	int last = -1, err = 0;
+	for (int i = 0; i < 20; i++) {
+		int fd = dup(0);
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		last = fd;
+	}
+	printf("dup until %s, last fd %d\n", strerror(err), last);
+
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
 	if (argc < 3) {
@@ -142,6 +209,8 @@ int main(int argc, char **argv) {
 		return sqliteSum(argv[2], 1);
 	if (!strcmp(argv[1], "lock"))
 		return lockContend(argv[2]);
+	if (!strcmp(argv[1], "misc"))
+		return misc(argv[2]);
 	printf("unknown check %s\n", argv[1]);
 	return 2;
 }
