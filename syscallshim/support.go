@@ -47,7 +47,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_PREAD64:         {Full, ""},
 	unix.SYS_PWRITE64:        {Full, ""},
 	unix.SYS_SENDFILE:        {Partial, "through a kernel buffer, at most 1 MiB per call"},
-	unix.SYS_OPEN:            {Full, "the VFS: a writable root (tmpfs over the initrd), /tmp, /dev, /proc; O_TMPFILE; FIFOs open without waiting for the other side"},
+	unix.SYS_OPEN:            {Full, "the VFS: a writable root (tmpfs over the initrd), /tmp, /dev, /proc; O_TMPFILE; FIFOs"},
 	unix.SYS_OPENAT:          {Partial, "as open"},
 	unix.SYS_OPENAT2:         {Full, "RESOLVE_* as openat2(2)"},
 	unix.SYS_CLOSE_RANGE:     {Full, ""},
