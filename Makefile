@@ -18,9 +18,13 @@ GOSRC := $(shell find . -path ./examples -prune -o -path ./build -prune -o \( -n
 all: kernel
 kernel: $(KERNEL)
 
-# Programs under examples/, built static-PIE into build/examples/.
-examples:
+# Programs under examples/, built static-PIE into build/examples/ (again
+# only when a source changed).
+EXAMPLE_SRC := $(shell find examples -type f) scripts/build-examples
+examples: $(BUILD)/examples/.built
+$(BUILD)/examples/.built: $(EXAMPLE_SRC)
 	GOOS= GOARCH= CGO_ENABLED= scripts/build-examples $(BUILD)/examples
+	@touch $@
 
 APP ?= helloworld
 ARGS ?=
@@ -33,6 +37,7 @@ RUNFLAGS = -k $(KERNEL) -i $(BUILD)/examples/$(APP) -m $(MEM) -M $(MACHINE) $(if
 # make's own status can only say failure (2); the program's status is
 # printed when it is not 0 (qemu/run returns it exactly).
 run: setup kernel examples
+	@test -e $(BUILD)/examples/$(APP) || { echo "make run: no example named $(APP) (see ls examples/)"; exit 2; }
 	@qemu/run $(RUNFLAGS) || { s=$$?; echo "make run: $(APP) exited with status $$s"; exit $$s; }
 
 # make debug APP=...: boot paused with a gdb server and attach gdb with the
