@@ -328,6 +328,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysCloseRange(t, a)
 	case unix.SYS_FLOCK:
 		v, err = sysFlock(t, a)
+	case unix.SYS_MOUNT:
+		v, err = sysMount(t, a)
+	case unix.SYS_UMOUNT2:
+		v, err = sysUmount2(t, a)
 	case unix.SYS_MEMFD_CREATE:
 		v, err = sysMemfdCreate(t, a)
 	case unix.SYS_COPY_FILE_RANGE:

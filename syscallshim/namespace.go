@@ -24,7 +24,8 @@ import (
 // sizes bounded by memBytes (a quarter of RAM each for the root's
 // writable layer and /tmp, as Linux's tmpfs takes half by default).
 func (s *System) newNamespace(root *initrd.FS, memBytes uint64) (*vfs.VFS, error) {
-	limit := int64(memBytes / 4)
+	s.tmpfsBytes = int64(memBytes / 4)
+	limit := s.tmpfsBytes
 	upper := tmpfs.New(tmpfs.Options{MaxBytes: limit, RootMode: 0o755})
 	var rootFS vfs.Filesystem = upper
 	if root != nil {
@@ -84,6 +85,9 @@ func mkdirAll(v *vfs.VFS, c *vfs.Context, p string) error {
 	}
 	return nil
 }
+
+// newTmpfs returns a tmpfs of the size every tmpfs here gets.
+func (s *System) newTmpfs() *tmpfs.FS { return tmpfs.New(tmpfs.Options{MaxBytes: s.tmpfsBytes}) }
 
 // Device numbers of the character devices yolk has (devices.txt).
 var (

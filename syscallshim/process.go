@@ -33,6 +33,9 @@ type Config struct {
 	// order; Cwd is the first program's working directory ("" is /).
 	Mounts []Mount
 	Cwd    string
+	// Share attaches the virtio-9p share with a tag, for mount(2) of
+	// type "9p"; nil when the machine has none.
+	Share func(tag string) (vfs.Filesystem, error)
 }
 
 // Mount is a filesystem the first program finds mounted at Path (made
@@ -59,11 +62,13 @@ type System struct {
 	starting int                // IDs handed out whose thread is not registered yet
 	init     *Process
 
-	con    *console
-	vfs    *vfs.VFS  // the file tree (namespace.go)
-	fifos  fifoTable // open FIFOs
-	locks  lockTable // file locks
-	events notifier  // readiness changes of pollable files
+	con   *console
+	vfs   *vfs.VFS  // the file tree (namespace.go)
+	fifos fifoTable // open FIFOs
+	locks lockTable // file locks
+
+	tmpfsBytes int64    // the size limit of each tmpfs
+	events     notifier // readiness changes of pollable files
 
 	logMu       sync.Mutex
 	unsupported [(sysno.Max + 64) / 64]uint64

@@ -54,6 +54,8 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_FALLOCATE:       {Partial, "mode 0 and FALLOC_FL_KEEP_SIZE (tmpfs); others EOPNOTSUPP"},
 	unix.SYS_FLOCK:           {Full, "whole-file locks of the open file; released by LOCK_UN or process exit"},
 	unix.SYS_FUTIMESAT:       {Full, ""},
+	unix.SYS_MOUNT:           {Partial, "new tmpfs, proc, devtmpfs and 9p (virtio-9p tag) mounts; MS_RDONLY/NOSUID/NODEV/NOEXEC; bind mounts and remounts: EINVAL"},
+	unix.SYS_UMOUNT2:         {Full, "MNT_DETACH; MNT_FORCE as a plain unmount"},
 	unix.SYS_MEMFD_CREATE:    {Partial, "a tmpfs file; F_ADD_SEALS not supported; MFD_HUGETLB: EINVAL"},
 	unix.SYS_COPY_FILE_RANGE: {Partial, "through a kernel buffer, at most 1 MiB per call"},
 	unix.SYS_CLOSE:           {Full, ""},

@@ -96,7 +96,9 @@ func TestHandlersRecordLocks(t *testing.T) {
 func TestHandlersSetlkwWaits(t *testing.T) {
 	release := make(chan struct{})
 	e := newPtEnv(t, map[uint64][]ptStep{1: {
-		func(r *amd64.Frame, _ uint64) { r.RAX, r.RDI, r.RSI, r.RDX = unix.SYS_FCNTL, 3, unix.F_SETLK, hdAt(0x100) },
+		func(r *amd64.Frame, _ uint64) {
+			r.RAX, r.RDI, r.RSI, r.RDX = unix.SYS_FCNTL, 3, unix.F_SETLK, hdAt(0x100)
+		},
 		func(r *amd64.Frame, _ uint64) { <-release; r.RAX, r.RDI = unix.SYS_EXIT_GROUP, 0 },
 	}})
 	fd := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/tmp/f"), unix.O_RDWR|unix.O_CREAT, 0o644)

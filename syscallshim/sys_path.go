@@ -440,3 +440,99 @@ func sysCopyFileRange(t *Thread, a Args) (uint64, error) {
 	}
 	return uint64(w), nil
 }
+
+// sysMount implements mount(2) for new tmpfs, proc and devtmpfs
+// instances and for virtio-9p shares (type "9p", the source is the tag);
+// MS_RDONLY, MS_NOSUID, MS_NODEV and MS_NOEXEC apply. Bind mounts,
+// remounts and propagation changes are not supported (EINVAL, logged).
+func sysMount(t *Thread, a Args) (uint64, error) {
+	if t.creds().euid != 0 {
+		return 0, unix.EPERM
+	}
+	flags := a[3]
+	const known = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_SILENT | unix.MS_NOATIME | unix.MS_RELATIME
+	if flags&^known != 0 && flags&unix.MS_MGC_MSK != unix.MS_MGC_VAL {
+		return t.nosysArg("mount flags", flags&^known)
+	}
+	typ, err := t.readString(a[2], 64)
+	if err != nil {
+		return 0, err
+	}
+	source := ""
+	if a[0] != 0 {
+		if source, err = t.readString(a[0], pathMax); err != nil {
+			return 0, err
+		}
+	}
+	at, name, err := t.atPath(atFDCWD, a[1])
+	if err != nil {
+		return 0, err
+	}
+	v := t.p.sys.vfs
+	target, err := v.Lookup(t.vctx(), at, name, 0)
+	if err != nil {
+		return 0, err
+	}
+	if !target.Dentry.IsDir() {
+		return 0, unix.ENOTDIR
+	}
+	var fs vfs.Filesystem
+	switch typ {
+	case "tmpfs":
+		fs = t.p.sys.newTmpfs()
+	case "proc":
+		fs = &procFS{sys: t.p.sys, dev: vfs.NewDev()}
+	case "devtmpfs":
+		fs = newDevFS()
+	case "9p":
+		if t.p.cfg.Share == nil {
+			return 0, unix.ENODEV
+		}
+		if fs, err = t.p.cfg.Share(source); err != nil {
+			return 0, err
+		}
+	default:
+		return 0, unix.ENODEV
+	}
+	var mf vfs.MountFlags
+	if flags&unix.MS_RDONLY != 0 {
+		mf |= vfs.MountReadOnly
+	}
+	if flags&unix.MS_NOEXEC != 0 {
+		mf |= vfs.MountNoExec
+	}
+	if flags&unix.MS_NOSUID != 0 {
+		mf |= vfs.MountNoSuid
+	}
+	if flags&unix.MS_NODEV != 0 {
+		mf |= vfs.MountNoDev
+	}
+	if source == "" {
+		source = typ
+	}
+	_, err = v.Mount(target, fs, mf, source)
+	return 0, err
+}
+
+// sysUmount2 implements umount2(2) (MNT_DETACH; MNT_FORCE is treated as
+// a plain unmount).
+func sysUmount2(t *Thread, a Args) (uint64, error) {
+	if t.creds().euid != 0 {
+		return 0, unix.EPERM
+	}
+	if a[1]&^(unix.MNT_FORCE|unix.MNT_DETACH|unix.MNT_EXPIRE|unix.UMOUNT_NOFOLLOW) != 0 {
+		return 0, unix.EINVAL
+	}
+	at, name, err := t.atPath(atFDCWD, a[0])
+	if err != nil {
+		return 0, err
+	}
+	p, err := t.p.sys.vfs.Lookup(t.vctx(), at, name, 0)
+	if err != nil {
+		return 0, err
+	}
+	if p.Dentry != p.Mount.Root().Dentry || p.Mount.Point().IsZero() {
+		return 0, unix.EINVAL // not a mount point (or the root)
+	}
+	return 0, t.p.sys.vfs.Umount(p.Mount, a[1]&unix.MNT_DETACH != 0)
+}

@@ -200,3 +200,20 @@ RLIMIT_NOFILE soft <= hard: yes
 dup until Too many open files, last fd -1
 `)
 }
+
+// TestFilesMount: mount(2) of a tmpfs and of a virtio-9p share by tag,
+// /proc/mounts, umount, and ENODEV for a type yolk does not have.
+func TestFilesMount(t *testing.T) {
+	root := filesRoot(t)
+	for _, a := range []string{"mount", "umount", "grep"} {
+		os.Symlink("busybox", filepath.Join(root, "bin", a))
+	}
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "h.txt"), []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "-v", host+":/unused", "-i", root, "/bin/sh", "-c",
+		`mkdir -p /m /h; mount -t tmpfs none /m && echo x > /m/f && cat /m/f && grep " /m " /proc/mounts
+umount /m && ls /m; mount -t 9p share0 /h && cat /h/h.txt; mount -t nfs x /m 2>/dev/null || echo "nfs: refused"`)
+	expect(t, r, 0, "x\nnone /m tmpfs rw 0 0\nfrom the host\nnfs: refused\n")
+}

@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"golang.org/x/sys/unix"
 
 	"yolk/initrd"
 	"yolk/kernel"
 	"yolk/syscallshim"
+	"yolk/vfs"
 	"yolk/vfs/p9fs"
 )
 
@@ -79,6 +81,7 @@ func runProgram(opts kernel.Options) int {
 		MaxThreads: kernel.MaxProgramThreads,
 		Mounts:     mounts,
 		Cwd:        opts.Cwd,
+		Share:      attachShare,
 	}, node.Data)
 	if err != nil {
 		fmt.Println(err)
@@ -113,6 +116,16 @@ func shareMounts(opts kernel.Options) ([]syscallshim.Mount, error) {
 		out = append(out, syscallshim.Mount{Path: m.Path, FS: fs, Source: m.Tag, ReadOnly: m.ReadOnly})
 	}
 	return out, nil
+}
+
+// attachShare attaches the virtio-9p share tagged tag (mount -t 9p TAG).
+func attachShare(tag string) (vfs.Filesystem, error) {
+	for _, s := range kernel.Shares() {
+		if s.Tag == tag {
+			return p9fs.New(s.Transport, p9fs.Options{})
+		}
+	}
+	return nil, unix.ENOENT
 }
 
 func hasVar(env []string, name string) bool {
