@@ -207,26 +207,8 @@ type hdEnv struct {
 func newHdEnv(t *testing.T, root *initrd.FS) *hdEnv {
 	t.Helper()
 	m := newHdMachine(t)
-	sys := &System{
-		m: m, cfg: Config{Machine: m, Root: root, Path: "/bin/prog", Argv: []string{"prog"}, MemInfo: hdMemInfo},
-		procs: map[int32]*Process{}, threads: map[int32]*Thread{}, lastID: 1,
-		done: make(chan int, 1), stopped: make(chan struct{}),
-	}
-	sys.con = &console{m: m, sys: sys, tio: defaultTermios(), fg: 1}
-	p := &Process{
-		sys: sys, m: m, cfg: &sys.cfg, pid: 1, children: map[*Process]struct{}{}, pgid: 1, sid: 1,
-		comm: "prog", exe: "/bin/prog", argv: []string{"prog"},
-		threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
-		events: &sys.events,
-	}
-	sys.procs[1], sys.init = p, p
-	v, err := sys.newNamespace(sys.cfg.Root, 256<<20)
-	if err != nil {
-		panic(err)
-	}
-	sys.vfs = v
-	p.files = newFDTable(sys)
-	p.mem = newMemory(m.as)
+	p := newTestProcess(Config{Machine: m, Root: root, Path: "/bin/prog", Argv: []string{"prog"}, MemInfo: hdMemInfo}, m.as, "prog")
+	p.exe, p.argv = "/bin/prog", []string{"prog"}
 	p.mem.brkStart, p.mem.brk, p.mem.brkMax = hdBrkStart, hdBrkStart, hdBrkMax
 	return &hdEnv{t: t, th: p.newThread(new(amd64.Context), 1), p: p, m: m}
 }

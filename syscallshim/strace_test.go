@@ -78,25 +78,7 @@ func newStraceThread() (*Thread, *straceMachine) {
 		panic(err)
 	}
 	m.as = as
-	sys := &System{
-		m: m, cfg: Config{Machine: m, Strace: true},
-		procs: map[int32]*Process{}, threads: map[int32]*Thread{}, lastID: 1,
-		done: make(chan int, 1), stopped: make(chan struct{}),
-	}
-	sys.con = &console{m: m, sys: sys, tio: defaultTermios(), fg: 1}
-	p := &Process{
-		sys: sys, m: m, cfg: &sys.cfg, pid: 1, children: map[*Process]struct{}{}, pgid: 1, sid: 1,
-		comm: "test", threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},
-		events: &sys.events,
-	}
-	sys.procs[1], sys.init = p, p
-	v, err := sys.newNamespace(sys.cfg.Root, 256<<20)
-	if err != nil {
-		panic(err)
-	}
-	sys.vfs = v
-	p.files = newFDTable(sys)
-	p.mem = newMemory(as)
+	p := newTestProcess(Config{Machine: m, Strace: true}, as, "test")
 	return p.newThread(new(amd64.Context), 1), m
 }
 

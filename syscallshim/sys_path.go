@@ -13,7 +13,7 @@ import (
 // utimes, truncate, fallocate, fsync, statfs. Each decodes its arguments
 // and leaves the rest to the VFS.
 
-// twoPaths reads dirfd/path arguments for *at calls.
+// atPath reads the dirfd/path arguments of an *at call.
 func (t *Thread) atPath(dirfd, pathp uint64) (vfs.Path, string, error) {
 	name, err := t.pathArg(pathp)
 	if err != nil {
@@ -60,12 +60,17 @@ func (t *Thread) symlinkat(targetp, dirfd, pathp uint64) (uint64, error) {
 func sysSymlink(t *Thread, a Args) (uint64, error)   { return t.symlinkat(a[0], atFDCWD, a[1]) }
 func sysSymlinkat(t *Thread, a Args) (uint64, error) { return t.symlinkat(a[0], a[1], a[2]) }
 
-func (t *Thread) linkat(olddir, oldp, newdir, newp, flags uint64) (uint64, error) {
-	oldAt, oldName, err := t.atPath(olddir, oldp)
-	if err != nil {
-		return 0, err
+// twoPaths reads the two dirfd/path pairs of link and rename.
+func (t *Thread) twoPaths(olddir, oldp, newdir, newp uint64) (oldAt vfs.Path, oldName string, newAt vfs.Path, newName string, err error) {
+	if oldAt, oldName, err = t.atPath(olddir, oldp); err != nil {
+		return
 	}
-	newAt, newName, err := t.atPath(newdir, newp)
+	newAt, newName, err = t.atPath(newdir, newp)
+	return
+}
+
+func (t *Thread) linkat(olddir, oldp, newdir, newp, flags uint64) (uint64, error) {
+	oldAt, oldName, newAt, newName, err := t.twoPaths(olddir, oldp, newdir, newp)
 	if err != nil {
 		return 0, err
 	}
@@ -88,11 +93,7 @@ func sysRmdir(t *Thread, a Args) (uint64, error)    { return t.unlinkat(atFDCWD,
 func sysUnlinkat(t *Thread, a Args) (uint64, error) { return t.unlinkat(a[0], a[1], a[2]) }
 
 func (t *Thread) renameat(olddir, oldp, newdir, newp, flags uint64) (uint64, error) {
-	oldAt, oldName, err := t.atPath(olddir, oldp)
-	if err != nil {
-		return 0, err
-	}
-	newAt, newName, err := t.atPath(newdir, newp)
+	oldAt, oldName, newAt, newName, err := t.twoPaths(olddir, oldp, newdir, newp)
 	if err != nil {
 		return 0, err
 	}
@@ -103,8 +104,6 @@ func sysRename(t *Thread, a Args) (uint64, error)    { return t.renameat(atFDCWD
 func sysRenameat(t *Thread, a Args) (uint64, error)  { return t.renameat(a[0], a[1], a[2], a[3], 0) }
 func sysRenameat2(t *Thread, a Args) (uint64, error) { return t.renameat(a[0], a[1], a[2], a[3], a[4]) }
 
-// fileOrPath runs fn on the file dirfd names when the path is empty and
-// flags has AT_EMPTY_PATH (fchmod, fchown, futimens), else on the path.
 func (t *Thread) chmodat(dirfd, pathp, mode, flags uint64) (uint64, error) {
 	at, name, err := t.atPath(dirfd, pathp)
 	if err != nil {

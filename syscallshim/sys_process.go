@@ -396,28 +396,27 @@ func sysSetpgid(t *Thread, a Args) (uint64, error) {
 	return 0, nil
 }
 
-func sysGetpgid(t *Thread, a Args) (uint64, error) {
+// processID answers getpgid(2) and getsid(2): field of process pid (0:
+// the caller).
+func (t *Thread) processID(pid int32, field func(p *Process) int32) (uint64, error) {
 	s := t.p.sys
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := t.lookupProcessLocked(int32(a[0]))
+	p, ok := t.lookupProcessLocked(pid)
 	if !ok {
 		return 0, unix.ESRCH
 	}
-	return uint64(p.pgid), nil
+	return uint64(field(p)), nil
+}
+
+func sysGetpgid(t *Thread, a Args) (uint64, error) {
+	return t.processID(int32(a[0]), func(p *Process) int32 { return p.pgid })
 }
 
 func sysGetpgrp(t *Thread, a Args) (uint64, error) { return uint64(t.p.pgrp()), nil }
 
 func sysGetsid(t *Thread, a Args) (uint64, error) {
-	s := t.p.sys
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := t.lookupProcessLocked(int32(a[0]))
-	if !ok {
-		return 0, unix.ESRCH
-	}
-	return uint64(p.sid), nil
+	return t.processID(int32(a[0]), func(p *Process) int32 { return p.sid })
 }
 
 // sysSetsid implements setsid(2): a process that does not lead a group
