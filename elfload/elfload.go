@@ -89,6 +89,10 @@ type Options struct {
 	// MaxMem refuses images whose total mapped size (sum of the
 	// page-aligned mappings) exceeds it, with TooLarge; 0 = no limit.
 	MaxMem uint64
+	// AllowInterp loads a dynamically linked program (PT_INTERP) and
+	// reports its interpreter in Image.Interp, for the caller to load;
+	// without it such programs are refused with Dynamic.
+	AllowInterp bool
 }
 
 // Range is the half-open virtual address range [Start, End).
@@ -120,13 +124,12 @@ type Image struct {
 	// StackExec: PT_GNU_STACK present with PF_X (absent means false, as
 	// on Linux x86-64).
 	StackExec bool
-	// Static: no PT_INTERP. Always true for a loaded Image, since
-	// dynamically linked programs are refused.
+	// Static: no PT_INTERP.
 	Static bool
 	// Segments are the mappings made, in ascending address order.
 	Segments []Segment
-	// Interp is the PT_INTERP path; always empty for a loaded Image
-	// (programs with an interpreter are refused with Dynamic, whose
+	// Interp is the PT_INTERP path (Options.AllowInterp; without it
+	// programs with an interpreter are refused with Dynamic, whose
 	// message names it).
 	Interp string
 }
@@ -409,7 +412,10 @@ func plan(f *file, opt Options) (*Image, []load, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			return nil, nil, errorf(Dynamic, fmt.Sprintf("dynamically linked (interpreter %s); only static programs are supported", name))
+			if !opt.AllowInterp {
+				return nil, nil, errorf(Dynamic, fmt.Sprintf("dynamically linked (interpreter %s); only static programs are supported", name))
+			}
+			img.Interp, img.Static = name, false
 		case elf.PT_DYNAMIC:
 			if dyn == nil {
 				dyn = p
@@ -422,7 +428,7 @@ func plan(f *file, opt Options) (*Image, []load, error) {
 			}
 		}
 	}
-	if dyn != nil {
+	if dyn != nil && img.Interp == "" {
 		if err := checkNeeded(f, dyn, progs); err != nil {
 			return nil, nil, err
 		}

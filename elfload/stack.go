@@ -30,6 +30,9 @@ type StackSpec struct {
 	UID, EUID, GID, EGID uint64
 	// Secure is AT_SECURE.
 	Secure bool
+	// InterpBase is AT_BASE: the interpreter's load base (0 for a static
+	// program).
+	InterpBase uint64
 	// SysinfoEHDR is the vDSO address for AT_SYSINFO_EHDR; 0 omits the
 	// entry.
 	SysinfoEHDR uint64
@@ -71,7 +74,7 @@ const (
 // AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR, AT_PHENT,
 // AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID,
 // AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM (when Platform
-// != ""), AT_NULL. AT_BASE (the interpreter's base) and AT_FLAGS are 0.
+// != ""), AT_NULL. AT_BASE is spec.InterpBase; AT_FLAGS is 0.
 // Linux additionally emits AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN (since
 // 6.3) and, on newer kernels, AT_HWCAP3/AT_HWCAP4; those are left out.
 //
@@ -171,7 +174,7 @@ func Layout(top uint64, img *Image, spec StackSpec) (sp uint64, data []byte, err
 		auxEnt{abi.AT_PHDR, img.Phdr},
 		auxEnt{abi.AT_PHENT, uint64(img.Phent)},
 		auxEnt{abi.AT_PHNUM, uint64(img.Phnum)},
-		auxEnt{abi.AT_BASE, 0},
+		auxEnt{abi.AT_BASE, spec.InterpBase},
 		auxEnt{abi.AT_FLAGS, 0},
 		auxEnt{abi.AT_ENTRY, img.Entry},
 		auxEnt{abi.AT_UID, spec.UID},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"path"
 	"strings"
 
@@ -80,7 +81,8 @@ func (e *execError) Error() string { return e.msg }
 
 // load builds a new address space holding the ELF image file, its stack
 // with argv, envp and the auxiliary vector, and an empty break.
-func (s *System) load(file []byte, execPath string, argv, envp []string) (*loaded, error) {
+func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loaded, error) {
+	s := t.p.sys
 	as, err := s.m.NewAddressSpace()
 	if err != nil {
 		return nil, &execError{unix.ENOMEM, "no memory for an address space"}
@@ -96,8 +98,9 @@ func (s *System) load(file []byte, execPath string, argv, envp []string) (*loade
 	mem := memAdapter{as, execPath}
 	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), mem, elfload.Options{
 		// Below mmap_min_addr nothing may be mapped (NULL must fault).
-		Forbidden: []elfload.Range{{Start: 0, End: MinAddr}},
-		MaxMem:    maxMem,
+		Forbidden:   []elfload.Range{{Start: 0, End: MinAddr}},
+		MaxMem:      maxMem,
+		AllowInterp: true,
 	})
 	if err != nil {
 		var le *elfload.Error
@@ -112,6 +115,17 @@ func (s *System) load(file []byte, execPath string, argv, envp []string) (*loade
 			return fail(unix.ENOMEM, "cannot protect a segment: "+err.Error())
 		}
 	}
+	entry, interpBase := img.Entry, uint64(0)
+	if img.Interp != "" {
+		// A dynamically linked program: its interpreter (ld.so) is
+		// loaded too, where Linux puts it (below the mmap base), and runs
+		// first; it finds the program through AT_PHDR and AT_ENTRY.
+		ie, ib, errno, msg := t.loadInterp(as, img.Interp, execPath, maxMem)
+		if errno != 0 {
+			return fail(errno, msg)
+		}
+		entry, interpBase = ie, ib
+	}
 	stackProt := uint32(unix.PROT_READ | unix.PROT_WRITE)
 	if img.StackExec {
 		stackProt |= unix.PROT_EXEC // PT_GNU_STACK asked for an executable stack
@@ -124,6 +138,7 @@ func (s *System) load(file []byte, execPath string, argv, envp []string) (*loade
 	sp, err := elfload.BuildStack(mem, StackTop, img, elfload.StackSpec{
 		Argv: argv, Envp: envp, ExecFn: execPath, Platform: "x86_64",
 		Random: random, HWCap: hwcap(), ClkTck: 100, MinSigStkSz: 2048,
+		InterpBase: interpBase,
 	})
 	if err != nil {
 		var le *elfload.Error
@@ -136,7 +151,66 @@ func (s *System) load(file []byte, execPath string, argv, envp []string) (*loade
 	m := newMemory(as)
 	m.brkStart, m.brk, m.brkMax = img.Brk, img.Brk, img.Brk+brkMaxSize
 	m.syms = newSymtab(file, img.Base)
-	return &loaded{mem: m, entry: img.Entry, sp: sp}, nil
+	return &loaded{mem: m, entry: entry, sp: sp}, nil
+}
+
+// loadInterp maps the interpreter at path into as for the program
+// execPath and returns its entry and load base, or the errno and message
+// when it cannot: a missing interpreter is ENOENT, as on Linux.
+func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem uint64) (entry, base uint64, errno unix.Errno, msg string) {
+	data, err := t.readExecutable(atFDCWD, path, true)
+	if err != nil {
+		e, ok := err.(unix.Errno)
+		if !ok {
+			e = unix.ENOEXEC
+		}
+		return 0, 0, e, fmt.Sprintf("cannot run the interpreter %s that %s needs: %v", path, execPath, err)
+	}
+	span, err := loadSpan(data)
+	if err != nil {
+		return 0, 0, unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
+	}
+	// Below the mmap base, as Linux places it with ASLR off: take the
+	// range mm would give an mmap of that size.
+	at, err := as.Map(0, span, unix.PROT_NONE, 0, nil, 0, "")
+	if err != nil {
+		return 0, 0, unix.ENOMEM, "no room for the interpreter " + path
+	}
+	as.Unmap(at, span)
+	iimg, err := elfload.Load(bytes.NewReader(data), int64(len(data)), memAdapter{as, path}, elfload.Options{
+		PIEBase:   at,
+		Forbidden: []elfload.Range{{Start: 0, End: MinAddr}},
+		MaxMem:    maxMem,
+	})
+	if err != nil {
+		return 0, 0, unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
+	}
+	for _, sg := range iimg.Segments {
+		if err := as.Protect(sg.VA, sg.Memsz, sg.Prot); err != nil {
+			return 0, 0, unix.ENOMEM, "cannot protect the interpreter: " + err.Error()
+		}
+	}
+	return iimg.Entry, iimg.Base, 0, ""
+}
+
+// loadSpan is the size of the address range an ELF file's PT_LOADs cover.
+func loadSpan(data []byte) (uint64, error) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := ^uint64(0), uint64(0)
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		lo = min(lo, p.Vaddr&^4095)
+		hi = max(hi, p.Vaddr+p.Memsz)
+	}
+	if hi <= lo || hi-lo > 1<<32 {
+		return 0, fmt.Errorf("no loadable segments")
+	}
+	return pageUp(hi - lo), nil
 }
 
 // maxInterpDepth is how many #! interpreters may follow each other
@@ -271,7 +345,7 @@ func (t *Thread) execve(dirfd, pathp, argvp, envpp, flags uint64) (uint64, error
 	if !path.IsAbs(execPath) && int32(dirfd) == unix.AT_FDCWD {
 		// AT_EXECFN and /proc/self/exe are as given; keep relative names.
 	}
-	img, err := t.p.sys.load(file, execPath, argv, envp)
+	img, err := t.load(file, execPath, argv, envp)
 	if err != nil {
 		var ee *execError
 		if errors.As(err, &ee) {
@@ -455,9 +529,13 @@ func Start(cfg Config, file []byte) (*System, error) {
 		}
 		file, execPath, argv = f, ep, av
 	}
-	img, err := s.load(file, execPath, argv, cfg.Envp)
+	img, err := t.load(file, execPath, argv, cfg.Envp)
 	if err != nil {
-		return nil, &StartError{ExitCannotExecute, "yolk: " + execPath + ": " + err.Error()}
+		st := ExitCannotExecute
+		if ee, ok := err.(*execError); ok && ee.errno == unix.ENOENT {
+			st = ExitNotFound // a missing interpreter: 127, as a shell says
+		}
+		return nil, &StartError{st, "yolk: " + execPath + ": " + err.Error()}
 	}
 	p.mem = img.mem
 	p.exe, p.argv, p.comm = execPath, argv, commName(execPath)
