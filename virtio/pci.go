@@ -13,6 +13,8 @@ func PCIDeviceID(pciDevice uint16) uint32 {
 	switch {
 	case pciDevice >= 0x1041 && pciDevice <= 0x107f:
 		return uint32(pciDevice - 0x1040)
+	case pciDevice == 0x1000:
+		return 1 // transitional network card
 	case pciDevice == 0x1003:
 		return 3 // transitional console
 	case pciDevice == 0x1009:
