@@ -217,3 +217,14 @@ func TestFilesMount(t *testing.T) {
 umount /m && ls /m; mount -t 9p share0 /h && cat /h/h.txt; mount -t nfs x /m 2>/dev/null || echo "nfs: refused"`)
 	expect(t, r, 0, "x\nnone /m tmpfs rw 0 0\nfrom the host\nnfs: refused\n")
 }
+
+// TestFilesFull: a tmpfs holds at most a quarter of the VM's memory; a
+// write beyond gives ENOSPC to the program, the kernel carries on, and
+// space comes back when the file goes.
+func TestFilesFull(t *testing.T) {
+	root := filesRoot(t)
+	os.Symlink("busybox", filepath.Join(root, "bin", "dd"))
+	r := run(t, "-m", "256M", "-i", root, "/bin/sh", "-c",
+		`dd if=/dev/zero of=/tmp/big bs=1048576 count=200 2>&1 | grep -o "No space left on device"; rm /tmp/big; echo again > /tmp/small && cat /tmp/small`)
+	expect(t, r, 0, "No space left on device\nagain\n")
+}
