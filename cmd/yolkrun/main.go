@@ -63,6 +63,17 @@ func run(args []string) int {
 		fmt.Print(usageText)
 		return 0
 	}
+	if o.printRoot {
+		if err := printRoot(o, repoRoot(), os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", progName, err)
+			var f *failure
+			if errors.As(err, &f) {
+				return f.status
+			}
+			return exitRunner
+		}
+		return 0
+	}
 	status, err := boot(o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", progName, err)
@@ -156,15 +167,37 @@ func (s *setup) resolveProgram() error {
 		if st.IsDir() {
 			return fail(exitCannotExec, "%s is a directory (give a root directory with -i DIR PROGRAM)", p)
 		}
-		o.initrd = p
-		if isELF(p) {
-			s.extra = append(s.extra, "init=/"+filepath.Base(p))
+		dir, init, err := s.dynamicRoot(p)
+		if err != nil {
+			return err
+		}
+		if dir != "" {
+			o.initrd = dir
+			s.extra = append(s.extra, "init="+init)
+		} else {
+			o.initrd = p
+			if isELF(p) {
+				s.extra = append(s.extra, "init=/"+filepath.Base(p))
+			}
 		}
 	} else if o.program != "" {
 		s.extra = append(s.extra, "init="+o.program)
 	}
 	if o.initrd == "" {
 		return nil
+	}
+	if o.program == "" && isFile(o.initrd) && isELF(o.initrd) {
+		// -i PROGRAM, dynamically linked: the runner makes its root.
+		dir, init, err := s.dynamicRoot(o.initrd)
+		if err != nil {
+			return err
+		}
+		if dir != "" {
+			o.initrd = dir
+			if !strings.Contains(o.kopts, "init=") {
+				s.extra = append(s.extra, "init="+init)
+			}
+		}
 	}
 	st, err := os.Stat(o.initrd)
 	if err != nil {

@@ -41,6 +41,7 @@ type options struct {
 	progArgs       []string
 	volumes        []volume // -v, in order: share0, share1 ...
 	workdir        string   // -w
+	printRoot      bool     // --print-root: list the root built for a dynamic program
 }
 
 // volume is a host directory shared with the guest (-v).
@@ -80,7 +81,7 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 		if strings.HasPrefix(a, "--") {
 			name, val, hasVal := strings.Cut(a[2:], "=")
 			switch name {
-			case "help", "tty", "no-tty", "serial":
+			case "help", "tty", "no-tty", "serial", "print-root":
 				if hasVal {
 					return nil, usagef("--%s takes no value", name)
 				}
@@ -93,6 +94,8 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 					o.tty = ttyOff
 				case "serial":
 					o.serial = true
+				case "print-root":
+					o.printRoot = true
 				}
 			case "env-file", "log":
 				if !hasVal {
