@@ -154,16 +154,10 @@ func initMemory() {
 	}
 	// Compare the top of RAM, which is what -m sets for small machines
 	// (the usable total is a little less: firmware keeps low memory).
-	if (maxPhys+1<<20-1)>>20 < MinMemMiB {
-		kprint("yolk: need at least ")
-		kprintDec(MinMemMiB)
-		kprint(" MiB of memory, have ")
-		kprintDec(int64((maxPhys + 1<<20 - 1) >> 20))
-		kprint(" MiB (")
-		kprintDec(int64(ram >> 10))
-		kprint(" KiB usable)\n")
-		poweroff(ExitNoMemory)
-	}
+	// Refused only once the kernel's page tables exist: powering off a
+	// microvm writes to the ACPI event device, which the boot page tables
+	// do not map (bare QEMU would stay on).
+	tooSmall := (maxPhys+1<<20-1)>>20 < MinMemMiB
 
 	// The bitmap goes in the first RAM above the kernel that holds it,
 	// inside the first GiB (all the boot tables map).
@@ -267,6 +261,16 @@ func initMemory() {
 	kernelAS.Flush = flushPage
 	curCR3 = root
 	amd64.WriteCR3(root)
+	if tooSmall {
+		kprint("yolk: need at least ")
+		kprintDec(MinMemMiB)
+		kprint(" MiB of memory, have ")
+		kprintDec(int64((maxPhys + 1<<20 - 1) >> 20))
+		kprint(" MiB (")
+		kprintDec(int64(ram >> 10))
+		kprint(" KiB usable)\n")
+		poweroff(ExitNoMemory)
+	}
 }
 
 func flushPage(va uint64) { amd64.INVLPG(uintptr(va)) }
