@@ -38,6 +38,8 @@ func (Machine) Enter(ctx *amd64.Context, as *mm.AddressSpace) uint64 {
 			continue
 		case mm.FaultNoMem:
 			r.ErrorCode |= ErrOutOfMemory
+		case mm.FaultBus:
+			r.ErrorCode |= ErrBus
 		}
 		return v
 	}
@@ -48,6 +50,9 @@ func (Machine) NewAddressSpace() (*mm.AddressSpace, error) { return NewUserAS() 
 
 // SharedMemory returns anonymous shared memory (MAP_SHARED|MAP_ANONYMOUS).
 func (Machine) SharedMemory(size uint64) mm.Backing { return mm.NewSharedAnon(userPhys{}, size) }
+
+// Phys returns the physical memory program pages come from.
+func (Machine) Phys() mm.Phys { return userPhys{} }
 
 // UserFrames returns how many frames program memory holds.
 func (Machine) UserFrames() uint64 { return UserFrames() }

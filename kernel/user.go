@@ -58,10 +58,13 @@ const UserMmapTop = UserHi - 128<<20
 // ErrOutOfMemory is set in a page fault's error code returned by
 // EnterUser when the access was allowed but no memory was left: the
 // program is to be killed as Linux's OOM killer would. ErrSlowFault
-// marks a fault the trap handler left to Machine.Enter.
+// marks a fault the trap handler left to Machine.Enter. ErrBus marks a
+// fault in a file mapping past the end of its file (mm.FaultBus): the
+// program gets SIGBUS.
 const (
 	ErrOutOfMemory = 1 << 32
 	ErrSlowFault   = 1 << 33
+	ErrBus         = 1 << 34
 )
 
 // userFlags are the RFLAGS bits the program may set: arithmetic flags,

@@ -18,6 +18,14 @@ func (t *Thread) fault(vector uint64) {
 		t.die(int(unix.SIGKILL)) // like Linux's OOM killer
 		return
 	}
+	if vector == amd64.VecPageFault && r.ErrorCode&kernelBus != 0 {
+		// A file mapping past the end of its file: SIGBUS, and no
+		// report (Linux prints none for it either).
+		if !t.catch(int(unix.SIGBUS), vector) {
+			t.die(int(unix.SIGBUS))
+		}
+		return
+	}
 	f := report.Fault{
 		Vector: vector, ErrorCode: r.ErrorCode, CR2: t.ctx.FaultAddr,
 		Regs: report.FrameRegs(r, t.ctx.FSBase),
@@ -39,9 +47,12 @@ func (t *Thread) fault(vector uint64) {
 	t.die(sig)
 }
 
-// kernelOOM mirrors kernel.ErrOutOfMemory (the shim does not import the
-// kernel).
-const kernelOOM = 1 << 32
+// kernelOOM and kernelBus mirror kernel.ErrOutOfMemory and kernel.ErrBus
+// (the shim does not import the kernel).
+const (
+	kernelOOM = 1 << 32
+	kernelBus = 1 << 34
+)
 
 // catch delivers a fault's signal to the program's handler when it has
 // one and does not block the signal (Linux then kills, as for SIG_DFL).
@@ -51,13 +62,17 @@ func (t *Thread) catch(sig int, vector uint64) bool {
 		return false
 	}
 	r := &t.ctx.Regs
-	info := sigInfo{fault: true, trap: vector, err: r.ErrorCode &^ kernelOOM, cr2: t.ctx.FaultAddr}
+	info := sigInfo{fault: true, trap: vector, err: r.ErrorCode &^ (kernelOOM | kernelBus), cr2: t.ctx.FaultAddr}
 	switch vector {
 	case amd64.VecPageFault:
 		info.addr = t.ctx.FaultAddr
-		info.code = 1 // SEGV_MAPERR
-		if r.ErrorCode&1 != 0 {
+		switch {
+		case sig == int(unix.SIGBUS):
+			info.code = 2 // BUS_ADRERR
+		case r.ErrorCode&1 != 0:
 			info.code = 2 // SEGV_ACCERR
+		default:
+			info.code = 1 // SEGV_MAPERR
 		}
 	case amd64.VecGP, amd64.VecStackFault, amd64.VecSegmentNP:
 		info.code = 0x80 // SI_KERNEL, as Linux reports #GP

@@ -18,6 +18,9 @@ type Machine interface {
 	// SharedMemory returns anonymous shared memory of size bytes for
 	// MAP_SHARED|MAP_ANONYMOUS, with one reference for the caller.
 	SharedMemory(size uint64) mm.Backing
+	// Phys is the physical memory program pages come from (the page
+	// cache of mapped files keeps its frames there).
+	Phys() mm.Phys
 	// Console is the serial console: program output, trace output and
 	// (by polling) input.
 	ConsoleWrite(b []byte)

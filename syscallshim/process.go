@@ -67,6 +67,8 @@ type System struct {
 	fifos fifoTable // open FIFOs
 	locks lockTable // file locks
 
+	filemaps fileMaps // the pages of mapped files (filemap.go)
+
 	tmpfsBytes int64    // the size limit of each tmpfs
 	events     notifier // readiness changes of pollable files
 

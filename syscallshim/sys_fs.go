@@ -145,6 +145,7 @@ func (t *Thread) write(f *vfs.File, b []byte) (uint64, error) {
 		n, err = e.writeT(b, t)
 	} else {
 		n, err = f.Write(b)
+		t.p.sys.afterWrite(f, -1, b[:max(n, 0)]) // mapped files: filemap.go
 	}
 	if err == unix.EPIPE {
 		t.sendSignal(t, int(unix.SIGPIPE), sigInfo{code: siUser, pid: t.p.pid})
@@ -169,6 +170,7 @@ func (t *Thread) readTo(d *vfs.File, seq ioseq, off int64) (uint64, error) {
 	n := min(seq.total, maxRW)
 	buf := make([]byte, min(n, ioChunk))
 	done := uint64(0)
+	t.p.sys.beforeRead(d) // mapped files: filemap.go
 	for {
 		c := buf[:min(n-done, uint64(len(buf)))]
 		var got int
@@ -354,6 +356,7 @@ func sysPwrite64(t *Thread, a Args) (uint64, error) {
 			return 0, cerr
 		}
 		w, err := f.Pwrite(c[:got], int64(a[3]+done))
+		t.p.sys.afterWrite(f, int64(a[3]+done), c[:max(w, 0)]) // mapped files: filemap.go
 		done += uint64(w)
 		if err != nil {
 			if done > 0 {
@@ -425,6 +428,9 @@ func (t *Thread) openat(dirfd, pathp uint64, how vfs.OpenHow, two bool) (uint64,
 	}
 	if err != nil {
 		return 0, err
+	}
+	if how.Flags&unix.O_TRUNC != 0 {
+		t.p.sys.afterTruncate(f) // mapped files: filemap.go
 	}
 	n, err := t.p.files.installNew(f, how.Flags&unix.O_CLOEXEC != 0)
 	return uint64(n), err

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"yolk/mm"
+	"yolk/vfs"
 )
 
 // sysBrk implements brk(2): the break moves within [start, start+1 TiB);
@@ -33,9 +34,11 @@ func sysBrk(t *Thread, a Args) (uint64, error) {
 func pageUp(a uint64) uint64 { return (a + 4095) &^ 4095 }
 
 // sysMmap implements mmap(2): anonymous memory, private or shared (shared
-// pages stay shared with children after fork), and private mappings of
-// initrd files (the file's bytes are copied into anonymous pages: there
-// is no page cache to share yet).
+// pages stay shared with children after fork), and mappings of regular
+// files through the file's page cache (filemap.go): MAP_SHARED maps the
+// cached pages themselves, MAP_PRIVATE maps them read-only and copies a
+// page when it is written. Touching a file mapping past the page that
+// holds the end of the file raises SIGBUS.
 func sysMmap(t *Thread, a Args) (uint64, error) {
 	addr, length, prot, flags, fdn, off := a[0], a[1], uint32(a[2]), a[3], a[4], a[5]
 	if length == 0 || off%4096 != 0 {
@@ -45,37 +48,33 @@ func sysMmap(t *Thread, a Args) (uint64, error) {
 	switch flags & (unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_SHARED_VALIDATE) {
 	case unix.MAP_PRIVATE:
 	case unix.MAP_SHARED, unix.MAP_SHARED_VALIDATE:
-		if flags&unix.MAP_ANONYMOUS == 0 {
-			return 0, unix.ENODEV // no shared file mappings: files are in the initrd
-		}
 		mf |= mm.Shared
 	default:
 		return 0, unix.EINVAL
 	}
-	var data []byte
+	var f *vfs.File
 	name := ""
 	if flags&unix.MAP_ANONYMOUS == 0 {
-		f, err := t.p.files.file(fdn)
-		if err != nil {
+		var err error
+		if f, err = t.p.files.file(fdn); err != nil {
 			return 0, err
 		}
 		st, err := f.Stat()
 		if err != nil {
 			return 0, err
 		}
-		if streamOf(f) != nil || st.Type() != unix.S_IFREG {
+		if streamOf(f) != nil || st.Type() != unix.S_IFREG || f.Impl() == nil {
 			return 0, unix.ENODEV
 		}
-		if f.Flags()&unix.O_ACCMODE == unix.O_WRONLY {
+		acc := f.Flags() & unix.O_ACCMODE
+		if acc == unix.O_WRONLY || f.Flags()&unix.O_PATH != 0 {
 			return 0, unix.EACCES
 		}
-		if off < uint64(st.Size) {
-			data = make([]byte, min(uint64(st.Size)-off, length))
-			n, err := f.Pread(data, int64(off))
-			if err != nil {
-				return 0, err
-			}
-			data = data[:n]
+		// As Linux: a writable shared mapping needs a description
+		// open for writing, and not one that may only append.
+		if mf&mm.Shared != 0 && prot&unix.PROT_WRITE != 0 &&
+			(acc != unix.O_RDWR || f.Flags()&unix.O_APPEND != 0) {
+			return 0, unix.EACCES
 		}
 		name = fileName(t.p.sys, f)
 	}
@@ -90,34 +89,32 @@ func sysMmap(t *Thread, a Args) (uint64, error) {
 	if t.overcommits(length, prot, mf) {
 		return 0, unix.ENOMEM
 	}
-	as := t.as()
 	var b mm.Backing
-	if mf&mm.Shared != 0 {
+	switch {
+	case f != nil:
+		c, err := t.p.sys.filemaps.get(f, t.p.m.Phys())
+		if err != nil {
+			return 0, err
+		}
+		b = c
+		// A shared mapping of a description open for writing may be
+		// made writable later (mprotect), so its pages count as dirty
+		// from the start.
+		if mf&mm.Shared != 0 && f.Flags()&unix.O_ACCMODE == unix.O_RDWR && f.Flags()&unix.O_APPEND == 0 {
+			b = c.writable(f)
+		}
+		defer b.DecRef() // Map takes its own reference
+	case mf&mm.Shared != 0:
 		if pageUp(length) < length {
 			return 0, unix.ENOMEM
 		}
-		b = t.p.sys.m.SharedMemory(pageUp(length))
-		defer b.DecRef() // Map takes its own reference
+		b = t.p.m.SharedMemory(pageUp(length))
+		defer b.DecRef()
+		off = 0
+	default:
+		off = 0
 	}
-	// The kernel writes the file's bytes, so map writable first.
-	mapProt := prot
-	if data != nil {
-		mapProt |= unix.PROT_WRITE | unix.PROT_READ
-	}
-	got, err := as.Map(addr, length, mapProt, mf, b, 0, name)
-	if err != nil {
-		return 0, err
-	}
-	if data != nil {
-		if _, err := as.CopyOut(got, data); err != nil {
-			as.Unmap(got, length)
-			return 0, unix.ENOMEM
-		}
-		if mapProt != prot {
-			as.Protect(got, length, prot)
-		}
-	}
-	return got, nil
+	return t.as().Map(addr, length, prot, mf, b, off, name)
 }
 
 // overcommits is Linux's heuristic overcommit check (vm.overcommit_memory

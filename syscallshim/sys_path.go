@@ -253,7 +253,9 @@ func sysTruncate(t *Thread, a Args) (uint64, error) {
 	if int64(a[1]) < 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, t.p.sys.vfs.Truncate(t.vctx(), at, name, int64(a[1]))
+	err = t.p.sys.vfs.Truncate(t.vctx(), at, name, int64(a[1]))
+	t.p.sys.afterTruncate(nil) // mapped files: filemap.go
+	return 0, err
 }
 
 func sysFtruncate(t *Thread, a Args) (uint64, error) {
@@ -264,7 +266,9 @@ func sysFtruncate(t *Thread, a Args) (uint64, error) {
 	if int64(a[1]) < 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, f.Truncate(int64(a[1]))
+	err = f.Truncate(int64(a[1]))
+	t.p.sys.afterTruncate(f) // mapped files: filemap.go
+	return 0, err
 }
 
 func sysFallocate(t *Thread, a Args) (uint64, error) {
@@ -284,6 +288,7 @@ func sysFsync(t *Thread, a Args) (uint64, error) {
 	if streamOf(f) != nil {
 		return 0, unix.EINVAL // pipes, terminals: nothing to sync (Linux: EINVAL)
 	}
+	t.p.sys.beforeRead(f) // write back what mappings stored (filemap.go)
 	return 0, f.Sync(false)
 }
 
@@ -291,16 +296,41 @@ func sysFsync(t *Thread, a Args) (uint64, error) {
 // have nothing to flush; host directories write through.
 func sysSync(t *Thread, a Args) (uint64, error) { return 0, nil }
 
-// sysMsync: mappings of files are private copies (no shared file
-// mappings yet), so there is no file to write back to.
+// sysMsync implements msync(2): the dirty pages of the files mapped
+// shared in the range are written back (MS_ASYNC writes at once too, as
+// Linux may; MS_INVALIDATE has nothing to do: the page cache is the
+// mappings' memory). ENOMEM if part of the range is unmapped, after
+// writing back the mapped part, as Linux.
 func sysMsync(t *Thread, a Args) (uint64, error) {
-	if a[0]%4096 != 0 || a[2]&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 {
+	addr, length, flags := a[0], a[1], a[2]
+	if addr%4096 != 0 || flags&^(unix.MS_ASYNC|unix.MS_SYNC|unix.MS_INVALIDATE) != 0 ||
+		flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
 		return 0, unix.EINVAL
 	}
-	if _, ok := t.as().Lookup(a[0]); !ok && a[1] != 0 {
+	end := pageUp(addr + length)
+	if end < addr {
 		return 0, unix.ENOMEM
 	}
-	return 0, nil
+	var err error
+	next := addr
+	for _, v := range t.as().VMAs() {
+		if v.End <= addr || v.Start >= end {
+			continue
+		}
+		if v.Start > next {
+			err = unix.ENOMEM // a hole
+		}
+		next = v.End
+		if c := cacheOf(v.Backing); c != nil && v.Shared && flags&(unix.MS_SYNC|unix.MS_ASYNC) != 0 {
+			if werr := c.flush(); werr != nil && err == nil {
+				err = unix.EIO
+			}
+		}
+	}
+	if next < end {
+		err = unix.ENOMEM
+	}
+	return 0, err
 }
 
 // putStatfs writes struct statfs.
