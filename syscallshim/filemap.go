@@ -388,8 +388,8 @@ func (s *System) beforeRead(f *vfs.File) {
 
 // afterWrite brings the cached pages of f up to date with b, just
 // written at off (-1: just before f's offset, as write(2) leaves it; a
-// concurrent write through the same description may confuse that, which
-// the next writeback of the page repairs).
+// concurrent write(2) on the same description can move the offset
+// meanwhile, and then the wrong cached bytes are updated).
 func (s *System) afterWrite(f *vfs.File, off int64, b []byte) {
 	if len(b) == 0 {
 		return
