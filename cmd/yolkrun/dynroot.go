@@ -116,8 +116,13 @@ func printRoot(o *options, repo string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if p == "" && o.initrd != "" {
+		if _, err := os.Stat(o.initrd); err != nil {
+			return fail(exitNotFound, "%s: no such file", o.initrd)
+		}
+	}
 	if p == "" {
-		return fail(exitUsage, "--print-root wants a program file (PROGRAM, or -i PROGRAM): the root is given (-i %s)", o.initrd)
+		return fail(exitUsage, "--print-root wants a program file: PROGRAM, or -i PROGRAM without a PROGRAM inside it")
 	}
 	res, c, err := dynamicClosure(p)
 	if err != nil {

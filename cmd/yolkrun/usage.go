@@ -7,17 +7,29 @@ program's exit status. Like docker run: the program's stdin, stdout and
 stderr are the runner's, byte for byte; kernel messages and traces go to
 stderr (or -L FILE), never to stdout.
 
-PROGRAM is a static x86-64 Linux program: a path, or a name looked up in
+PROGRAM is an x86-64 Linux program: a path, or a name looked up in
 build/examples and then in PATH (e.g. busybox). With -i, PROGRAM is instead
 a path inside the initrd. Each ARG reaches the program as one argv word,
 exactly (spaces, quotes, $ and all).
 
+A dynamically linked PROGRAM (or -i PROGRAM) gets a root the runner
+builds: the program at its own host path (init=PATH), its interpreter
+(PT_INTERP, symlinks kept), the libraries it needs, found as ld.so finds
+them (DT_RPATH, DT_RUNPATH with $ORIGIN/$LIB/$PLATFORM, /etc/ld.so.conf
+and its includes, the default directories; musl: its path file), and
+/etc/ld.so.cache, nsswitch.conf, passwd, group, localtime and the C.utf8
+locale when the host has them. LD_LIBRARY_PATH is not used. A library or
+interpreter that cannot be found is status 127 before QEMU starts. Files
+under /tmp are also shared read-only at their paths (the kernel mounts a
+tmpfs on /tmp).
+
 Flags:
   -k KERNEL   kernel ELF booted via PVH (default: build/kernel.elf in the
               repository root)
-  -i INITRD   the root: a static Linux ELF, a newc cpio archive, or a
-              directory, which is packed into a temporary newc cpio archive
-              (optional: kernel self-test runs need none)
+  -i INITRD   the root: a Linux ELF (a dynamically linked one gets a
+              root, see above), a newc cpio archive, or a directory, which
+              is packed into a temporary newc cpio archive (optional:
+              kernel self-test runs need none)
   -a "ARGS"   the program's arguments in kernel command-line syntax
               (blanks separate words; "double quotes" and \ group them),
               passed after "--"; not together with ARG words
@@ -50,6 +62,10 @@ Flags:
   --serial    put everything on the serial console, as bare QEMU does (the
               program's stdin, stdout and stderr are one terminal line;
               Ctrl-A X quits)
+  --print-root
+              print what the root of a dynamically linked PROGRAM would
+              hold, one path a line with why it is there, and exit
+              without booting
   -q          quiet: do not print the accelerator line on stderr
   -h          print this help (also --help)
 
@@ -73,8 +89,9 @@ Exit status:
   124    timed out (-T)
   125    runner or QEMU failure: missing kernel, initrd, QEMU or cpio,
          QEMU failed, or the kernel powered off without reporting a status
-  126    the program cannot be run (not a static x86-64 ELF, a directory)
-  127    no program: PROGRAM not found, or not in the initrd
+  126    the program cannot be run (not an x86-64 ELF, a directory)
+  127    no program: PROGRAM not found, or not in the initrd; a library
+         or the interpreter of a dynamically linked PROGRAM not found
   129, 130, 143
          the runner was killed by SIGHUP, SIGINT or SIGTERM
 
@@ -84,4 +101,6 @@ Examples:
   qemu/run -M q35 -e GREETING="hi there" busybox sh -c 'echo "$GREETING"'
   qemu/run -o selftest
   qemu/run -v "$PWD":/work -w /work busybox ls
+  qemu/run /usr/bin/sqlite3 :memory: 'select 1'
+  qemu/run --print-root ls
 `
