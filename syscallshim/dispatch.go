@@ -328,6 +328,13 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysCloseRange(t, a)
 	case unix.SYS_FLOCK:
 		v, err = sysFlock(t, a)
+	case unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_FGETXATTR:
+		v, err = sysGetxattr(t, nr, a)
+	case unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR, unix.SYS_FLISTXATTR:
+		v, err = sysListxattr(t, nr, a)
+	case unix.SYS_SETXATTR, unix.SYS_LSETXATTR, unix.SYS_FSETXATTR,
+		unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR, unix.SYS_FREMOVEXATTR:
+		v, err = sysSetxattr(t, nr, a)
 	case unix.SYS_MOUNT:
 		v, err = sysMount(t, a)
 	case unix.SYS_UMOUNT2:

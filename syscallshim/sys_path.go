@@ -565,3 +565,41 @@ func sysUmount2(t *Thread, a Args) (uint64, error) {
 	}
 	return 0, t.p.sys.vfs.Umount(p.Mount, a[1]&unix.MNT_DETACH != 0)
 }
+
+// Extended attributes: no filesystem here stores them. Reading one is
+// ENODATA and listing gives none (as on a filesystem without any),
+// setting one is EOPNOTSUPP; the path or descriptor is checked first.
+func (t *Thread) xattrTarget(nr uint64, a Args) error {
+	switch nr {
+	case unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR, unix.SYS_FSETXATTR, unix.SYS_FREMOVEXATTR:
+		_, err := t.p.files.file(a[0])
+		return err
+	}
+	flags := 0
+	if nr == unix.SYS_LGETXATTR || nr == unix.SYS_LLISTXATTR || nr == unix.SYS_LSETXATTR || nr == unix.SYS_LREMOVEXATTR {
+		flags = unix.AT_SYMLINK_NOFOLLOW
+	}
+	_, err := t.statPath(atFDCWD, a[0], uint64(flags))
+	return err
+}
+
+func sysGetxattr(t *Thread, nr uint64, a Args) (uint64, error) {
+	if err := t.xattrTarget(nr, a); err != nil {
+		return 0, err
+	}
+	return 0, unix.ENODATA
+}
+
+func sysListxattr(t *Thread, nr uint64, a Args) (uint64, error) {
+	return 0, t.xattrTarget(nr, a)
+}
+
+func sysSetxattr(t *Thread, nr uint64, a Args) (uint64, error) {
+	if err := t.xattrTarget(nr, a); err != nil {
+		return 0, err
+	}
+	if nr == unix.SYS_REMOVEXATTR || nr == unix.SYS_LREMOVEXATTR || nr == unix.SYS_FREMOVEXATTR {
+		return 0, unix.ENODATA
+	}
+	return 0, unix.EOPNOTSUPP
+}
