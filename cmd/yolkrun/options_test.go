@@ -41,6 +41,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-t", "--", "-weird", "a"}, options{tty: ttyOn, program: "-weird", progArgs: []string{"a"}}},
 		{[]string{"--no-tty", "--serial", "-L", "log", "--help", "p"}, options{tty: ttyOff, serial: true, logFile: "log", help: true, program: "p"}},
 		{[]string{"--log=l2", "--tty", "-h"}, options{logFile: "l2", tty: ttyOn, help: true}},
+		{[]string{"--print-root", "ls", "-l"}, options{printRoot: true, program: "ls", progArgs: []string{"-l"}}},
 		{[]string{"--env-file", "envs", "-e", "Z=1", "--env-file=envs"},
 			options{env: []string{"A=1", "B= spaced \"q\" ", "HOMEISH=/h", "Z=1", "A=1", "B= spaced \"q\" ", "HOMEISH=/h"}}},
 	} {
