@@ -36,6 +36,21 @@ var (
 		},
 		"loadavg":     procLoadavg,
 		"yolk/frames": procYolkFrames,
+		// /proc/sys: what programs read about the kernel's settings.
+		"sys/kernel/ostype":         procText("Linux"),
+		"sys/kernel/osrelease":      procText(unameRelease),
+		"sys/kernel/version":        procText(unameVersion),
+		"sys/kernel/hostname":       procText("yolk"),
+		"sys/kernel/domainname":     procText("(none)"),
+		"sys/kernel/pid_max":        procText(strconv.Itoa(maxPID)),
+		"sys/kernel/threads-max":    procText(strconv.Itoa(maxPID / 2)),
+		"sys/kernel/ngroups_max":    procText(strconv.Itoa(ngroupsMax)),
+		"sys/kernel/random/boot_id": procText("6c6f6b79-0000-4000-8000-796f6c6b0000"),
+		"sys/vm/overcommit_memory":  procText("0"),
+		"sys/vm/max_map_count":      procText("65530"),
+		"sys/fs/file-max":           procText("9223372036854775807"),
+		"sys/fs/nr_open":            procText(strconv.Itoa(maxFDs)),
+		"sys/net/core/somaxconn":    procText("4096"),
 		"filesystems": func(*System, *Process) []byte {
 			return []byte("nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\nnodev\t9p\n")
 		},
@@ -73,12 +88,12 @@ func (fs *procFS) Statfs() vfs.Statfs {
 type procKind int
 
 const (
-	procRoot    procKind = iota
-	procPIDDir           // /proc/PID
-	procFDDir            // /proc/PID/fd
-	procFile             // a generated file
-	procLink             // exe, cwd, root, fd/N
-	procYolkDir          // /proc/yolk: yolk's own files
+	procRoot   procKind = iota
+	procPIDDir          // /proc/PID
+	procFDDir           // /proc/PID/fd
+	procFile            // a generated file
+	procLink            // exe, cwd, root, fd/N
+	procSubDir          // a directory of machine files: sys, sys/kernel, yolk ... (name is its path)
 )
 
 // procNode is one file of /proc. Nodes are made on each lookup; the VFS
@@ -107,7 +122,7 @@ func (n *procNode) Stat() vfs.Stat {
 	now := vfs.Now()
 	st := vfs.Stat{Dev: n.fs.dev, Ino: n.ino(), Nlink: 1, Blksize: 4096, Atime: now, Mtime: now, Ctime: now, Btime: now}
 	switch n.kind {
-	case procRoot, procPIDDir, procFDDir, procYolkDir:
+	case procRoot, procPIDDir, procFDDir, procSubDir:
 		st.Mode, st.Nlink = unix.S_IFDIR|0o555, 2
 	case procFile:
 		st.Mode = unix.S_IFREG | 0o444
@@ -138,18 +153,15 @@ func (n *procNode) Readlink() (string, error) {
 func (n *procNode) Lookup(name string) (vfs.Inode, error) {
 	switch n.kind {
 	case procRoot:
-		if _, ok := procFiles[name]; ok {
-			return &procNode{fs: n.fs, kind: procFile, name: name}, nil
+		if c := n.fileOrDir(name); c != nil {
+			return c, nil
 		}
 		if p := n.fs.sys.liveProcess(name); p != nil {
 			return &procNode{fs: n.fs, kind: procPIDDir, p: p}, nil
 		}
-		if name == "yolk" {
-			return &procNode{fs: n.fs, kind: procYolkDir}, nil
-		}
-	case procYolkDir:
-		if name == "frames" {
-			return &procNode{fs: n.fs, kind: procFile, name: "yolk/frames"}, nil
+	case procSubDir:
+		if c := n.fileOrDir(n.name + "/" + name); c != nil {
+			return c, nil
 		}
 	case procPIDDir:
 		if _, ok := procPIDFiles[name]; ok {
@@ -199,7 +211,7 @@ func (n *procNode) Open(flags int) (vfs.FileImpl, error) {
 			gen = procPIDFiles[n.name]
 		}
 		return &procContent{n: n, data: gen(n.fs.sys, n.p)}, nil
-	case procRoot, procPIDDir, procFDDir, procYolkDir:
+	case procRoot, procPIDDir, procFDDir, procSubDir:
 		return &procDir{n: n}, nil
 	}
 	return nil, unix.ELOOP
@@ -241,12 +253,7 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 	var names []string
 	switch d.n.kind {
 	case procRoot:
-		for name := range procFiles {
-			if !strings.Contains(name, "/") {
-				names = append(names, name)
-			}
-		}
-		names = append(names, "yolk")
+		names = procChildren("")
 		sort.Strings(names)
 		for _, pid := range d.n.fs.sys.livePIDs() {
 			names = append(names, strconv.Itoa(int(pid)))
@@ -265,8 +272,9 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 		for _, fd := range d.n.p.openFDs() {
 			names = append(names, strconv.Itoa(fd))
 		}
-	case procYolkDir:
-		names = []string{"frames"}
+	case procSubDir:
+		names = procChildren(d.n.name + "/")
+		sort.Strings(names)
 	}
 	for i, name := range names {
 		off := int64(vfs.FirstCookie + i)
@@ -284,6 +292,38 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 		}
 	}
 	return nil
+}
+
+// fileOrDir returns the machine file at path (relative to /proc), or the
+// directory holding some, or nil.
+func (n *procNode) fileOrDir(path string) *procNode {
+	if _, ok := procFiles[path]; ok {
+		return &procNode{fs: n.fs, kind: procFile, name: path}
+	}
+	for k := range procFiles {
+		if strings.HasPrefix(k, path+"/") {
+			return &procNode{fs: n.fs, kind: procSubDir, name: path}
+		}
+	}
+	return nil
+}
+
+// procChildren lists the names directly under prefix ("" or "dir/").
+func procChildren(prefix string) []string {
+	seen := map[string]bool{}
+	var names []string
+	for k := range procFiles {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // liveProcess returns the live process whose PID is name.
@@ -523,6 +563,11 @@ func procCmdline(s *System, p *Process) []byte {
 		b = append(append(b, a...), 0)
 	}
 	return b
+}
+
+// procText is a /proc file holding one line.
+func procText(s string) procGen {
+	return func(*System, *Process) []byte { return []byte(s + "\n") }
 }
 
 // procIDs returns a process's parent PID, group and session.

@@ -407,6 +407,11 @@ func TestBusybox(t *testing.T) {
 				}
 			}
 		}},
+		{"proc-sys", "cat /proc/sys/kernel/ostype /proc/sys/kernel/hostname /proc/sys/vm/overcommit_memory /proc/1/comm", func(t *testing.T, out string) {
+			if want := "Linux\nyolk\n0\nbusybox\n"; out != want {
+				t.Errorf("output %q, want %q", out, want)
+			}
+		}},
 		{"df", "df /", func(t *testing.T, out string) {
 			if !regexp.MustCompile(`(?m)^overlay\s+\d+\s+\d+\s+\d+\s+\d+% /$`).MatchString(out) {
 				t.Errorf("df / printed %q", out)
