@@ -97,8 +97,11 @@ func nanotime() int64 { return tscToNs(amd64.RDTSC() - tscBase) }
 // walltime is CLOCK_REALTIME in nanoseconds since the Unix epoch.
 func walltime() int64 { return nanotime() + wallOffset }
 
-// SetWallClock sets CLOCK_REALTIME to unixNs now.
-func SetWallClock(unixNs int64) { wallOffset = unixNs - nanotime() }
+// SetWallClock sets CLOCK_REALTIME to unixNs now (for the vDSO too).
+func SetWallClock(unixNs int64) {
+	wallOffset = unixNs - nanotime()
+	updateVvar()
+}
 
 // TSCHz returns the calibrated TSC frequency.
 func TSCHz() uint64 { return tscHz }

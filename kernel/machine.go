@@ -104,6 +104,9 @@ func (Machine) Random(b []byte) {
 	}
 }
 
+// VDSO returns the vDSO image and the vvar page the kernel keeps current.
+func (Machine) VDSO() (image, vvar mm.Backing) { return vdsoBackings() }
+
 // MemInfo reports total and free physical memory in bytes.
 func MemInfo() (total, free uint64) {
 	f, t, _ := MemStats()

@@ -126,6 +126,11 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 		}
 		entry, interpBase = ie, ib
 	}
+	vdsoImage, vvar := s.m.VDSO()
+	vdsoBase, err := mapVDSO(as, vdsoImage, vvar)
+	if err != nil {
+		return fail(unix.ENOMEM, "cannot map the vDSO: "+err.Error())
+	}
 	stackProt := uint32(unix.PROT_READ | unix.PROT_WRITE)
 	if img.StackExec {
 		stackProt |= unix.PROT_EXEC // PT_GNU_STACK asked for an executable stack
@@ -138,7 +143,7 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 	sp, err := elfload.BuildStack(mem, StackTop, img, elfload.StackSpec{
 		Argv: argv, Envp: envp, ExecFn: execPath, Platform: "x86_64",
 		Random: random, HWCap: hwcap(), ClkTck: 100, MinSigStkSz: 2048,
-		InterpBase: interpBase,
+		InterpBase: interpBase, SysinfoEHDR: vdsoBase,
 	})
 	if err != nil {
 		var le *elfload.Error

@@ -132,6 +132,8 @@ func (m *hdMachine) Random(b []byte) {
 	m.rnd.Read(b)
 }
 
+func (m *hdMachine) VDSO() (image, vvar mm.Backing) { return nil, nil }
+
 // protAt is the protection of the page holding va, or hdUnmapped.
 func (m *hdMachine) protAt(va uint64) int16 {
 	v, ok := m.as.Lookup(va)

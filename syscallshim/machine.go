@@ -30,4 +30,8 @@ type Machine interface {
 	Realtime() int64
 	// Random fills b with random bytes.
 	Random(b []byte)
+	// VDSO returns the vDSO image (vdso.Image) and its data page, shared
+	// by every process and kept by the machine (Map takes its own
+	// references); nil, nil for no vDSO.
+	VDSO() (image, vvar mm.Backing)
 }

@@ -35,6 +35,7 @@ func (m *straceMachine) ConsoleRead([]byte) int              { return 0 }
 func (m *straceMachine) Monotonic() int64                    { return 0 }
 func (m *straceMachine) Realtime() int64                     { return 0 }
 func (m *straceMachine) Random(b []byte)                     {}
+func (m *straceMachine) VDSO() (image, vvar mm.Backing)      { return nil, nil }
 
 // at is the program address of offset off in the fake memory.
 func straceAt(off uint64) uint64 { return straceBase + off }
