@@ -25,6 +25,7 @@ type Options struct {
 	Rows      uint16 // winsize=ROWSxCOLS: the terminal's size at boot
 	Cols      uint16
 	Mounts    []Mount // mount=TAG:PATH[:ro]: a virtio-9p share at PATH
+	RootShare string  // rootshare=TAG: a virtio-9p share is the root (read-only, with a writable layer)
 	Cwd       string  // cwd=DIR: the program's working directory
 	P9Probe   bool    // p9probe: exercise each virtio-9p share and power off
 	Env       []string
@@ -58,6 +59,8 @@ func ParseCmdline(s string) Options {
 			o.TTY = true
 		case strings.HasPrefix(w, "winsize=") && parseWinsize(w[len("winsize="):], &o):
 		case strings.HasPrefix(w, "mount=") && parseMount(w[len("mount="):], &o):
+		case strings.HasPrefix(w, "rootshare=") && len(w) > len("rootshare="):
+			o.RootShare = w[len("rootshare="):]
 		case strings.HasPrefix(w, "cwd=") && len(w) > len("cwd="):
 			o.Cwd = w[len("cwd="):]
 		case w == "p9probe":

@@ -519,7 +519,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 
 	argv := cfg.Argv
 	execPath := cfg.Path
-	if cfg.Root != nil {
+	if cfg.Root != nil || cfg.RootFS != nil {
 		f, ep, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
 		if err != nil {
 			st := ExitCannotExecute

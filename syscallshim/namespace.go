@@ -28,8 +28,11 @@ func (s *System) newNamespace(root *initrd.FS, memBytes uint64) (*vfs.VFS, error
 	limit := s.tmpfsBytes
 	upper := tmpfs.New(tmpfs.Options{MaxBytes: limit, RootMode: 0o755})
 	var rootFS vfs.Filesystem = upper
-	if root != nil {
+	switch {
+	case root != nil:
 		rootFS = overlay.New(upper, cpiofs.New(root))
+	case s.cfg.RootFS != nil:
+		rootFS = overlay.New(upper, s.cfg.RootFS)
 	}
 	v := vfs.New(rootFS, 0, rootFS.Name()) // "rootfs" would make busybox df skip it
 	v.SetSpecialOpener(s.openSpecial)

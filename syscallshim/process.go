@@ -18,12 +18,15 @@ import (
 // shares.
 type Config struct {
 	Machine Machine
-	Root    *initrd.FS // the cpio root, or nil when the initrd was the program itself
-	Path    string     // the first program's path: AT_EXECFN, /proc/self/exe
-	Argv    []string
-	Envp    []string
-	Strace  bool // print each syscall in strace's format
-	Debug   bool // print each syscall request in the Unikraft shim's format
+	Root    *initrd.FS // the cpio root
+	// RootFS, when set instead of Root, is the read-only filesystem of
+	// the root (a host directory), under the same writable layer.
+	RootFS vfs.Filesystem
+	Path   string // the first program's path: AT_EXECFN, /proc/self/exe
+	Argv   []string
+	Envp   []string
+	Strace bool // print each syscall in strace's format
+	Debug  bool // print each syscall request in the Unikraft shim's format
 	// MemInfo reports total and free memory in bytes, for sysinfo.
 	MemInfo func() (total, free uint64)
 	// MaxThreads bounds the program threads of all processes together

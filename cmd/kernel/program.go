@@ -20,6 +20,9 @@ import (
 // status (or 126/127 when it cannot start).
 func runProgram(opts kernel.Options) int {
 	img := kernel.Initrd()
+	if opts.RootShare != "" {
+		return runFromShare(opts)
+	}
 	if img == nil {
 		fmt.Println("yolk: no program to run (boot with -initrd PROGRAM, or -append selftest)")
 		return syscallshim.ExitNotFound
@@ -57,6 +60,27 @@ func runProgram(opts kernel.Options) int {
 		fmt.Printf("yolk: %s: not a regular file\n", prog)
 		return syscallshim.ExitCannotExecute
 	}
+	return start(opts, root, nil, prog, node.Data)
+}
+
+// runFromShare runs init= from a host directory as the root (qemu/run -R):
+// the share read-only, under an in-memory writable layer.
+func runFromShare(opts kernel.Options) int {
+	fs, err := attachShare(opts.RootShare)
+	if err != nil {
+		fmt.Printf("yolk: root share %s: %v\n", opts.RootShare, err)
+		return syscallshim.ExitNotFound
+	}
+	prog := opts.Init
+	if prog == "" {
+		prog = "/init"
+	}
+	return start(opts, nil, fs, prog, nil)
+}
+
+// start runs the first program with the root (a cpio tree, or a
+// filesystem) and returns its status.
+func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog string, file []byte) int {
 	env := opts.Env
 	if !hasVar(env, "HOME") {
 		env = append(env, "HOME=/")
@@ -72,6 +96,7 @@ func runProgram(opts kernel.Options) int {
 	p, err := syscallshim.Start(syscallshim.Config{
 		Machine:    kernel.Machine{},
 		Root:       root,
+		RootFS:     rootFS,
 		Path:       prog,
 		Argv:       append([]string{prog}, opts.Args...),
 		Envp:       env,
@@ -82,7 +107,7 @@ func runProgram(opts kernel.Options) int {
 		Mounts:     mounts,
 		Cwd:        opts.Cwd,
 		Share:      attachShare,
-	}, node.Data)
+	}, file)
 	if err != nil {
 		fmt.Println(err)
 		if se, ok := err.(*syscallshim.StartError); ok {

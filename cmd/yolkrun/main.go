@@ -155,6 +155,13 @@ func boot(o *options) (int, error) {
 // resolveProgram finds the initrd and the program in it.
 func (s *setup) resolveProgram() error {
 	o := s.o
+	if o.rootDir != "" && o.initrd == "" {
+		// -R: PROGRAM is a path inside the host root (no initrd).
+		if o.program != "" {
+			s.extra = append(s.extra, "init="+o.program)
+		}
+		return nil
+	}
 	if o.program != "" && o.initrd == "" {
 		p, err := findProgram(o.program, s.root)
 		if err != nil {

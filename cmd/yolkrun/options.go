@@ -41,6 +41,7 @@ type options struct {
 	progArgs       []string
 	volumes        []volume // -v, in order: share0, share1 ...
 	workdir        string   // -w
+	rootDir        string   // -R: a host directory is the whole root
 	printRoot      bool     // --print-root: list the root built for a dynamic program
 }
 
@@ -48,6 +49,7 @@ type options struct {
 type volume struct {
 	host, guest string
 	readOnly    bool
+	root        bool // -R: the root, not a mount
 }
 
 // usageError is a bad command line (exit status 2).
@@ -65,7 +67,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // lines without a value; open reads the env file.
 func parseArgs(args []string, getenv func(string) (string, bool), open func(string) (io.ReadCloser, error)) (*options, error) {
 	o := &options{mem: "256M", machine: "microvm"}
-	withArg := "kiaeomMgATLvw"
+	withArg := "kiaeomMgATLvwR"
 	boolean := "Pqht"
 	i := 0
 	for i < len(args) {
@@ -205,6 +207,8 @@ func (o *options) set(c byte, v string) error {
 		o.logFile = v
 	case 'v':
 		return o.addVolume(v)
+	case 'R':
+		o.rootDir = v
 	case 'w':
 		if !strings.HasPrefix(v, "/") {
 			return usagef("-w wants an absolute guest path, got '%s'", v)

@@ -44,6 +44,9 @@ Flags:
               files the program writes there are on the host when its
               write returns (repeatable; the shares are tagged share0,
               share1 ... in order and passed as mount=TAG:GUESTPATH[:ro])
+  -R HOSTDIR  the host directory HOSTDIR is the whole root, read-only, with
+              an in-memory writable layer on top (changes are not written
+              back); PROGRAM (or -o init=PATH) is a path inside it
   -w DIR      the program's working directory (kernel option cwd=DIR)
   -o "OPTS"   kernel options, space separated, e.g. "selftest", "strace",
               "bootstats", "debug", "init=/bin/sh"

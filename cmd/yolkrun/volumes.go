@@ -10,6 +10,10 @@ import (
 // resolveVolumes checks the -v host directories and adds the kernel's
 // mount= words (share tags in -v order) and -w's cwd= word.
 func (s *setup) resolveVolumes() error {
+	if s.o.rootDir != "" {
+		// -R: the root share goes last, tagged after the -v shares.
+		s.o.volumes = append(s.o.volumes, volume{host: s.o.rootDir, guest: "/", readOnly: true, root: true})
+	}
 	for i, v := range s.o.volumes {
 		abs, err := filepath.Abs(v.host)
 		if err != nil {
@@ -20,6 +24,10 @@ func (s *setup) resolveVolumes() error {
 			return fail(exitRunner, "-v: host directory '%s' not found or not a directory", v.host)
 		}
 		s.o.volumes[i].host = abs
+		if v.root {
+			s.extra = append(s.extra, "rootshare="+shareTag(i))
+			continue
+		}
 		w := "mount=" + shareTag(i) + ":" + v.guest
 		if v.readOnly {
 			w += ":ro"
@@ -48,7 +56,7 @@ func (s *setup) shareArgs() []string {
 		a = append(a, "-global", "virtio-mmio.force-legacy=false")
 	}
 	for i, v := range s.o.volumes {
-		fsdev := fmt.Sprintf("local,id=fs%d,path=%s,security_model=none", i, qemuEscape(v.host))
+		fsdev := fmt.Sprintf("local,id=fs%d,path=%s,security_model=none,multidevs=remap", i, qemuEscape(v.host))
 		if v.readOnly {
 			fsdev += ",readonly=on"
 		}

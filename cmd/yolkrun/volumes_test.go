@@ -16,7 +16,7 @@ func TestVolumeFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []volume{{"/h/a", "/mnt", false}, {"/h/b", "/data", true}, {"rel", "/c", false}}
+	want := []volume{{host: "/h/a", guest: "/mnt"}, {host: "/h/b", guest: "/data", readOnly: true}, {host: "rel", guest: "/c"}}
 	if !reflect.DeepEqual(o.volumes, want) || o.workdir != "/mnt" || o.program != "prog" {
 		t.Fatalf("got %+v workdir %q", o.volumes, o.workdir)
 	}
@@ -40,7 +40,7 @@ func TestVolumeArgs(t *testing.T) {
 	os.Mkdir(comma, 0o755)
 	for _, machine := range []string{"microvm", "q35"} {
 		o := &options{machine: machine, workdir: "/w d",
-			volumes: []volume{{dir, "/mnt", false}, {comma, "/ro dir", true}}}
+			volumes: []volume{{host: dir, guest: "/mnt"}, {host: comma, guest: "/ro dir", readOnly: true}}}
 		s := &setup{o: o}
 		if err := s.resolveVolumes(); err != nil {
 			t.Fatal(err)
@@ -48,8 +48,8 @@ func TestVolumeArgs(t *testing.T) {
 		args := strings.Join(s.shareArgs(), " ")
 		dev := map[string]string{"microvm": "virtio-9p-device", "q35": "virtio-9p-pci,disable-legacy=on"}[machine]
 		for _, w := range []string{
-			"-fsdev local,id=fs0,path=" + dir + ",security_model=none -device " + dev + ",fsdev=fs0,mount_tag=share0",
-			"-fsdev local,id=fs1,path=" + strings.ReplaceAll(comma, ",", ",,") + ",security_model=none,readonly=on -device " + dev + ",fsdev=fs1,mount_tag=share1",
+			"-fsdev local,id=fs0,path=" + dir + ",security_model=none,multidevs=remap -device " + dev + ",fsdev=fs0,mount_tag=share0",
+			"-fsdev local,id=fs1,path=" + strings.ReplaceAll(comma, ",", ",,") + ",security_model=none,multidevs=remap,readonly=on -device " + dev + ",fsdev=fs1,mount_tag=share1",
 		} {
 			if !strings.Contains(args, w) {
 				t.Errorf("%s: QEMU args %q lack %q", machine, args, w)
@@ -64,7 +64,7 @@ func TestVolumeArgs(t *testing.T) {
 			t.Errorf("%s: kernel sees %+v cwd %q", machine, k.Mounts, k.Cwd)
 		}
 	}
-	s := &setup{o: &options{volumes: []volume{{filepath.Join(dir, "missing"), "/m", false}}}}
+	s := &setup{o: &options{volumes: []volume{{host: filepath.Join(dir, "missing"), guest: "/m"}}}}
 	var f *failure
 	if err := s.resolveVolumes(); !errors.As(err, &f) || f.status != exitRunner {
 		t.Errorf("missing host directory: %v", err)
