@@ -1,0 +1,3 @@
+module example/govdso
+
+go 1.26
