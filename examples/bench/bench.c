@@ -39,6 +39,13 @@ int main(int argc, char **argv)
 	}
 	report("clock_gettime", now() - t, n);
 
+	t = now();
+	for (long i = 0; i < n; i++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO, natively and under yolk */
+	}
+	report("clock_gettime_vdso", now() - t, n);
+
 	long m = n / 10 + 1;
 	t = now();
 	for (long i = 0; i < m; i++) {
