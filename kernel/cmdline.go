@@ -17,6 +17,7 @@ type Options struct {
 	Selftest  bool   // run the built-in self-test and power off
 	Bootstats bool   // print the time from entry to each boot stage
 	Strace    bool   // print each program syscall, strace style
+	StraceOpt string // strace=OPTS: strace's options, commas for spaces
 	Debug     bool   // print each program syscall request, shim style
 	Init      string // init=PATH: the program to run from a cpio initrd
 	CrashTest string // crashtest=nil|ud: fault in kernel code on purpose (tests the crash report)
@@ -49,6 +50,8 @@ func ParseCmdline(s string) Options {
 			o.Bootstats = true
 		case w == "strace":
 			o.Strace = true
+		case strings.HasPrefix(w, "strace="):
+			o.Strace, o.StraceOpt = true, w[len("strace="):]
 		case w == "debug":
 			o.Debug = true
 		case strings.HasPrefix(w, "crashtest="):

@@ -484,6 +484,10 @@ func Start(cfg Config, file []byte) (*System, error) {
 		done: make(chan int, 1), stopped: make(chan struct{}),
 	}
 	s.con = &console{m: cfg.Machine, sys: s, s: machineStreams(cfg.Machine), tio: defaultTermios(), fg: 1}
+	s.trace = cfg.Trace
+	if cfg.Strace && !s.trace.On {
+		s.trace = TraceOptions{On: true}
+	}
 	var memBytes uint64 = 256 << 20
 	if cfg.MemInfo != nil {
 		memBytes, _ = cfg.MemInfo()

@@ -25,8 +25,9 @@ type Config struct {
 	Path   string // the first program's path: AT_EXECFN, /proc/self/exe
 	Argv   []string
 	Envp   []string
-	Strace bool // print each syscall in strace's format
-	Debug  bool // print each syscall request in the Unikraft shim's format
+	Strace bool         // print each syscall in strace's format
+	Trace  TraceOptions // strace's options (strace=OPTS); Strace alone means the defaults
+	Debug  bool         // print each syscall request in the Unikraft shim's format
 	// MemInfo reports total and free memory in bytes, for sysinfo.
 	MemInfo func() (total, free uint64)
 	// MaxThreads bounds the program threads of all processes together
@@ -69,6 +70,9 @@ type System struct {
 	vfs   *vfs.VFS  // the file tree (namespace.go)
 	fifos fifoTable // open FIFOs
 	locks lockTable // file locks
+
+	trace      TraceOptions // what to trace and how (traceopts.go)
+	traceStats traceStats
 
 	filemaps fileMaps // the pages of mapped files (filemap.go)
 
@@ -369,6 +373,7 @@ func (p *Process) ignoresChildren() bool {
 // finish ends the machine's run with status (PID 1 exited).
 func (s *System) finish(status int) {
 	s.doneOnce.Do(func() {
+		s.traceSummary()
 		close(s.stopped)
 		s.done <- status & 0xff
 	})
@@ -384,15 +389,10 @@ func (t *Thread) syscall(nr uint64, a Args) uint64 {
 		p.printf("Binary system call request \"%s\" (%d) at ip:%#x (arg0=%#x, arg1=%#x, arg2=%#x, arg3=%#x, arg4=%#x, arg5=%#x)\n",
 			sysno.Name(uintptr(nr)), nr, t.ctx.Regs.RIP-2, a[0], a[1], a[2], a[3], a[4], a[5])
 	}
-	var pre string
-	if p.cfg.Strace {
-		pre = t.traceEnter(nr, a)
+	if p.sys.trace.On {
+		return t.traceSyscall(nr, a)
 	}
-	ret := t.dispatch(nr, a)
-	if p.cfg.Strace {
-		t.traceExit(nr, a, pre, ret)
-	}
-	return ret
+	return t.dispatch(nr, a)
 }
 
 // result converts a handler's outcome to the raw return value: the one

@@ -494,7 +494,7 @@ func (t *Thread) traceEnter(nr uint64, a Args) (pre string) {
 
 // traceExit prints the line for syscall nr: pre, the arguments the call
 // filled in (and those after them), and the result ret.
-func (t *Thread) traceExit(nr uint64, a Args, pre string, ret uint64) {
+func (t *Thread) traceExit(nr uint64, a Args, pre string, ret uint64, prefix, suffix string) {
 	line, done := pre, false
 	func() {
 		defer func() {
@@ -538,7 +538,7 @@ func (t *Thread) traceExit(nr uint64, a Args, pre string, ret uint64) {
 	if !done {
 		line += ") = " + formatRet(ret)
 	}
-	t.p.printf("%s\n", line)
+	t.p.printf("%s%s%s\n", prefix, line, suffix)
 }
 
 // traceIsErrno reports whether a raw return value is -errno.

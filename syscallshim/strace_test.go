@@ -369,7 +369,7 @@ func TestStraceSigreturn(t *testing.T) {
 	a := Args{}
 	pre := th.traceEnter(unix.SYS_RT_SIGRETURN, a)
 	th.ctx.Regs.RSP = 0x7fffffffe000 // restored by the call
-	th.traceExit(unix.SYS_RT_SIGRETURN, a, pre, straceErrno(unix.EINTR))
+	th.traceExit(unix.SYS_RT_SIGRETURN, a, pre, straceErrno(unix.EINTR), "", "")
 	want := "rt_sigreturn({mask=[USR1]}) = -1 EINTR (Interrupted system call)\n"
 	if got := m.out.String(); got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -385,7 +385,7 @@ func TestStrace(t *testing.T) {
 			if c.fill != nil {
 				c.fill(m)
 			}
-			th.traceExit(c.nr, a, pre, c.ret)
+			th.traceExit(c.nr, a, pre, c.ret, "", "")
 			if got := m.out.String(); got != c.want+"\n" {
 				t.Errorf("got  %q\nwant %q", got, c.want+"\n")
 			}

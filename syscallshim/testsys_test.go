@@ -14,6 +14,9 @@ func newTestProcess(cfg Config, as *mm.AddressSpace, comm string) *Process {
 		done: make(chan int, 1), stopped: make(chan struct{}),
 	}
 	sys.con = &console{m: m, sys: sys, tio: defaultTermios(), fg: 1}
+	if cfg.Strace {
+		sys.trace = TraceOptions{On: true}
+	}
 	p := &Process{
 		sys: sys, m: m, cfg: &sys.cfg, pid: 1, children: map[*Process]struct{}{}, pgid: 1, sid: 1,
 		comm: comm, threads: map[int32]*Thread{}, rlimits: map[int][2]uint64{},

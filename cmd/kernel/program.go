@@ -93,6 +93,13 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		fmt.Println(err)
 		return syscallshim.ExitCannotExecute
 	}
+	var trace syscallshim.TraceOptions
+	if opts.StraceOpt != "" {
+		if trace, err = syscallshim.ParseTraceOptions(opts.StraceOpt); err != nil {
+			fmt.Printf("yolk: %v\n", err)
+			return syscallshim.ExitCannotExecute
+		}
+	}
 	p, err := syscallshim.Start(syscallshim.Config{
 		Machine:    kernel.Machine{},
 		Root:       root,
@@ -101,6 +108,7 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		Argv:       append([]string{prog}, opts.Args...),
 		Envp:       env,
 		Strace:     opts.Strace,
+		Trace:      trace,
 		Debug:      opts.Debug,
 		MemInfo:    kernel.MemInfo,
 		MaxThreads: kernel.MaxProgramThreads,
