@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"regexp"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -48,10 +49,18 @@ func TestTerminalTmux(t *testing.T) {
 	tm("send-keys", "-t", "y", "BSpace", "BSpace")
 	tm("send-keys", "-t", "y", "XY", "Enter")
 	waitFor("\nabcdXY\n")
-	// ^C aborts a read.
+	// ^C aborts a read: the shell prompts again.
 	tm("send-keys", "-t", "y", "read x; echo read-ended", "Enter")
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second) // the shell is in read by then, even on a loaded host
 	tm("send-keys", "-t", "y", "C-c")
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if regexp.MustCompile(`\^C\s*\n/ #\s*$`).MatchString(screen()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt after ^C: %q", screen())
+		}
+	}
 	tm("send-keys", "-t", "y", "echo after-interrupt", "Enter")
 	waitFor("\nafter-interrupt\n")
 	if strings.Contains(screen(), "\nread-ended") {

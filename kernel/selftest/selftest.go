@@ -93,8 +93,10 @@ func sleep(Env) (string, error) {
 	start := time.Now()
 	time.Sleep(10 * time.Millisecond)
 	d := time.Since(start)
-	if d < 10*time.Millisecond || d > 40*time.Millisecond {
-		return "", fmt.Errorf("time.Sleep(10ms) took %v, want [10ms, 40ms]", d)
+	// The upper bound only catches a timer that does not fire on time:
+	// under TCG on a loaded host a guest can lose tens of milliseconds.
+	if d < 10*time.Millisecond || d > 200*time.Millisecond {
+		return "", fmt.Errorf("time.Sleep(10ms) took %v, want [10ms, 200ms]", d)
 	}
 	return fmt.Sprintf("time.Sleep(10ms) took %v", d.Round(100*time.Microsecond)), nil
 }
