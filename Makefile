@@ -50,7 +50,10 @@ $(KERNEL): $(GOSRC)
 	$(GO) build -o $(BUILD)/kernel.raw -ldflags '$(LDFLAGS)' ./cmd/kernel
 	GOOS= GOARCH= $(GO) run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 $(BUILD)/kernel.raw $@
 
-# make bench: micro-benchmarks natively and under yolk, side by side.
+# make bench [ROUNDS=5] [ACCEL=kvm|tcg] [MEM=512M]: yolk against a Linux VM
+# (Debian's kernel, fetched by scripts/linuxvm) on the same QEMU, the
+# order alternating; writes docs/benchmarks.md and docs/benchmarks.svg.
+# About 6 minutes under TCG here. Not part of make test.
 bench: setup kernel examples
 	scripts/bench
 

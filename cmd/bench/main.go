@@ -1,0 +1,313 @@
+// Command bench runs yolk and a Linux VM side by side on the same QEMU and
+// writes the comparison (docs/benchmarks.md and its SVG chart). make bench
+// runs it through scripts/bench, which builds the initramfs images and
+// fetches the Linux kernel first.
+//
+//	bench run [flags]              boot both sides, alternating, -rounds times
+//	bench report -in R.json        write the report again from saved results
+//	bench extract-vmlinux BZ OUT   the uncompressed kernel inside a bzImage
+//	bench gendata OUT BYTES        deterministic text for the gzip job
+//
+// Started as YOLK_QEMU by qemu/run (with BENCH_QEMU_LOG set), it logs the
+// time and QEMU's arguments and becomes qemu-system-x86_64.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if p := os.Getenv(qemuLogEnv); p != "" && (len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-")) {
+		err := execQEMU(p, os.Args[1:])
+		fmt.Fprintln(os.Stderr, "bench: starting QEMU:", err)
+		os.Exit(1)
+	}
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = cmdRun(os.Args[2:])
+	case "report":
+		err = cmdReport(os.Args[2:])
+	case "extract-vmlinux":
+		if len(os.Args) != 4 {
+			usage()
+		}
+		err = extractVmlinux(os.Args[2], os.Args[3])
+	case "gendata":
+		if len(os.Args) != 4 {
+			usage()
+		}
+		var n int
+		if n, err = strconv.Atoi(os.Args[3]); err == nil {
+			err = os.WriteFile(os.Args[2], GenText(n), 0o644)
+		}
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: bench run [flags] | report -in RESULTS.json [-out MD] | extract-vmlinux BZIMAGE OUT | gendata OUT BYTES")
+	os.Exit(2)
+}
+
+type runFlags struct {
+	root, work, linux, kernel, out, accel, mem string
+	rounds                                     int
+	bzImage                                    bool
+	timeout                                    time.Duration
+}
+
+func cmdRun(args []string) error {
+	var f runFlags
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	fs.StringVar(&f.root, "root", ".", "the yolk repository")
+	fs.StringVar(&f.work, "work", "build/bench", "directory with boot.cpio and work.cpio (scripts/bench makes them)")
+	fs.StringVar(&f.linux, "linux", "build/linux", "directory with Debian's vmlinuz, vmlinux and version (scripts/linuxvm)")
+	fs.StringVar(&f.kernel, "kernel", "build/kernel.elf", "the yolk kernel")
+	fs.StringVar(&f.out, "out", "docs/benchmarks.md", "the report; the chart goes beside it as .svg, the raw results to WORK/results.json")
+	fs.StringVar(&f.accel, "accel", "tcg", "tcg or kvm (both sides)")
+	fs.StringVar(&f.mem, "m", "512M", "guest memory, both sides")
+	fs.IntVar(&f.rounds, "rounds", 5, "rounds; each boots every VM once, the order alternating")
+	fs.BoolVar(&f.bzImage, "bzimage", true, "also boot Linux from its bzImage (firmware and XZ decompression: about 25 s under TCG)")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
+	fs.Parse(args)
+
+	began := time.Now()
+	r := &Results{
+		Date:   began.UTC().Format("2006-01-02 15:04 UTC"),
+		Accel:  f.accel,
+		Mem:    f.mem,
+		Rounds: f.rounds,
+		Yolk:   map[string][]float64{}, Linux: map[string][]float64{},
+		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
+	}
+	r.fillEnv(f)
+	vms := f.vms()
+	cmdSeen := map[string]bool{}
+	scratch, err := os.MkdirTemp("", "bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+
+	for round := range f.rounds {
+		order := []int{0, 1, 2, 3, 4}
+		if round%2 == 1 {
+			order = []int{1, 0, 2, 4, 3}
+		}
+		// Every sample of this round starts missing and is filled in
+		// by the boot that gives it, so rounds stay aligned.
+		for _, mt := range metrics {
+			for _, s := range []struct {
+				ns, cy map[string][]float64
+				key    string
+			}{{r.Yolk, r.YolkCycles, mt.YolkKey}, {r.Linux, r.LinuxCycles, mt.LinuxKey}} {
+				if len(s.ns[s.key]) == round {
+					s.ns[s.key] = append(s.ns[s.key], Missing)
+					s.cy[s.key] = append(s.cy[s.key], Missing)
+				}
+			}
+		}
+		for _, i := range order {
+			vm := vms[i]
+			if vm.vm.Argv == nil {
+				continue
+			}
+			b, err := vm.vm.Run(f.timeout, scratch)
+			if err != nil {
+				msg := fmt.Sprintf("round %d: %v", round+1, err)
+				r.Errors = append(r.Errors, msg)
+				fmt.Fprintln(os.Stderr, "bench:", msg)
+				if b != nil {
+					fmt.Fprintln(os.Stderr, tail(b.Console, 30))
+				}
+				continue
+			}
+			if !cmdSeen[vm.vm.Name] {
+				cmdSeen[vm.vm.Name] = true
+				r.Commands = append(r.Commands, Command{vm.vm.Name, relPaths(vm.vm.Argv, f.root), relPaths(b.QEMUArgs, f.root)})
+			}
+			side, cyc := r.Linux, r.LinuxCycles
+			if vm.yolk {
+				side, cyc = r.Yolk, r.YolkCycles
+			}
+			if vm.bootKey != "" {
+				side[vm.bootKey][round] = float64(b.FirstOutput)
+			} else {
+				for k, s := range b.Out.Samples {
+					if _, ok := side[k]; !ok {
+						side[k] = make([]float64, f.rounds)
+						cyc[k] = make([]float64, f.rounds)
+						for j := range side[k] {
+							side[k][j], cyc[k][j] = Missing, Missing
+						}
+					}
+					side[k][round] = s.NS
+					cyc[k][round] = s.Cycles
+					if s.Cycles == 0 {
+						cyc[k][round] = Missing
+					}
+				}
+			}
+			fmt.Fprintf(os.Stderr, "bench: round %d/%d: %-22s first output %6.2f s, whole run %6.2f s\n",
+				round+1, f.rounds, vm.vm.Name, b.FirstOutput.Seconds(), b.Total.Seconds())
+		}
+	}
+	r.Elapsed = time.Since(began).Seconds()
+	raw, err := json.MarshalIndent(r, "", "\t")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(f.work, "results.json"), raw, 0o644); err != nil {
+		return err
+	}
+	if err := writeReport(r, f.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: %d rounds in %.0f s; wrote %s\n", f.rounds, r.Elapsed, f.out)
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%d boots failed (listed in %s)", len(r.Errors), f.out)
+	}
+	return nil
+}
+
+func cmdReport(args []string) error {
+	fs := flag.NewFlagSet("report", flag.ExitOnError)
+	in := fs.String("in", "build/bench/results.json", "results saved by bench run")
+	out := fs.String("out", "docs/benchmarks.md", "the report")
+	fs.Parse(args)
+	raw, err := os.ReadFile(*in)
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("%s: %v", *in, err)
+	}
+	return writeReport(&r, *out)
+}
+
+func writeReport(r *Results, out string) error {
+	rows := r.Rows(metrics)
+	svgPath := strings.TrimSuffix(out, ".md") + ".svg"
+	var md, svg strings.Builder
+	if err := WriteSVG(&svg, rows, r.Accel); err != nil {
+		return err
+	}
+	if err := WriteMarkdown(&md, r, rows, filepath.Base(svgPath)); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(svgPath, []byte(svg.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(out, []byte(md.String()), 0o644)
+}
+
+// A benchVM is one of the five boots of a round.
+type benchVM struct {
+	vm      VM
+	yolk    bool
+	bootKey string // the boot's first output is this sample; "" for the work boots
+}
+
+func (f runFlags) vms() []benchVM {
+	j := func(p ...string) string { return filepath.Join(p...) }
+	cpu := "max"
+	if f.accel == "kvm" {
+		cpu = "host"
+	}
+	linux := func(name, kernel, initrd string) VM {
+		return VM{Name: name, Argv: []string{"qemu-system-x86_64",
+			"-M", "microvm,acpi=off", "-accel", f.accel, "-cpu", cpu, "-m", f.mem,
+			"-display", "none", "-no-reboot", "-nic", "none",
+			"-kernel", kernel, "-initrd", initrd,
+			"-append", "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init",
+			"-serial", "stdio"}}
+	}
+	yolk := func(name, initrd string) VM {
+		return VM{Name: name, Wrapped: true, Argv: []string{j(f.root, "qemu", "run"),
+			"-q", "-k", f.kernel, "-A", f.accel, "-m", f.mem, "-T", strconv.Itoa(int(f.timeout.Seconds())),
+			"-i", initrd, "/init"}}
+	}
+	boot, work := j(f.work, "boot.cpio"), j(f.work, "work.cpio")
+	vms := []benchVM{
+		{yolk("yolk boot", boot), true, "boot"},
+		{linux("Linux boot (PVH)", j(f.linux, "vmlinux"), boot), false, "boot"},
+		{linux("Linux boot (bzImage)", j(f.linux, "vmlinuz"), boot), false, "boot-bzimage"},
+		{yolk("yolk work", work), true, ""},
+		{linux("Linux work (PVH)", j(f.linux, "vmlinux"), work), false, ""},
+	}
+	if !f.bzImage {
+		vms[2].vm.Argv = nil
+	}
+	return vms
+}
+
+// fillEnv records what the numbers depend on.
+func (r *Results) fillEnv(f runFlags) {
+	r.Host = fmt.Sprintf("%d CPUs", runtime.NumCPU())
+	if fh, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				r.Host = strings.TrimSpace(v) + ", " + r.Host
+				break
+			}
+		}
+		fh.Close()
+	}
+	if out, err := exec.Command("qemu-system-x86_64", "--version").Output(); err == nil {
+		r.QEMU, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
+	}
+	if b, err := os.ReadFile(filepath.Join(f.linux, "version")); err == nil {
+		r.LinuxKernel = strings.TrimSpace(string(b))
+	}
+	if out, err := exec.Command("git", "-C", f.root, "describe", "--always", "--dirty").Output(); err == nil {
+		r.Commit = strings.TrimSpace(string(out))
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
+}
+
+var tmpDir = regexp.MustCompile(`/tmp/yolk-run\.[^/,]+`)
+
+// relPaths makes argv's paths relative to the repository and names
+// qemu/run's temporary directory $TMP, so the report does not change with
+// where it ran.
+func relPaths(argv []string, root string) []string {
+	abs, _ := filepath.Abs(root)
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		a = strings.ReplaceAll(a, abs+"/", "")
+		if root != "." {
+			a = strings.ReplaceAll(a, root+"/", "")
+		}
+		out[i] = tmpDir.ReplaceAllString(a, "$$TMP")
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// fmtNum shows three significant digits or so: 4.67, 12.3, 153.
+func fmtNum(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "—"
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 0.1:
+		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.3f", v)
+	}
+}
+
+// fmtSummary is "median (min–max)".
+func fmtSummary(s Summary) string {
+	if s.N == 0 {
+		return "—"
+	}
+	if s.N == 1 {
+		return fmtNum(s.Median)
+	}
+	return fmt.Sprintf("%s (%s–%s)", fmtNum(s.Median), fmtNum(s.Min), fmtNum(s.Max))
+}
+
+func fmtRatio(r Row) string {
+	if math.IsNaN(r.Ratio) {
+		return "—"
+	}
+	s := fmtNum(r.Ratio)
+	if !math.IsNaN(r.RatioMin) && r.RatioMin != r.RatioMax {
+		s += fmt.Sprintf(" (%s–%s)", fmtNum(r.RatioMin), fmtNum(r.RatioMax))
+	}
+	return s
+}
+
+// WriteMarkdown writes the report: the table, the chart, how the numbers
+// were made, what is not measured, and the exact commands.
+func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	cycles := r.Accel == "kvm"
+
+	p("# Benchmarks: yolk against a Linux VM\n\n")
+	p("Written by `make bench` (cmd/bench) on %s, yolk %s. Do not edit by hand: run `make bench` again.\n\n", r.Date, r.Commit)
+	p("Both sides run on the same QEMU with the same flags (%s, `-cpu %s`, `-m %s`, microvm, one vCPU), the same static\n", strings.ToUpper(r.Accel), cpuFor(r.Accel), r.Mem)
+	p("programs and the same `/init` (examples/benchinit) from the same initramfs. Each of %d rounds boots every VM once,\n", r.Rounds)
+	p("yolk and Linux alternating (the order flips every round). Values are medians with the spread (min–max) over the\n")
+	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
+	p("- Host: %s\n- QEMU: %s\n- Linux: Debian's %s\n- Whole run: %.0f s\n\n", r.Host, r.QEMU, r.LinuxKernel, r.Elapsed)
+
+	p("| metric | unit | yolk | Linux VM | yolk/Linux |")
+	if cycles {
+		p(" yolk cycles | Linux cycles |")
+	}
+	p("\n|---|---|---|---|---|")
+	if cycles {
+		p("---|---|")
+	}
+	p("\n")
+	for _, row := range rows {
+		p("| %s | %s | %s | %s | %s |", row.Label, row.Unit, fmtSummary(row.Yolk), fmtSummary(row.Linux), fmtRatio(row))
+		if cycles {
+			p(" %s | %s |", fmtSummary(row.YolkCycles), fmtSummary(row.LinuxCycles))
+		}
+		p("\n")
+	}
+	p("\n![yolk/Linux ratio per metric, log scale](%s)\n\n", svgName)
+
+	if len(r.Errors) > 0 {
+		p("## Failed boots\n\n")
+		for _, e := range r.Errors {
+			p("- %s\n", e)
+		}
+		p("\n")
+	}
+
+	p("## How the numbers are made\n\n")
+	p("- **Boot to first output**: from QEMU's start (for yolk: when `qemu/run` starts QEMU, logged by cmd/bench standing in as its QEMU)\n")
+	p("  to the line `benchinit: ready` that `/init` prints first, read on the host. The boot initramfs holds only `/init`.\n")
+	p("  Linux boots the uncompressed `vmlinux` from inside Debian's bzImage through its own PVH note, as yolk boots; the\n")
+	p("  bzImage line is the same kernel through microvm's firmware and its XZ decompressor.\n")
+	p("- **Micro-benchmarks** (µs per operation; ms for fork, execve and the pipe): examples/bench times its loops in the guest\n")
+	p("  with `clock_gettime(CLOCK_MONOTONIC)` as a system call and prints nanoseconds and rdtsc cycles per operation.\n")
+	p("- **Programs**: `/init` fork+execs each with its output to /dev/null and times it to the end of its wait.\n")
+	if !cycles {
+		p("- Under TCG rdtsc counts host time, not guest cycles, so the cycle columns are left out; with `ACCEL=kvm` they appear.\n")
+	}
+	p("\n## Not measured\n\n")
+	for _, s := range notMeasured {
+		p("- %s\n", s)
+	}
+	p("\n## QEMU commands\n\n")
+	p("Paths are relative to the repository; `$TMP` is the runner's temporary directory.\n\n")
+	for _, c := range r.Commands {
+		p("%s:\n\n```sh\n%s\n", c.Name, shellQuote(c.Argv))
+		if len(c.QEMUArgs) > 0 && c.Argv[0] != "qemu-system-x86_64" {
+			p("# which starts:\n%s\n", shellQuote(append([]string{"qemu-system-x86_64"}, c.QEMUArgs...)))
+		}
+		p("```\n\n")
+	}
+	p("## Samples\n\nPer round, in the table's units (— : that boot failed).\n\n| metric | yolk | Linux VM |\n|---|---|---|\n")
+	for _, row := range rows {
+		p("| %s | %s | %s |\n", row.Key, joinNums(scaled(r.Yolk[row.YolkKey], row.NSPerUnit)), joinNums(scaled(r.Linux[row.LinuxKey], row.NSPerUnit)))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var notMeasured = []string{
+	"Console throughput: yolk's console is virtio-serial, the Linux VM's a 16550 UART, so the number would compare devices, not kernels (`bench stderr-write-1MiB` still runs it by name).",
+	"sqlite speedtest1, lua, gojq and xz from the issue: no static builds of them here; the sqlite job is fsops's 10,000-row insert instead.",
+	"Several vCPUs: both sides run with one (yolk has no SMP yet).",
+	"Absolute cycles under TCG (see above); network and 9p host files.",
+	"The smallest `-m` each side boots in.",
+}
+
+func cpuFor(accel string) string {
+	if accel == "kvm" {
+		return "host"
+	}
+	return "max"
+}
+
+func joinNums(xs []float64) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		if x < 0 {
+			s[i] = "—"
+		} else {
+			s[i] = fmtNum(x)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// shellQuote writes argv so that a shell reads it back the same.
+func shellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, func(c rune) bool {
+			return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,+@%", c))
+		}) < 0 {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func testResults() *Results {
+	return &Results{
+		Date: "2026-01-02 03:04 UTC", Commit: "abc1234", Accel: "tcg", Mem: "512M", Rounds: 3,
+		Host: "a CPU, 2 CPUs", QEMU: "QEMU 7.2", LinuxKernel: "linux-image-6.1.0-57-amd64 6.1.192-3",
+		Yolk:  map[string][]float64{"boot": {0.5e9, 0.7e9, 0.6e9}, "getppid": {10e3, 12e3, 11e3}, "gzip": {Missing, Missing, Missing}},
+		Linux: map[string][]float64{"boot": {4e9, 5e9, Missing}, "getppid": {2e3, 2e3, 2e3}, "gzip": {1e9, 1.1e9, 1.2e9}},
+		Commands: []Command{
+			{"yolk work", []string{"qemu/run", "-i", "build/bench/work.cpio", "/init"}, []string{"-M", "microvm", "-append", "init=/init a b"}},
+			{"Linux work (PVH)", []string{"qemu-system-x86_64", "-M", "microvm,acpi=off"}, []string{"-M", "microvm,acpi=off"}},
+		},
+		Errors: []string{"round 2: Linux boot (PVH): timed out"},
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	r := testResults()
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r, r.Rows(metrics), "benchmarks.svg"); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"| boot to first output (Linux: vmlinux by PVH) | s | 0.60 (0.50–0.70) | 4.50 (4.00–5.00) | 0.13 (0.12–0.14) |",
+		"| getppid round trip | µs | 11.0 (10.0–12.0) | 2.00 (2.00–2.00) | 5.50 (5.00–6.00) |",
+		"| busybox gzip -c of 4 MiB of text | s | — | 1.10 (1.00–1.20) | — |",
+		"![yolk/Linux ratio per metric, log scale](benchmarks.svg)",
+		"- round 2: Linux boot (PVH): timed out",
+		"qemu/run -i build/bench/work.cpio /init\n# which starts:\nqemu-system-x86_64 -M microvm -append 'init=/init a b'\n",
+		"qemu-system-x86_64 -M microvm,acpi=off\n```",
+		"| boot | 0.50, 0.70, 0.60 | 4.00, 5.00, — |",
+		"## Not measured",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "cycles") && strings.Contains(md, "| yolk cycles") {
+		t.Errorf("cycle columns under TCG")
+	}
+	r.Accel = "kvm"
+	r.YolkCycles = map[string][]float64{"getppid": {300, 310, 320}}
+	r.LinuxCycles = map[string][]float64{"getppid": {90, 100, 110}}
+	b.Reset()
+	WriteMarkdown(&b, r, r.Rows(metrics), "x.svg")
+	if !strings.Contains(b.String(), "| getppid round trip | µs | 11.0 (10.0–12.0) | 2.00 (2.00–2.00) | 5.50 (5.00–6.00) | 310 (300–320) | 100 (90.0–110) |") {
+		t.Errorf("KVM: no cycle columns:\n%s", b.String())
+	}
+}
+
+func TestWriteSVG(t *testing.T) {
+	r := testResults()
+	rows := r.Rows(metrics)
+	var b strings.Builder
+	if err := WriteSVG(&b, rows, "tcg"); err != nil {
+		t.Fatal(err)
+	}
+	// Well-formed XML, one bar (rect with a title) per row with a ratio.
+	d := xml.NewDecoder(strings.NewReader(b.String()))
+	bars, texts := 0, []string{}
+	var inText bool
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not XML: %v\n%s", err, b.String())
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			if e.Name.Local == "rect" && hasAttr(e, "height") && !hasAttr(e, "width", "100%") && attr(e, "fill") != "white" {
+				bars++
+			}
+			inText = e.Name.Local == "text"
+		case xml.CharData:
+			if inText {
+				texts = append(texts, string(e))
+			}
+		case xml.EndElement:
+			inText = false
+		}
+	}
+	if bars != 2 {
+		t.Errorf("%d bars, want 2 (boot, getppid; gzip has no ratio)", bars)
+	}
+	joined := strings.Join(texts, "|")
+	for _, want := range []string{"boot|0.13×", "getppid|5.50×", "gzip|no ratio", "1×", "0.1×", "10×"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("chart text lacks %q: %s", want, joined)
+		}
+	}
+}
+
+func hasAttr(e xml.StartElement, name string, value ...string) bool {
+	for _, a := range e.Attr {
+		if a.Name.Local == name && (len(value) == 0 || a.Value == value[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+func attr(e xml.StartElement, name string) string {
+	for _, a := range e.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func TestShellQuoteAndRelPaths(t *testing.T) {
+	got := shellQuote(relPaths([]string{"/r/qemu/run", "-append", "a b", "path=/tmp/yolk-run.123/io.sock", "it's", ""}, "/r"))
+	want := `qemu/run -append 'a b' 'path=$TMP/io.sock' 'it'\''s' ''`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// bzImage makes the smallest image XZPayload reads: a setup header with
+// one setup sector and the payload fields.
+func bzImage(version uint16, payload []byte) []byte {
+	img := make([]byte, 2*512+16+len(payload))
+	img[0x1f1] = 1
+	copy(img[0x202:], "HdrS")
+	binary.LittleEndian.PutUint16(img[0x206:], version)
+	binary.LittleEndian.PutUint32(img[0x248:], 16)
+	binary.LittleEndian.PutUint32(img[0x24c:], uint32(len(payload)))
+	copy(img[2*512+16:], payload)
+	return img
+}
+
+func TestXZPayload(t *testing.T) {
+	xz := append(append([]byte{}, xzMagic...), "rest"...)
+	p, err := XZPayload(bzImage(0x20f, xz))
+	if err != nil || !bytes.Equal(p, xz) {
+		t.Fatalf("XZPayload = %q, %v; want %q", p, err, xz)
+	}
+	for name, img := range map[string][]byte{
+		"short":        make([]byte, 0x100),
+		"no HdrS":      make([]byte, 0x400),
+		"old":          bzImage(0x207, xz),
+		"gzip":         bzImage(0x20f, []byte{0x1f, 0x8b, 8, 0, 0, 0}),
+		"past the end": func() []byte { b := bzImage(0x20f, xz); binary.LittleEndian.PutUint32(b[0x24c:], 1<<20); return b }(),
+	} {
+		var pe *PayloadError
+		if _, err := XZPayload(img); !errors.As(err, &pe) {
+			t.Errorf("%s: err %v, want a *PayloadError", name, err)
+		}
+	}
+}
+
+func TestGenText(t *testing.T) {
+	a, b := GenText(100000), GenText(100000)
+	if len(a) != 100000 || !bytes.Equal(a, b) {
+		t.Fatalf("GenText: %d bytes, same twice: %v", len(a), bytes.Equal(a, b))
+	}
+	if n := bytes.Count(a, []byte("\n")); n < 1000 {
+		t.Errorf("%d lines in 100000 bytes, want text", n)
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"math"
+)
+
+// Results are the samples of a whole run, in nanoseconds, one per round
+// (Missing where a boot failed), as saved to results.json.
+type Results struct {
+	Date, Commit            string
+	Accel, Mem              string
+	Host, QEMU, LinuxKernel string
+	Rounds                  int
+	Elapsed                 float64 // seconds, the whole run
+	Yolk, Linux             map[string][]float64
+	YolkCycles, LinuxCycles map[string][]float64
+	Commands                []Command
+	Errors                  []string
+}
+
+// A Command is how one kind of boot was started: the runner's command
+// line and QEMU's arguments exactly (they are the same for the Linux VM).
+type Command struct {
+	Name     string
+	Argv     []string
+	QEMUArgs []string
+}
+
+// A Row is one metric summarised on both sides.
+type Row struct {
+	Metric
+	Yolk, Linux             Summary // in Metric.Unit
+	YolkCycles, LinuxCycles Summary // per operation, rdtsc
+	Ratio                   float64 // median yolk / median Linux
+	RatioMin, RatioMax      float64 // spread of the per-round ratios
+}
+
+// Rows summarises every metric that has samples on either side.
+func (r *Results) Rows(ms []Metric) []Row {
+	var rows []Row
+	for _, m := range ms {
+		y, l := scaled(r.Yolk[m.YolkKey], m.NSPerUnit), scaled(r.Linux[m.LinuxKey], m.NSPerUnit)
+		row := Row{Metric: m, Yolk: Summarize(y), Linux: Summarize(l),
+			YolkCycles: Summarize(r.YolkCycles[m.YolkKey]), LinuxCycles: Summarize(r.LinuxCycles[m.LinuxKey])}
+		if row.Yolk.N == 0 && row.Linux.N == 0 {
+			continue
+		}
+		row.Ratio = Ratio(row.Yolk.Median, row.Linux.Median)
+		pr := Summarize(PairRatios(y, l))
+		row.RatioMin, row.RatioMax = pr.Min, pr.Max
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func scaled(xs []float64, div float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x / div
+		if x < 0 || math.IsNaN(x) {
+			out[i] = Missing
+		}
+	}
+	return out
+}

@@ -1,0 +1,3 @@
+module example/gobench
+
+go 1.26
