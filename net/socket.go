@@ -196,21 +196,22 @@ func (s *Socket) Listening() bool {
 }
 
 // Recv reads into b: for a stream, what has arrived (0 at end of file);
-// for a datagram socket, one datagram, truncated to b (trunc tells).
-func (s *Socket) Recv(b []byte, peek bool) (n int, from netip.AddrPort, trunc bool, err error) {
+// for a datagram socket, one datagram, truncated to b (total is its
+// whole length).
+func (s *Socket) Recv(b []byte, peek bool) (n int, from netip.AddrPort, total int, err error) {
 	w := tcpip.SliceWriter(b)
 	res, terr := s.ep.Read(&tcpip.LimitedWriter{W: &w, N: int64(len(b))}, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.Type == unix.SOCK_DGRAM})
 	switch terr.(type) {
 	case nil:
 	case *tcpip.ErrClosedForReceive:
-		return 0, netip.AddrPort{}, false, nil
+		return 0, netip.AddrPort{}, 0, nil
 	default:
-		return 0, netip.AddrPort{}, false, Errno(terr)
+		return 0, netip.AddrPort{}, 0, Errno(terr)
 	}
 	if s.Type == unix.SOCK_DGRAM {
 		from = s.addrPort(res.RemoteAddr)
 	}
-	return res.Count, from, res.Total > res.Count, nil
+	return res.Count, from, res.Total, nil
 }
 
 // Send writes b (to a, for an unconnected datagram socket); a stream

@@ -366,6 +366,44 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 	case unix.SYS_GETPRIORITY:
 		v, err = sysGetpriority(t, a)
 
+	// Sockets (sys_socket.go).
+	case unix.SYS_SOCKET:
+		v, err = sysSocket(t, a)
+	case unix.SYS_SOCKETPAIR:
+		v, err = sysSocketpair(t, a)
+	case unix.SYS_BIND:
+		v, err = sysBind(t, a)
+	case unix.SYS_LISTEN:
+		v, err = sysListen(t, a)
+	case unix.SYS_ACCEPT:
+		v, err = sysAccept(t, a)
+	case unix.SYS_ACCEPT4:
+		v, err = sysAccept4(t, a)
+	case unix.SYS_CONNECT:
+		v, err = sysConnect(t, a)
+	case unix.SYS_SHUTDOWN:
+		v, err = sysShutdown(t, a)
+	case unix.SYS_SENDTO:
+		v, err = sysSendto(t, a)
+	case unix.SYS_RECVFROM:
+		v, err = sysRecvfrom(t, a)
+	case unix.SYS_SENDMSG:
+		v, err = sysSendmsg(t, a)
+	case unix.SYS_RECVMSG:
+		v, err = sysRecvmsg(t, a)
+	case unix.SYS_SENDMMSG:
+		v, err = sysSendmmsg(t, a)
+	case unix.SYS_RECVMMSG:
+		v, err = sysRecvmmsg(t, a)
+	case unix.SYS_GETSOCKNAME:
+		v, err = sysGetsockname(t, a)
+	case unix.SYS_GETPEERNAME:
+		v, err = sysGetpeername(t, a)
+	case unix.SYS_SETSOCKOPT:
+		v, err = sysSetsockopt(t, a)
+	case unix.SYS_GETSOCKOPT:
+		v, err = sysGetsockopt(t, a)
+
 	// Known and deliberately absent: the C libraries probe these and
 	// fall back (glibc runs without restartable sequences), so they are
 	// not logged.

@@ -73,6 +73,9 @@ func (s *System) newNamespace(root *initrd.FS, memBytes uint64) (*vfs.VFS, error
 			return nil, fmt.Errorf("mount %s on %s: %w", m.Source, m.Path, err)
 		}
 	}
+	if err := s.writeNetFiles(v, c); err != nil { // netfiles.go
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"yolk/initrd"
 	"yolk/linux/abi"
 	"yolk/linux/sysno"
+	ynet "yolk/net"
 	"yolk/vfs"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Share attaches the virtio-9p share with a tag, for mount(2) of
 	// type "9p"; nil when the machine has none.
 	Share func(tag string) (vfs.Filesystem, error)
+	// Net is the network stack for AF_INET and AF_INET6 sockets; nil
+	// means one with loopback only, made at the first such socket.
+	Net *ynet.Stack
 }
 
 // Mount is a filesystem the first program finds mounted at Path (made
@@ -78,6 +82,7 @@ type System struct {
 
 	tmpfsBytes int64    // the size limit of each tmpfs
 	events     notifier // readiness changes of pollable files
+	sockets    socketState // the network stack, AF_UNIX names (socket.go)
 
 	logMu       sync.Mutex
 	unsupported [(sysno.Max + 64) / 64]uint64

@@ -122,6 +122,9 @@ func (t *Thread) read(f *vfs.File, b []byte) (int, error) {
 	switch s := streamOf(f).(type) {
 	case *pipeEnd:
 		return s.read(b, t)
+	case *socket:
+		n, _, err := s.recv(t, b, 0)
+		return n, err
 	case interruptibleReader:
 		return s.read(b, t.interrupting)
 	}
@@ -143,6 +146,8 @@ func (t *Thread) write(f *vfs.File, b []byte) (uint64, error) {
 	var err error
 	if e, ok := streamOf(f).(*pipeEnd); ok && f.Flags()&unix.O_ACCMODE != unix.O_RDONLY {
 		n, err = e.writeT(b, t)
+	} else if so, ok := streamOf(f).(*socket); ok {
+		n, err = so.send(t, b, 0, nil, nil)
 	} else {
 		n, err = f.Write(b)
 		t.p.sys.afterWrite(f, -1, b[:max(n, 0)]) // mapped files: filemap.go
@@ -808,6 +813,9 @@ func sysIoctl(t *Thread, a Args) (uint64, error) {
 		}
 		if pe, ok := streamOf(f).(*pipeEnd); ok {
 			return 0, t.put32(a[2], uint32(pe.buffered()))
+		}
+		if so, ok := streamOf(f).(*socket); ok {
+			return 0, t.put32(a[2], uint32(so.buffered()))
 		}
 	}
 	con, ok := streamOf(f).(*console)

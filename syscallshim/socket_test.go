@@ -1,0 +1,227 @@
+package syscallshim
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Socket system calls on the host: AF_INET/AF_INET6 over a loopback-only
+// network stack (Config.Net nil), AF_UNIX pairs and names.
+
+func sockaddrIn(ip [4]byte, port uint16) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint16(b, unix.AF_INET)
+	binary.BigEndian.PutUint16(b[2:], port)
+	copy(b[4:], ip[:])
+	return b
+}
+
+func sockaddrUn(name string) []byte {
+	b := binary.LittleEndian.AppendUint16(nil, unix.AF_UNIX)
+	return append(b, name...)
+}
+
+// sockname returns the port getsockname reports.
+func (e *hdEnv) sockPort(fd uint64) uint16 {
+	e.t.Helper()
+	e.m.put(0x3100, []byte{128, 0, 0, 0})
+	e.want(0, unix.SYS_GETSOCKNAME, fd, hdAt(0x3000), hdAt(0x3100))
+	if n := e.m.u32(hdAt(0x3100)); n != 16 {
+		e.t.Fatalf("getsockname length %d", n)
+	}
+	return binary.BigEndian.Uint16(e.m.load(hdAt(0x3002), 2))
+}
+
+func TestSocketTCPLoopback(t *testing.T) {
+	e := newHdEnv(t, nil)
+	lo := [4]byte{127, 0, 0, 1}
+	l := e.ok(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	e.want(0, unix.SYS_SETSOCKOPT, l, unix.SOL_SOCKET, unix.SO_REUSEADDR, e.m.put(0x10, []byte{1, 0, 0, 0}), 4)
+	e.want(0, unix.SYS_BIND, l, e.m.put(0x20, sockaddrIn(lo, 0)), 16)
+	e.want(0, unix.SYS_LISTEN, l, 16)
+	port := e.sockPort(l)
+	if port == 0 {
+		t.Fatal("no port bound")
+	}
+	c := e.ok(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	e.want(hdErr(unix.EINPROGRESS), unix.SYS_CONNECT, c, e.m.put(0x40, sockaddrIn(lo, port)), 16)
+	e.m.put(0x3100, []byte{16, 0, 0, 0})
+	a := e.ok(unix.SYS_ACCEPT4, l, hdAt(0x3000), hdAt(0x3100), unix.SOCK_CLOEXEC)
+	if ip := e.m.load(hdAt(0x3004), 4); [4]byte(ip) != lo {
+		t.Fatalf("peer %v", ip)
+	}
+	// The connecting socket becomes writable; SO_ERROR is 0.
+	if n, rev := e.poll([]hdPollfd{{fd: int32(c), events: unix.POLLOUT}}, 5000); n != 1 || rev[0]&unix.POLLOUT == 0 {
+		t.Fatalf("poll = %d %#x", n, rev)
+	}
+	e.m.put(0x3200, []byte{4, 0, 0, 0})
+	e.want(0, unix.SYS_GETSOCKOPT, c, unix.SOL_SOCKET, unix.SO_ERROR, e.m.put(0x3300, []byte{9, 9, 9, 9}), hdAt(0x3200))
+	e.bytesAt(hdAt(0x3300), []byte{0, 0, 0, 0})
+	e.want(0, unix.SYS_SETSOCKOPT, c, unix.IPPROTO_TCP, unix.TCP_NODELAY, e.m.put(0x10, []byte{1, 0, 0, 0}), 4)
+
+	e.write(c, "hello over tcp")
+	// MSG_PEEK leaves the data; a read takes it.
+	if n, _ := e.poll([]hdPollfd{{fd: int32(a), events: unix.POLLIN}}, 5000); n != 1 {
+		t.Fatal("accepted socket not readable")
+	}
+	e.want(5, unix.SYS_RECVFROM, a, hdAt(0x2000), 5, unix.MSG_PEEK, 0, 0)
+	e.bytesAt(hdAt(0x2000), []byte("hello"))
+	e.read(a, 64, "hello over tcp")
+	e.want(hdErr(unix.EAGAIN), unix.SYS_RECVFROM, a, hdAt(0x2000), 5, unix.MSG_DONTWAIT, 0, 0)
+	e.want(hdErr(unix.EAGAIN), unix.SYS_READ, c, hdAt(0x2000), 5)
+
+	// A blocking read wakes when the peer writes (another thread).
+	th2 := e.newThread()
+	buf := e.m.put(0x1000, []byte("late"))
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		th2.dispatch(unix.SYS_WRITE, hdArgs([]uint64{c, buf, 4}))
+	}()
+	e.read(a, 64, "late")
+
+	// getpeername, shutdown: the reader sees end of file.
+	e.m.put(0x3100, []byte{16, 0, 0, 0})
+	e.want(0, unix.SYS_GETPEERNAME, c, hdAt(0x3000), hdAt(0x3100))
+	if p := binary.BigEndian.Uint16(e.m.load(hdAt(0x3002), 2)); p != port {
+		t.Fatalf("peer port %d, want %d", p, port)
+	}
+	e.want(0, unix.SYS_SHUTDOWN, c, unix.SHUT_WR)
+	e.read(a, 64, "")
+	// Closing both ends; writing after the peer is gone is EPIPE (or
+	// ECONNRESET) with SIGPIPE unless MSG_NOSIGNAL.
+	e.want(0, unix.SYS_CLOSE, c)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := e.call(unix.SYS_SENDTO, a, e.m.put(0x1000, []byte("x")), 1, unix.MSG_NOSIGNAL, 0, 0)
+		if r == hdErr(unix.EPIPE) || r == hdErr(unix.ECONNRESET) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("send to a closed peer = %s", hdShow(r))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if e.th.sig.pending != 0 {
+		t.Fatalf("MSG_NOSIGNAL raised %#x", e.th.sig.pending)
+	}
+	e.want(0, unix.SYS_CLOSE, a)
+	e.want(0, unix.SYS_CLOSE, l)
+	// Connecting to a port nobody listens on is refused.
+	c = e.ok(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	e.want(hdErr(unix.ECONNREFUSED), unix.SYS_CONNECT, c, e.m.put(0x40, sockaddrIn(lo, port)), 16)
+	// Not a socket.
+	e.want(hdErr(unix.ENOTSOCK), unix.SYS_LISTEN, 0, 1)
+	e.want(hdErr(unix.EAFNOSUPPORT), unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, 0)
+}
+
+func TestSocketUDPAndEpoll(t *testing.T) {
+	e := newHdEnv(t, nil)
+	lo := [4]byte{127, 0, 0, 1}
+	u1 := e.ok(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	u2 := e.ok(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	e.want(0, unix.SYS_BIND, u1, e.m.put(0x20, sockaddrIn(lo, 0)), 16)
+	port := e.sockPort(u1)
+	ep := e.ok(unix.SYS_EPOLL_CREATE1, 0)
+	e.want(0, unix.SYS_EPOLL_CTL, ep, unix.EPOLL_CTL_ADD, u1, e.m.put(0x600, []byte{unix.EPOLLIN, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0}))
+	e.want(0, unix.SYS_EPOLL_WAIT, ep, hdAt(0x700), 4, 0)
+	th2 := e.newThread()
+	msg := e.m.put(0x1000, []byte("datagram!"))
+	to := e.m.put(0x40, sockaddrIn(lo, port))
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		th2.dispatch(unix.SYS_SENDTO, hdArgs([]uint64{u2, msg, 9, 0, to, 16}))
+	}()
+	e.want(1, unix.SYS_EPOLL_WAIT, ep, hdAt(0x700), 4, 5000)
+	if ev, data := e.epollEvent(hdAt(0x700), 0); ev != unix.EPOLLIN || data != 7 {
+		t.Fatalf("epoll event %#x data %d", ev, data)
+	}
+	// MSG_TRUNC gives the whole length; the address is the sender's.
+	e.m.put(0x3100, []byte{16, 0, 0, 0})
+	e.want(9, unix.SYS_RECVFROM, u1, hdAt(0x2000), 4, unix.MSG_TRUNC, hdAt(0x3000), hdAt(0x3100))
+	e.bytesAt(hdAt(0x2000), []byte("data"))
+	e.bytesAt(hdAt(0x3004), lo[:])
+}
+
+func TestSocketUnixPair(t *testing.T) {
+	e := newHdEnv(t, nil)
+	e.pipe(0) // fds 3 and 4, passed below
+	e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_STREAM, 0, hdAt(0x10))
+	a, b := uint64(e.m.u32(hdAt(0x10))), uint64(e.m.u32(hdAt(0x14)))
+	e.write(a, "ping")
+	e.read(b, 64, "ping")
+	e.write(b, "pong")
+	e.read(a, 2, "po")
+	e.read(a, 2, "ng")
+
+	// SCM_RIGHTS: pass a pipe's read end over the pair.
+	iov := e.m.u64s(0x400, e.m.put(0x1000, []byte("fd!")), 3)
+	cmsg := make([]byte, 24)
+	binary.LittleEndian.PutUint64(cmsg, 20)
+	binary.LittleEndian.PutUint32(cmsg[8:], unix.SOL_SOCKET)
+	binary.LittleEndian.PutUint32(cmsg[12:], unix.SCM_RIGHTS)
+	binary.LittleEndian.PutUint32(cmsg[16:], uint32(hdR))
+	ctl := e.m.put(0x500, cmsg)
+	msg := e.m.u64s(0x100, 0, 0, iov, 1, ctl, 24, 0)
+	e.want(3, unix.SYS_SENDMSG, a, msg, 0)
+	e.want(0, unix.SYS_CLOSE, hdR)
+	riov := e.m.u64s(0x440, hdAt(0x2000), 64)
+	rctl := e.m.fill(0x580, 64, 0)
+	rmsg := e.m.u64s(0x200, 0, 0, riov, 1, rctl, 64, 0)
+	e.want(3, unix.SYS_RECVMSG, b, rmsg, 0)
+	e.bytesAt(hdAt(0x2000), []byte("fd!"))
+	if l := e.m.u64(hdAt(0x200 + 40)); l != 20 {
+		t.Fatalf("controllen %d", l)
+	}
+	newfd := uint64(e.m.u32(rctl + 16))
+	e.write(hdW, "through the passed fd")
+	e.read(newfd, 64, "through the passed fd")
+
+	// The peer closes: end of file, then EPIPE and SIGPIPE on write.
+	e.want(0, unix.SYS_CLOSE, b)
+	e.read(a, 64, "")
+	e.want(hdErr(unix.EPIPE), unix.SYS_WRITE, a, e.m.put(0x1000, []byte("x")), 1)
+	if e.th.sig.pending != 1<<(unix.SIGPIPE-1) {
+		t.Fatalf("pending %#x, want SIGPIPE", e.th.sig.pending)
+	}
+
+	// Datagram pairs keep message boundaries.
+	e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_DGRAM, 0, hdAt(0x10))
+	a, b = uint64(e.m.u32(hdAt(0x10))), uint64(e.m.u32(hdAt(0x14)))
+	e.write(a, "one")
+	e.write(a, "two")
+	e.read(b, 64, "one")
+	e.read(b, 64, "two")
+	e.want(hdErr(unix.EOPNOTSUPP), unix.SYS_SOCKETPAIR, unix.AF_INET, unix.SOCK_STREAM, 0, hdAt(0x10))
+}
+
+func TestSocketUnixNamed(t *testing.T) {
+	e := newHdEnv(t, nil)
+	for _, name := range []string{"/tmp/yolk.sock", "\x00yolk-abstract"} {
+		l := e.ok(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		sa := sockaddrUn(name)
+		e.want(0, unix.SYS_BIND, l, e.m.put(0x20, sa), uint64(len(sa)))
+		e.want(0, unix.SYS_LISTEN, l, 4)
+		c := e.ok(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		e.want(0, unix.SYS_CONNECT, c, e.m.put(0x20, sa), uint64(len(sa)))
+		s := e.ok(unix.SYS_ACCEPT, l, 0, 0)
+		e.write(c, "hi "+name)
+		e.read(s, 64, "hi "+name)
+		// getpeername on the client gives the listener's name.
+		e.m.put(0x3100, []byte{110, 0, 0, 0})
+		e.want(0, unix.SYS_GETPEERNAME, c, hdAt(0x3000), hdAt(0x3100))
+		e.bytesAt(hdAt(0x3002), []byte(name))
+		s2 := e.ok(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		e.want(hdErr(unix.EADDRINUSE), unix.SYS_BIND, s2, e.m.put(0x20, sa), uint64(len(sa)))
+		for _, fd := range []uint64{c, s, s2, l} {
+			e.want(0, unix.SYS_CLOSE, fd)
+		}
+	}
+	c := e.ok(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	sa := sockaddrUn("\x00nobody")
+	e.want(hdErr(unix.ECONNREFUSED), unix.SYS_CONNECT, c, e.m.put(0x20, sa), uint64(len(sa)))
+	sa = sockaddrUn("/tmp/missing.sock")
+	e.want(hdErr(unix.ENOENT), unix.SYS_CONNECT, c, e.m.put(0x20, sa), uint64(len(sa)))
+}
