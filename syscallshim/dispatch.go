@@ -335,6 +335,8 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 	case unix.SYS_SETXATTR, unix.SYS_LSETXATTR, unix.SYS_FSETXATTR,
 		unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR, unix.SYS_FREMOVEXATTR:
 		v, err = sysSetxattr(t, nr, a)
+	case unix.SYS_FADVISE64:
+		v, err = sysFadvise64(t, a)
 	case unix.SYS_MOUNT:
 		v, err = sysMount(t, a)
 	case unix.SYS_UMOUNT2:

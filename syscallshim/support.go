@@ -66,6 +66,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_REMOVEXATTR:     {Partial, "ENODATA"},
 	unix.SYS_LREMOVEXATTR:    {Partial, "ENODATA"},
 	unix.SYS_FREMOVEXATTR:    {Partial, "ENODATA"},
+	unix.SYS_FADVISE64:       {Partial, "valid advice is accepted and has no effect (nothing here caches or reads ahead)"},
 	unix.SYS_MOUNT:           {Partial, "new tmpfs, proc, devtmpfs and 9p (virtio-9p tag) mounts; MS_RDONLY/NOSUID/NODEV/NOEXEC; bind mounts and remounts: EINVAL"},
 	unix.SYS_UMOUNT2:         {Full, "MNT_DETACH; MNT_FORCE as a plain unmount"},
 	unix.SYS_MEMFD_CREATE:    {Partial, "a tmpfs file; F_ADD_SEALS not supported; MFD_HUGETLB: EINVAL"},

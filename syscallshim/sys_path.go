@@ -603,3 +603,23 @@ func sysSetxattr(t *Thread, nr uint64, a Args) (uint64, error) {
 	}
 	return 0, unix.EOPNOTSUPP
 }
+
+// sysFadvise64 implements fadvise64(2): advice about a file's access
+// pattern, which the in-memory and pass-through filesystems here have no
+// use for. Valid advice on a regular file is accepted (0), as Linux may
+// ignore it; a pipe is ESPIPE, a bad advice EINVAL.
+func sysFadvise64(t *Thread, a Args) (uint64, error) {
+	f, err := t.p.files.file(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if streamOf(f) != nil {
+		if _, ok := streamOf(f).(*device); !ok {
+			return 0, unix.ESPIPE
+		}
+	}
+	if a[3] > unix.FADV_NOREUSE || int64(a[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
