@@ -25,10 +25,11 @@ type Options struct {
 	TTY       bool   // tty: with stdio=virtio, fds 0-2 are a terminal
 	Rows      uint16 // winsize=ROWSxCOLS: the terminal's size at boot
 	Cols      uint16
-	Mounts    []Mount // mount=TAG:PATH[:ro]: a virtio-9p share at PATH
-	RootShare string  // rootshare=TAG: a virtio-9p share is the root (read-only, with a writable layer)
-	Cwd       string  // cwd=DIR: the program's working directory
-	P9Probe   bool    // p9probe: exercise each virtio-9p share and power off
+	Mounts    []Mount  // mount=TAG:PATH[:ro]: a virtio-9p share at PATH
+	RootShare string   // rootshare=TAG: a virtio-9p share is the root (read-only, with a writable layer)
+	Cwd       string   // cwd=DIR: the program's working directory
+	P9Probe   bool     // p9probe: exercise each virtio-9p share and power off
+	Net       []string // net=off|static, net.ip=, net.gw=, net.dns=, net.ip6=, net.gw6= (package net's ParseConfig)
 	Env       []string
 	Args      []string // the program's argv[1:]
 	Ignored   []string // unknown options, reported and otherwise ignored
@@ -68,6 +69,8 @@ func ParseCmdline(s string) Options {
 			o.Cwd = w[len("cwd="):]
 		case w == "p9probe":
 			o.P9Probe = true
+		case w == "net" || strings.HasPrefix(w, "net=") || strings.HasPrefix(w, "net."):
+			o.Net = append(o.Net, w)
 		case strings.HasPrefix(w, "init="):
 			o.Init = w[len("init="):]
 		case strings.HasPrefix(w, "env.") && strings.Contains(w, "="):

@@ -82,7 +82,8 @@ type System struct {
 
 	tmpfsBytes int64    // the size limit of each tmpfs
 	events     notifier // readiness changes of pollable files
-	sockets    socketState // the network stack, AF_UNIX names (socket.go)
+
+	sockets socketState // the network stack, AF_UNIX names (socket.go)
 
 	logMu       sync.Mutex
 	unsupported [(sysno.Max + 64) / 64]uint64

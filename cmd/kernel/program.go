@@ -115,6 +115,7 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		Mounts:     mounts,
 		Cwd:        opts.Cwd,
 		Share:      attachShare,
+		Net:        startNet(opts),
 	}, file)
 	if err != nil {
 		fmt.Println(err)

@@ -346,9 +346,10 @@ func (s *setup) qemuArgs(cmdline string) ([]string, error) {
 	}
 	a := []string{
 		"-M", s.o.machine, "-accel", s.accel, "-cpu", cpu, "-m", s.o.mem,
-		"-display", "none", "-no-reboot", "-nic", "none",
+		"-display", "none", "-no-reboot",
 		"-kernel", s.o.kernel,
 	}
+	a = append(a, s.netArgs()...) // ports.go
 	if s.initrd != "" {
 		a = append(a, "-initrd", s.initrd)
 	}

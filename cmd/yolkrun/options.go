@@ -39,10 +39,12 @@ type options struct {
 	logFile        string // -L: kernel messages and traces
 	program        string // PROGRAM: "" when not given
 	progArgs       []string
-	volumes        []volume // -v, in order: share0, share1 ...
-	workdir        string   // -w
-	rootDir        string   // -R: a host directory is the whole root
-	printRoot      bool     // --print-root: list the root built for a dynamic program
+	volumes        []volume  // -v, in order: share0, share1 ...
+	workdir        string    // -w
+	rootDir        string    // -R: a host directory is the whole root
+	printRoot      bool      // --print-root: list the root built for a dynamic program
+	network        string    // -n: "user" for a virtio-net card on QEMU user networking (-p implies it)
+	ports          []portFwd // -p, in order
 }
 
 // volume is a host directory shared with the guest (-v).
@@ -67,7 +69,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // lines without a value; open reads the env file.
 func parseArgs(args []string, getenv func(string) (string, bool), open func(string) (io.ReadCloser, error)) (*options, error) {
 	o := &options{mem: "256M", machine: "microvm"}
-	withArg := "kiaeomMgATLvwR"
+	withArg := "kiaeomMgATLvwRpn"
 	boolean := "Pqht"
 	i := 0
 	for i < len(args) {
@@ -207,6 +209,10 @@ func (o *options) set(c byte, v string) error {
 		o.logFile = v
 	case 'v':
 		return o.addVolume(v)
+	case 'p':
+		return o.addPort(v)
+	case 'n':
+		return o.setNetwork(v)
 	case 'R':
 		o.rootDir = v
 	case 'w':

@@ -47,6 +47,14 @@ Flags:
   -R HOSTDIR  the host directory HOSTDIR is the whole root, read-only, with
               an in-memory writable layer on top (changes are not written
               back); PROGRAM (or -o init=PATH) is a path inside it
+  -p HOSTPORT:GUESTPORT[/udp]
+              forward the host's TCP (or UDP) port HOSTPORT to the guest's
+              GUESTPORT (repeatable; implies -n user)
+  -n user|none
+              user: give the guest a virtio-net card on QEMU user
+              networking: the guest is 10.0.2.15/24, the host is reachable
+              at 10.0.2.2, QEMU's DNS forwarder is 10.0.2.3; none (the
+              default without -p): loopback only
   -w DIR      the program's working directory (kernel option cwd=DIR)
   -o "OPTS"   kernel options, space separated, e.g. "selftest", "strace",
               "bootstats", "debug", "init=/bin/sh"

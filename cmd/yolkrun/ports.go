@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// portFwd is one -p HOSTPORT:GUESTPORT[/udp]: QEMU user networking
+// forwards the host's port (on all addresses) to the guest's 10.0.2.15.
+type portFwd struct {
+	host, guest int
+	udp         bool
+}
+
+// addPort parses HOSTPORT:GUESTPORT[/tcp|/udp].
+func (o *options) addPort(v string) error {
+	bad := func() error { return usagef("-p wants HOSTPORT:GUESTPORT[/udp], got '%s'", v) }
+	spec, proto, hasProto := strings.Cut(v, "/")
+	if hasProto && proto != "tcp" && proto != "udp" {
+		return bad()
+	}
+	hs, gs, ok := strings.Cut(spec, ":")
+	if !ok {
+		return bad()
+	}
+	port := func(s string) (int, bool) {
+		n, err := strconv.Atoi(s)
+		return n, err == nil && n >= 1 && n <= 65535 && strings.TrimLeft(s, "0123456789") == ""
+	}
+	h, ok1 := port(hs)
+	g, ok2 := port(gs)
+	if !ok1 || !ok2 {
+		return bad()
+	}
+	o.ports = append(o.ports, portFwd{host: h, guest: g, udp: proto == "udp"})
+	o.network = "user"
+	return nil
+}
+
+// setNetwork parses -n user|none.
+func (o *options) setNetwork(v string) error {
+	if v != "user" && v != "none" {
+		return usagef("-n wants user or none, got '%s'", v)
+	}
+	o.network = v
+	return nil
+}
+
+// netArgs are QEMU's arguments for the network: none unless -n user or
+// -p asked for one, else a virtio-net card on the machine's virtio
+// transport behind QEMU user networking (the guest is 10.0.2.15, the
+// host 10.0.2.2, DNS 10.0.2.3) with a hostfwd rule per -p.
+func (s *setup) netArgs() []string {
+	if s.o.network != "user" {
+		return []string{"-nic", "none"}
+	}
+	netdev := "user,id=n0"
+	for _, p := range s.o.ports {
+		proto := "tcp"
+		if p.udp {
+			proto = "udp"
+		}
+		netdev += fmt.Sprintf(",hostfwd=%s::%d-:%d", proto, p.host, p.guest)
+	}
+	dev := "virtio-net-pci,disable-legacy=on,romfile=,netdev=n0"
+	a := []string{"-netdev", netdev}
+	if s.o.machine == "microvm" {
+		dev = "virtio-net-device,netdev=n0"
+		if len(s.o.volumes) == 0 {
+			a = append(a, "-global", "virtio-mmio.force-legacy=false")
+		}
+	}
+	return append(a, "-device", dev)
+}

@@ -1,0 +1,3 @@
+module example/nethttp
+
+go 1.26
