@@ -10,8 +10,9 @@ import (
 
 // Output lines of examples/bench and examples/benchinit.
 const (
-	readyLine = "benchinit: ready"
-	doneLine  = "benchinit: done"
+	readyLine  = "benchinit: ready"
+	doneLine   = "benchinit: done"
+	coarseLine = "benchinit: the clock stayed coarse"
 )
 
 // A Sample is one measurement of one metric in one run.
@@ -24,6 +25,7 @@ type Sample struct {
 type Output struct {
 	Ready   bool              // "benchinit: ready" seen
 	Done    bool              // "benchinit: done" seen
+	Coarse  bool              // the guest's clock stayed at jiffies resolution
 	Samples map[string]Sample // "bench NAME NS [CYCLES]"
 	Fails   []string          // "benchfail NAME WHY", as "NAME: WHY"
 }
@@ -52,6 +54,9 @@ func (o *Output) parseLine(line string) error {
 		return nil
 	case strings.Contains(line, doneLine):
 		o.Done = true
+		return nil
+	case strings.Contains(line, coarseLine):
+		o.Coarse = true
 		return nil
 	}
 	if i := strings.Index(line, "benchfail"); i >= 0 {

@@ -8,6 +8,7 @@ import (
 func TestParseOutput(t *testing.T) {
 	in := "[    2.7] random: crng init done\r\n" +
 		"benchinit: ready\r\n" +
+		"benchinit: the clock stayed coarse\r\n" +
 		"bench getppid 1086.8 2815\r\n" +
 		"[  3.1] some kernel noisebench gzip 957491454 2485752048\n" +
 		"bench sqlite 193330778\n" +
@@ -17,7 +18,7 @@ func TestParseOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !o.Ready || !o.Done {
+	if !o.Ready || !o.Done || !o.Coarse {
 		t.Errorf("ready %v done %v, want both", o.Ready, o.Done)
 	}
 	want := map[string]Sample{

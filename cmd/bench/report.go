@@ -86,6 +86,13 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("\n")
 	}
 
+	if len(r.Notes) > 0 {
+		p("## Samples left out\n\n")
+		for _, e := range r.Notes {
+			p("- %s\n", e)
+		}
+		p("\n")
+	}
 	p("## How the numbers are made\n\n")
 	p("- **Boot to first output**: from QEMU's start (for yolk: when `qemu/run` starts QEMU, logged by cmd/bench standing in as its QEMU)\n")
 	p("  to the line `benchinit: ready` that `/init` prints first, read on the host. The boot initramfs holds only `/init`.\n")
@@ -93,6 +100,9 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("  bzImage line is the same kernel through microvm's firmware and its XZ decompressor.\n")
 	p("- **Micro-benchmarks** (µs per operation; ms for fork, execve and the pipe): examples/bench times its loops in the guest\n")
 	p("  with `clock_gettime(CLOCK_MONOTONIC)` as a system call and prints nanoseconds and rdtsc cycles per operation.\n")
+	p("- Linux's clock: `/init` waits (at most 10 s) until CLOCK_MONOTONIC moves in steps under 100 µs, since Linux starts on\n")
+	p("  jiffies; `tsc=reliable` keeps it on the TSC (see cmd/bench's linuxCmdline). A boot whose clock stays coarse has its\n")
+	p("  micro-benchmarks left out and listed above.\n")
 	p("- **Programs**: `/init` fork+execs each with its output to /dev/null and times it to the end of its wait.\n")
 	if !cycles {
 		p("- Under TCG rdtsc counts host time, not guest cycles, so the cycle columns are left out; with `ACCEL=kvm` they appear.\n")
@@ -102,7 +112,8 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("- %s\n", s)
 	}
 	p("\n## QEMU commands\n\n")
-	p("Paths are relative to the repository; `$TMP` is the runner's temporary directory.\n\n")
+	p("Paths are relative to the repository; `$TMP` is the runner's temporary directory. build/bench/yolkrun is qemu/run's\n")
+	p("runner (cmd/yolkrun), built once for the whole run: `qemu/run` with the same flags starts the same QEMU.\n\n")
 	for _, c := range r.Commands {
 		p("%s:\n\n```sh\n%s\n", c.Name, shellQuote(c.Argv))
 		if len(c.QEMUArgs) > 0 && c.Argv[0] != "qemu-system-x86_64" {

@@ -16,6 +16,7 @@ type Results struct {
 	YolkCycles, LinuxCycles map[string][]float64
 	Commands                []Command
 	Errors                  []string
+	Notes                   []string // samples left out, and why
 }
 
 // A Command is how one kind of boot was started: the runner's command

@@ -44,7 +44,8 @@ func execQEMU(logPath string, args []string) error {
 type VM struct {
 	Name    string
 	Argv    []string
-	Wrapped bool // Argv is qemu/run: QEMU's start and arguments come from the log
+	Wrapped bool   // Argv is qemu/run's runner: QEMU's start and arguments come from the log
+	Root    string // the repository, for the runner (YOLK_ROOT)
 }
 
 // A Boot is what one boot of a VM gave.
@@ -70,7 +71,7 @@ func (vm VM) Run(timeout time.Duration, scratch string) (*Boot, error) {
 		}
 		logPath = scratch + "/qemu-start.json"
 		os.Remove(logPath)
-		cmd.Env = append(cmd.Env, "YOLK_QEMU="+self, qemuLogEnv+"="+logPath)
+		cmd.Env = append(cmd.Env, "YOLK_QEMU="+self, qemuLogEnv+"="+logPath, "YOLK_ROOT="+vm.Root)
 	}
 	var console bytes.Buffer
 	stdout, err := cmd.StdoutPipe()
