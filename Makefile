@@ -53,7 +53,7 @@ $(KERNEL): $(GOSRC)
 # make bench [ROUNDS=5] [ACCEL=kvm|tcg] [MEM=512M]: yolk against a Linux VM
 # (Debian's kernel, fetched by scripts/linuxvm) on the same QEMU, the
 # order alternating; writes docs/benchmarks.md and docs/benchmarks.svg.
-# About 6 minutes under TCG here. Not part of make test.
+# About 4 minutes under TCG here. Not part of make test.
 bench: setup kernel examples
 	scripts/bench
 
