@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -45,30 +44,5 @@ func NetDevice() (*virtio.Net, error) {
 
 // findNet returns the transport of the first network card.
 func findNet() (virtio.Transport, error) {
-	for dev := uint8(0); dev < 32; dev++ {
-		c := pciConfig{dev: dev}
-		id := c.Read32(0)
-		if uint16(id) != virtio.PCIVendor || virtio.PCIDeviceID(uint16(id>>16)) != virtio.DeviceNet {
-			continue
-		}
-		return virtio.NewPCI(fmt.Sprintf("00:%02x.0", dev), c, mapRegs)
-	}
-	r, err := mapRegs(microvmVirtioBase, microvmVirtioSlots*virtio.MMIOSize)
-	if err != nil {
-		return nil, err
-	}
-	base := r.(mmioRegs)
-	for i := 0; i < microvmVirtioSlots; i++ {
-		slot := base + mmioRegs(i*virtio.MMIOSize)
-		id, version, ok := virtio.ProbeMMIO(slot)
-		if !ok || id != virtio.DeviceNet {
-			continue
-		}
-		phys := uint64(microvmVirtioBase + i*virtio.MMIOSize)
-		if version != 2 {
-			return nil, fmt.Errorf("the virtio-net device at %#x is legacy (version %d): give QEMU -global virtio-mmio.force-legacy=false", phys, version)
-		}
-		return &virtio.MMIO{R: slot, Phys: phys}, nil
-	}
-	return nil, ErrNoNetDevice
+	return findOneVirtio(virtio.DeviceNet, "virtio-net device", ErrNoNetDevice)
 }

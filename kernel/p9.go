@@ -42,40 +42,9 @@ func Shares() []Share {
 
 // findP9 returns the transports of the 9P devices.
 func findP9() []virtio.Transport {
-	var ts []virtio.Transport
-	for dev := uint8(0); dev < 32; dev++ {
-		c := pciConfig{dev: dev}
-		id := c.Read32(0)
-		if uint16(id) != virtio.PCIVendor || virtio.PCIDeviceID(uint16(id>>16)) != virtio.DeviceP9 {
-			continue
-		}
-		t, err := virtio.NewPCI(fmt.Sprintf("00:%02x.0", dev), c, mapRegs)
-		if err != nil {
-			fmt.Printf("yolk: %v\n", err)
-			continue
-		}
-		ts = append(ts, t)
-	}
-	if len(ts) > 0 {
-		return ts
-	}
-	r, err := mapRegs(microvmVirtioBase, microvmVirtioSlots*virtio.MMIOSize)
-	if err != nil {
-		return nil
-	}
-	base := r.(mmioRegs)
-	for i := 0; i < microvmVirtioSlots; i++ {
-		slot := base + mmioRegs(i*virtio.MMIOSize)
-		id, version, ok := virtio.ProbeMMIO(slot)
-		if !ok || id != virtio.DeviceP9 {
-			continue
-		}
-		phys := uint64(microvmVirtioBase + i*virtio.MMIOSize)
-		if version != 2 {
-			fmt.Printf("yolk: the virtio 9p device at %#x is legacy (version %d): give QEMU -global virtio-mmio.force-legacy=false\n", phys, version)
-			continue
-		}
-		ts = append(ts, &virtio.MMIO{R: slot, Phys: phys})
+	ts, errs := findVirtio(virtio.DeviceP9, "virtio 9p device")
+	for _, err := range errs {
+		fmt.Printf("yolk: %v\n", err)
 	}
 	return ts
 }

@@ -20,13 +20,6 @@ import (
 // microvm's virtio-mmio slots. The driver polls; no interrupt is wired.
 // Kernel messages stay on the serial console.
 
-// microvm's virtio-mmio transports: 24 slots of 512 bytes (QEMU
-// hw/i386/microvm.c, with its second I/O APIC; seen in `info mtree`).
-const (
-	microvmVirtioBase  = 0xfeb00000
-	microvmVirtioSlots = 24
-)
-
 var (
 	stdio    *hostio.Guest
 	stdioTTY bool
@@ -61,32 +54,7 @@ func StdioFlush() {
 }
 
 func findConsole() (virtio.Transport, error) {
-	for dev := uint8(0); dev < 32; dev++ {
-		c := pciConfig{dev: dev}
-		id := c.Read32(0)
-		if uint16(id) != virtio.PCIVendor || virtio.PCIDeviceID(uint16(id>>16)) != virtio.DeviceConsole {
-			continue
-		}
-		return virtio.NewPCI(fmt.Sprintf("00:%02x.0", dev), c, mapRegs)
-	}
-	r, err := mapRegs(microvmVirtioBase, microvmVirtioSlots*virtio.MMIOSize)
-	if err != nil {
-		return nil, err
-	}
-	base := r.(mmioRegs)
-	for i := 0; i < microvmVirtioSlots; i++ {
-		slot := base + mmioRegs(i*virtio.MMIOSize)
-		id, version, ok := virtio.ProbeMMIO(slot)
-		if !ok || id != virtio.DeviceConsole {
-			continue
-		}
-		phys := uint64(microvmVirtioBase + i*virtio.MMIOSize)
-		if version != 2 {
-			return nil, fmt.Errorf("the virtio console at %#x is legacy (version %d): give QEMU -global virtio-mmio.force-legacy=false", phys, version)
-		}
-		return &virtio.MMIO{R: slot, Phys: phys}, nil
-	}
-	return nil, errors.New("no virtio console found (PCI bus 0, microvm's virtio-mmio slots)")
+	return findOneVirtio(virtio.DeviceConsole, "virtio console", errors.New("no virtio console found (PCI bus 0, microvm's virtio-mmio slots)"))
 }
 
 // dmaAlloc hands out zeroed frames for rings and buffers.
