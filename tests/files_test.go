@@ -232,13 +232,14 @@ func TestFilesFull(t *testing.T) {
 // TestFilesHostRoot: qemu/run -R HOSTDIR makes a host directory the whole
 // root, read-only under an in-memory layer: the program reads the host's
 // files, its writes stay in the VM, and the host is left as it was.
+// (/etc is the resolver files yolk adds when the root lacks them.)
 func TestFilesHostRoot(t *testing.T) {
 	host := t.TempDir()
 	copyFile(t, "/bin/busybox", filepath.Join(host, "bin/busybox"))
 	os.Symlink("busybox", filepath.Join(host, "bin/sh"))
 	writeTree(t, host, map[string]string{"data.txt": "from the host\n"})
 	r := run(t, "-R", host, "/bin/sh", "-c", "cat /data.txt; echo changed > /data.txt; cat /data.txt; ls /")
-	expect(t, r, 0, "from the host\nchanged\nbin\ndata.txt\ndev\nproc\ntmp\n")
+	expect(t, r, 0, "from the host\nchanged\nbin\ndata.txt\ndev\netc\nproc\ntmp\n")
 	if b, _ := os.ReadFile(filepath.Join(host, "data.txt")); string(b) != "from the host\n" {
 		t.Errorf("the host file became %q", b)
 	}
