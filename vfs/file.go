@@ -94,6 +94,16 @@ func SeekTo(cur, off int64, whence int, size int64) (int64, error) {
 	return base + off, nil
 }
 
+// SeekDir implements lseek(2) on a directory, whose positions are
+// cookies: SEEK_SET and SEEK_CUR only (SEEK_END is EINVAL, as on most of
+// Linux's filesystems), a negative result EINVAL, overflow EOVERFLOW.
+func SeekDir(cur, off int64, whence int) (int64, error) {
+	if whence != io.SeekStart && whence != io.SeekCurrent {
+		return 0, unix.EINVAL
+	}
+	return SeekTo(cur, off, whence, 0)
+}
+
 // statusFlags are the flags fcntl(F_SETFL) may change.
 const statusFlags = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
 

@@ -3,6 +3,7 @@ package vfs_test
 import (
 	"fmt"
 	"io"
+	"math"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -106,5 +107,30 @@ func TestReadDirRemovedDir(t *testing.T) {
 	}
 	if _, err := e.v.PathName(e.v.Root(), f.Path()); errno(err) != unix.ENOENT {
 		t.Errorf("name of a removed directory: %v", err)
+	}
+}
+
+// TestSeekDir: a directory's lseek takes SEEK_SET and SEEK_CUR only,
+// refuses a negative position and reports overflow.
+func TestSeekDir(t *testing.T) {
+	for _, c := range []struct {
+		cur, off int64
+		whence   int
+		want     int64
+		err      error
+	}{
+		{5, 3, io.SeekStart, 3, nil},
+		{5, 3, io.SeekCurrent, 8, nil},
+		{5, -5, io.SeekCurrent, 0, nil},
+		{5, -6, io.SeekCurrent, 0, unix.EINVAL},
+		{0, -1, io.SeekStart, 0, unix.EINVAL},
+		{5, 0, io.SeekEnd, 0, unix.EINVAL},
+		{5, 0, unix.SEEK_DATA, 0, unix.EINVAL},
+		{math.MaxInt64, 1, io.SeekCurrent, 0, unix.EOVERFLOW},
+	} {
+		got, err := vfs.SeekDir(c.cur, c.off, c.whence)
+		if got != c.want || err != c.err {
+			t.Errorf("SeekDir(%d, %d, %d) = %d, %v; want %d, %v", c.cur, c.off, c.whence, got, err, c.want, c.err)
+		}
 	}
 }

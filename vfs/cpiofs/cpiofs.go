@@ -132,17 +132,7 @@ type dirFile struct {
 func (f *dirFile) Read([]byte, int64) (int, error) { return 0, unix.EISDIR }
 
 func (f *dirFile) Lseek(cur, off int64, whence int) (int64, error) {
-	switch whence {
-	case 0:
-	case 1:
-		off += cur
-	default:
-		return 0, unix.EINVAL
-	}
-	if off < 0 {
-		return 0, unix.EINVAL
-	}
-	return off, nil
+	return vfs.SeekDir(cur, off, whence)
 }
 
 // ReadDir implements vfs.FileImpl: positions are indexes in the sorted

@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"io"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -104,15 +103,9 @@ func (f *dirFile) Release() {
 }
 
 func (f *dirFile) Lseek(cur, off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		off += cur
-	default:
-		return 0, unix.EINVAL
-	}
-	if off < 0 {
-		return 0, unix.EINVAL
+	off, err := vfs.SeekDir(cur, off, whence)
+	if err != nil {
+		return 0, err
 	}
 	if off == 0 {
 		f.mu.Lock()

@@ -154,20 +154,7 @@ func (d *dirFile) Read([]byte, int64) (int, error) { return 0, unix.EISDIR }
 
 // Lseek implements vfs.FileImpl: positions are cookies.
 func (d *dirFile) Lseek(cur, off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		if off > math.MaxInt64-cur {
-			return 0, unix.EOVERFLOW
-		}
-		off += cur
-	default:
-		return 0, unix.EINVAL
-	}
-	if off < 0 {
-		return 0, unix.EINVAL
-	}
-	return off, nil
+	return vfs.SeekDir(cur, off, whence)
 }
 
 // ReadDir implements vfs.FileImpl with Treaddir; the server's "." and

@@ -1,8 +1,6 @@
 package tmpfs
 
 import (
-	"io"
-
 	"golang.org/x/sys/unix"
 
 	"yolk/vfs"
@@ -199,17 +197,7 @@ func (f *dirFile) Read([]byte, int64) (int, error) { return 0, unix.EISDIR }
 
 // Lseek implements vfs.FileImpl: positions are cookies.
 func (f *dirFile) Lseek(cur, off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		off += cur
-	default:
-		return 0, unix.EINVAL
-	}
-	if off < 0 {
-		return 0, unix.EINVAL
-	}
-	return off, nil
+	return vfs.SeekDir(cur, off, whence)
 }
 
 // ReadDir implements vfs.FileImpl.
