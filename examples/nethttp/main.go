@@ -4,6 +4,8 @@
 //	                     /quit ends the program with status 0)
 //	nethttp fetch URL    GET URL and print the status and the body
 //	nethttp loopback     HTTP, TCP echo and UDP over 127.0.0.1 and ::1
+//	nethttp stress N URL N clients at once, 10 requests each, to URL
+//	                     ("local": a server of its own on 127.0.0.1)
 package main
 
 import (
@@ -31,6 +33,8 @@ func main() {
 		err = fetch(os.Args[2])
 	case "loopback":
 		err = loopback()
+	case "stress":
+		err = stress(os.Args[2], os.Args[3])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -172,5 +176,55 @@ func loopback() error {
 		return err
 	}
 	fmt.Println("localhost:", addrs)
+	return nil
+}
+
+func stress(clients, url string) error {
+	n, err := strconv.Atoi(clients)
+	if err != nil {
+		return err
+	}
+	if url == "local" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		go http.Serve(ln, handler(nil))
+		url = "http://" + ln.Addr().String() + "/hello"
+	}
+	start := time.Now()
+	errs := make(chan error, n*10)
+	done := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func() {
+			c := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			for j := 0; j < 10; j++ {
+				resp, err := c.Get(url)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				errs <- err
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		<-done
+	}
+	close(errs)
+	bad := 0
+	for err := range errs {
+		if err != nil {
+			if bad < 3 {
+				fmt.Println("error:", err)
+			}
+			bad++
+		}
+	}
+	fmt.Printf("stress: %d requests, %d errors, %v\n", n*10, bad, time.Since(start).Round(time.Millisecond))
+	if bad > 0 {
+		return fmt.Errorf("%d errors", bad)
+	}
 	return nil
 }
