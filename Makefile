@@ -48,7 +48,7 @@ debug: setup kernel examples
 $(KERNEL): $(GOSRC)
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(BUILD)/kernel.raw -ldflags '$(LDFLAGS)' ./cmd/kernel
-	GOOS= GOARCH= $(GO) run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 $(BUILD)/kernel.raw $@
+	GOOS= GOARCH= $(GO) run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 -trim crypto/internal/fips140/drbg.memory $(BUILD)/kernel.raw $@
 
 # make bench [ROUNDS=5] [ACCEL=kvm|tcg] [MEM=512M]: yolk against a Linux VM
 # (Debian's kernel, fetched by scripts/linuxvm) on the same QEMU, the
@@ -60,6 +60,7 @@ bench: setup kernel examples
 # make test: everything — vet, generated files current, unit tests, and
 # the QEMU tests (TCG is enough).
 test: setup check-generated
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	# framepointer is off: trap.s and entry.s load BP with the interrupted
 	# context's value, which is their job.
 	$(GO) vet -framepointer=false ./...

@@ -132,6 +132,38 @@ func splitmix(seed uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
+// loadedEnd returns the end of what the loader placed of the image that
+// starts at img, by the program headers there (the first segment holds
+// the ELF header), at most linkEnd, the linker's end of bss. pvhnote
+// -trim may end the last segment before a bss buffer the kernel never
+// touches (Go's FIPS entropy scratch, 32 MiB); the kernel neither maps
+// nor reserves memory for it.
+func loadedEnd(img, linkEnd uint64) uint64 {
+	if *(*uint32)(ptr(uintptr(img))) != 0x464c457f { // "\x7fELF"
+		return linkEnd
+	}
+	phoff := *(*uint64)(ptr(uintptr(img + 32)))
+	phentsize := uint64(*(*uint16)(ptr(uintptr(img + 54))))
+	phnum := uint64(*(*uint16)(ptr(uintptr(img + 56))))
+	if phoff+phnum*phentsize > amd64.PageSize || phentsize < 56 {
+		return linkEnd
+	}
+	var end uint64
+	for i := uint64(0); i < phnum; i++ {
+		ph := img + phoff + i*phentsize
+		if *(*uint32)(ptr(uintptr(ph))) != 1 { // PT_LOAD
+			continue
+		}
+		if e := *(*uint64)(ptr(uintptr(ph + 16))) + *(*uint64)(ptr(uintptr(ph + 40))); e > end {
+			end = e
+		}
+	}
+	if end == 0 || end > linkEnd {
+		return linkEnd
+	}
+	return end
+}
+
 // initMemory builds the frame allocator from the PVH memory map and
 // replaces the boot page tables with the kernel's own.
 func initMemory() {
@@ -139,7 +171,7 @@ func initMemory() {
 	data := pageUp(erodata)
 	base := params.KernelVirtBase
 	kernelStartPhys = kernelPhys
-	kernelEndPhys = pageUp(end - base)
+	kernelEndPhys = pageUp(loadedEnd(base+kernelPhys, end) - base)
 
 	var ram uint64
 	for i := 0; i < bootInfo.NMemmap; i++ {

@@ -289,3 +289,66 @@ func existingXenNote(in []byte, off, size uint64) (uint64, bool) {
 }
 
 func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
+
+// ErrNotTail is TrimTail's error for a named symbol that is not the last
+// thing in the bss of its segment.
+var ErrNotTail = errors.New("symbol is not at the end of its segment's bss")
+
+// TrimTail returns a copy of the ELF executable in whose PT_LOAD segments
+// end before the named bss symbols, each of which must be the last thing
+// in its segment: a loader neither zeroes nor reserves that memory, and a
+// kernel that backs its whole image with memory at boot (yolk) leaves it
+// out. It is for buffers the program is known never to touch (Go's FIPS
+// entropy scratch buffer, 32 MiB). Names not in the symbol table are
+// skipped; a symbol already trimmed off is left as it is, so TrimTail is
+// idempotent. trimmed is the number of bytes taken off.
+func TrimTail(in []byte, names []string) (out []byte, trimmed uint64, err error) {
+	f, err := parse(in)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB || len(in) < 64 {
+		return nil, 0, fmt.Errorf("pvhnote: %w: not a little-endian ELF64 file", ErrNotELF)
+	}
+	le := binary.LittleEndian
+	phoff := le.Uint64(in[32:40])
+	phentsize := uint64(le.Uint16(in[54:56]))
+	phnum := uint64(len(f.Progs))
+	if phentsize < phdrSize64 || phoff > uint64(len(in)) || (phnum > 0 && (uint64(len(in))-phoff)/phentsize < phnum) {
+		return nil, 0, fmt.Errorf("pvhnote: %w", ErrProgramHeaders)
+	}
+	out = bytes.Clone(in)
+	for _, name := range names {
+		sym, err := findSymbol(f, name)
+		if errors.Is(err, ErrNoSymbol) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		found := false
+		for i := uint64(0); i < phnum; i++ {
+			p := out[phoff+i*phentsize:][:phdrSize64]
+			vaddr, filesz, memsz := le.Uint64(p[16:24]), le.Uint64(p[32:40]), le.Uint64(p[40:48])
+			if elf.ProgType(le.Uint32(p[0:4])) != elf.PT_LOAD || sym.Value < vaddr || sym.Value-vaddr > memsz {
+				continue
+			}
+			found = true
+			switch off := sym.Value - vaddr; {
+			case off == memsz:
+				// trimmed already
+			case off < filesz || sym.Size > memsz || off != memsz-sym.Size:
+				return nil, 0, fmt.Errorf("pvhnote: %w: %s at %#x (+%#x), segment [%#x, +%#x)", ErrNotTail, name, sym.Value, sym.Size, vaddr, memsz)
+			default:
+				le.PutUint64(p[40:48], off)
+				trimmed += sym.Size
+			}
+			break
+		}
+		if !found {
+			return nil, 0, fmt.Errorf("pvhnote: %w: %s at %#x is in no PT_LOAD segment", ErrNotTail, name, sym.Value)
+		}
+	}
+	return out, trimmed, nil
+}

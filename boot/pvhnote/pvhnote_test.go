@@ -26,8 +26,14 @@ func entry()
 // keep references entry so the linker retains it.
 var keep = entry
 
+// scratch is a large pointer-free bss buffer: the linker sorts bss by
+// size, so it comes last (TrimTail's case).
+var scratch [1 << 22]byte
+
+var keepScratch = &scratch
+
 func main() {
-	if keep == nil {
+	if keep == nil || keepScratch == nil {
 		println("unreachable")
 	}
 }
@@ -329,6 +335,82 @@ func FuzzPatch(f *testing.F) {
 		}
 		if phys2 != phys || !bytes.Equal(again, out) {
 			t.Fatalf("re-Patch not idempotent")
+		}
+	})
+}
+
+// lastLoad returns the last PT_LOAD's address and memory size.
+func lastLoad(t *testing.T, b []byte) (vaddr, memsz uint64) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			vaddr, memsz = p.Vaddr, p.Memsz
+		}
+	}
+	return vaddr, memsz
+}
+
+func TestTrimTail(t *testing.T) {
+	orig := buildTestELF(t)
+	origCopy := bytes.Clone(orig)
+	f, err := elf.NewFile(bytes.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch := symbolValue(t, f, "main.scratch")
+	vaddr, memsz := lastLoad(t, orig)
+	if vaddr+memsz != scratch+1<<22 {
+		t.Fatalf("main.scratch at %#x is not last in [%#x, +%#x): the test program no longer has TrimTail's layout", scratch, vaddr, memsz)
+	}
+
+	out, trimmed, err := TrimTail(orig, []string{"main.scratch", "no.such"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trimmed != 1<<22 {
+		t.Errorf("trimmed %d bytes, want %d", trimmed, 1<<22)
+	}
+	if v, m := lastLoad(t, out); v != vaddr || v+m != scratch {
+		t.Errorf("last segment [%#x, +%#x) after trimming, want it to end at %#x", v, m, scratch)
+	}
+	again, trimmed, err := TrimTail(out, []string{"main.scratch"})
+	if err != nil || trimmed != 0 || !bytes.Equal(again, out) {
+		t.Errorf("trimming again: %d bytes, %v; want no change", trimmed, err)
+	}
+	if _, _, err := Patch(out, testSymbol, testBase); err != nil {
+		t.Errorf("Patch after TrimTail: %v", err)
+	}
+
+	// A symbol followed by others cannot be trimmed off.
+	if _, _, err := TrimTail(orig, []string{"runtime.mheap_"}); !errors.Is(err, ErrNotTail) {
+		t.Errorf("trimming runtime.mheap_: %v, want ErrNotTail", err)
+	}
+	if !bytes.Equal(orig, origCopy) {
+		t.Errorf("TrimTail modified its input")
+	}
+}
+
+func FuzzTrimTail(f *testing.F) {
+	orig := buildTestELF(f)
+	f.Add(orig[:1024])
+	f.Add(orig)
+	f.Add([]byte("\x7fELF"))
+	f.Add(minimalELF32())
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, _, err := TrimTail(in, []string{"main.scratch", "runtime.mheap_"})
+		if err != nil {
+			if out != nil {
+				t.Fatalf("output with error %v", err)
+			}
+			return
+		}
+		again, trimmed, err := TrimTail(out, []string{"main.scratch", "runtime.mheap_"})
+		if err != nil || trimmed != 0 || !bytes.Equal(again, out) {
+			t.Fatalf("re-TrimTail not idempotent: %d, %v", trimmed, err)
 		}
 	})
 }

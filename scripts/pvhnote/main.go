@@ -4,7 +4,10 @@
 //
 // Usage:
 //
-//	go run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 IN OUT
+//	go run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 [-trim SYM,...] IN OUT
+//
+// -trim ends the image's segments before the named bss symbols, which
+// must come last (pvhnote.TrimTail): buffers the kernel never touches.
 //
 // IN and OUT may be the same path; OUT is replaced atomically (temp file +
 // rename) with mode 0755.
@@ -33,8 +36,9 @@ func run(args []string) error {
 	fs.SetOutput(os.Stderr)
 	entry := fs.String("entry", "yolk/boot.pvhEntry", "entry symbol name (\".abi0\" is tried automatically)")
 	base := fs.String("virt-base", "0xffffffff80000000", "virtual address corresponding to physical 0")
+	trim := fs.String("trim", "", "comma-separated bss symbols to end the image before (each must be last in its segment)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: pvhnote [-entry SYM] [-virt-base ADDR] IN OUT")
+		fmt.Fprintln(fs.Output(), "usage: pvhnote [-entry SYM] [-virt-base ADDR] [-trim SYM,...] IN OUT")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -61,10 +65,20 @@ func run(args []string) error {
 		// Patch errors already carry a "pvhnote: " prefix.
 		return fmt.Errorf("%s: %s", inPath, strings.TrimPrefix(err.Error(), "pvhnote: "))
 	}
+	var trimmed uint64
+	if *trim != "" {
+		if out, trimmed, err = pvhnote.TrimTail(out, strings.Split(*trim, ",")); err != nil {
+			return fmt.Errorf("%s: %s", inPath, strings.TrimPrefix(err.Error(), "pvhnote: "))
+		}
+	}
 	if err := writeFileAtomic(outPath, out, 0o755); err != nil {
 		return err
 	}
-	fmt.Printf("pvhnote: %s entry %#x\n", outPath, entryPhys)
+	fmt.Printf("pvhnote: %s entry %#x", outPath, entryPhys)
+	if trimmed > 0 {
+		fmt.Printf(", %d KiB of bss left out", trimmed>>10)
+	}
+	fmt.Println()
 	return nil
 }
 
