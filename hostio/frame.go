@@ -109,9 +109,9 @@ func (e *FormatError) Error() string {
 // is ready for use.
 type Decoder struct {
 	hdr    [HeaderSize]byte
-	nhdr   int   // header bytes collected
-	typ    Type  // current frame, when nhdr == HeaderSize
-	left   int   // payload bytes still to come
+	nhdr   int  // header bytes collected
+	typ    Type // current frame, when nhdr == HeaderSize
+	left   int  // payload bytes still to come
 	ctl    []byte
 	off    int64 // bytes consumed so far
 	broken error

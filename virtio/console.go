@@ -154,7 +154,9 @@ func NewConsole(t Transport, a Allocator, port uint32, sleep func()) (*Console, 
 	return c, nil
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
 
 // control sends one control message and waits for the device to take it.
