@@ -217,3 +217,28 @@ func maskBytes(p netip.Prefix) []byte {
 	}
 	return m
 }
+
+// Interface is one network interface as netlink describes it.
+type Interface struct {
+	Index    int
+	Name     string
+	MTU      int
+	HWAddr   []byte // nil for loopback
+	Loopback bool
+	Addrs    []netip.Prefix
+}
+
+// Interfaces lists the stack's interfaces: lo (index 1) and, with a
+// card, eth0 (index 2).
+func (st *Stack) Interfaces() []Interface {
+	ifs := []Interface{{Index: int(nicLoopback), Name: "lo", MTU: 65536, Loopback: true,
+		Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}}}
+	if st.link != nil {
+		e := Interface{Index: int(nicEthernet), Name: "eth0", MTU: MTU, HWAddr: []byte(st.link.LinkAddress()), Addrs: []netip.Prefix{st.cfg.Addr}}
+		if st.cfg.Addr6.IsValid() {
+			e.Addrs = append(e.Addrs, st.cfg.Addr6)
+		}
+		ifs = append(ifs, e)
+	}
+	return ifs
+}

@@ -58,10 +58,12 @@ type socket struct {
 
 	inet *ynet.Socket // AF_INET, AF_INET6
 	un   *unixSock    // AF_UNIX
+	nl   *nlSock      // AF_NETLINK (netlink.go)
+	sys  *System
 }
 
 func (s *System) newSocket(family, typ int) *socket {
-	return &socket{events: &s.events, family: family, typ: typ, ino: s.sockets.ino.Add(1)}
+	return &socket{events: &s.events, family: family, typ: typ, ino: s.sockets.ino.Add(1), sys: s}
 }
 
 // sockFile returns the open file description of a socket.
@@ -90,15 +92,21 @@ func (t *Thread) socketAt(n uint64) (*socket, error) {
 func (so *socket) setNonblock(on bool) { so.nonblock.Store(on) }
 
 func (so *socket) generation() uint64 {
-	if so.inet != nil {
+	switch {
+	case so.inet != nil:
 		return so.inet.Generation()
+	case so.nl != nil:
+		return so.nl.generation()
 	}
 	return so.un.generation()
 }
 
 func (so *socket) poll() uint32 {
-	if so.inet != nil {
+	switch {
+	case so.inet != nil:
 		return so.inet.Readiness()
+	case so.nl != nil:
+		return so.nl.poll()
 	}
 	return so.un.poll()
 }
@@ -108,9 +116,10 @@ func (so *socket) Stat() stat {
 }
 
 func (so *socket) Close() error {
-	if so.inet != nil {
+	switch {
+	case so.inet != nil:
 		so.inet.Close()
-	} else {
+	case so.un != nil:
 		so.un.close()
 	}
 	so.events.notify()
@@ -181,6 +190,14 @@ func (so *socket) recv(t *Thread, b []byte, flags int) (int, *sockAddr, error) {
 		n, from, _, err := so.un.recv(t, so, b, flags, nil)
 		return n, from, err
 	}
+	if so.nl != nil {
+		var n, total int
+		err := so.block(t, flags&unix.MSG_DONTWAIT != 0, so.rcvTimeo.Load(), func() (err error) {
+			n, total, err = so.nl.recv(b, flags&unix.MSG_PEEK != 0)
+			return err
+		})
+		return n, &sockAddr{family: unix.AF_NETLINK, total: total}, err
+	}
 	var n int
 	var from *sockAddr
 	dontwait := flags&unix.MSG_DONTWAIT != 0
@@ -225,6 +242,12 @@ func (so *socket) recv(t *Thread, b []byte, flags int) (int, *sockAddr, error) {
 func (so *socket) send(t *Thread, b []byte, flags int, to *sockAddr, files []*vfs.File) (int, error) {
 	if so.un != nil {
 		return so.un.send(t, so, b, flags, to, files)
+	}
+	if so.nl != nil {
+		st, _ := so.sys.netStack()
+		so.nl.handle(st, b)
+		so.events.notify()
+		return len(b), nil
 	}
 	if len(files) > 0 {
 		return 0, unix.EOPNOTSUPP

@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,7 +115,7 @@ func TestSocketTCPLoopback(t *testing.T) {
 	e.want(hdErr(unix.ECONNREFUSED), unix.SYS_CONNECT, c, e.m.put(0x40, sockaddrIn(lo, port)), 16)
 	// Not a socket.
 	e.want(hdErr(unix.ENOTSOCK), unix.SYS_LISTEN, 0, 1)
-	e.want(hdErr(unix.EAFNOSUPPORT), unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, 0)
+	e.want(hdErr(unix.EAFNOSUPPORT), unix.SYS_SOCKET, unix.AF_PACKET, unix.SOCK_RAW, 0)
 }
 
 func TestSocketUDPAndEpoll(t *testing.T) {
@@ -224,4 +225,39 @@ func TestSocketUnixNamed(t *testing.T) {
 	e.want(hdErr(unix.ECONNREFUSED), unix.SYS_CONNECT, c, e.m.put(0x20, sa), uint64(len(sa)))
 	sa = sockaddrUn("/tmp/missing.sock")
 	e.want(hdErr(unix.ENOENT), unix.SYS_CONNECT, c, e.m.put(0x20, sa), uint64(len(sa)))
+}
+
+func TestSocketNetlinkRoute(t *testing.T) {
+	e := newHdEnv(t, nil)
+	s := e.ok(unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	e.want(0, unix.SYS_BIND, s, e.m.put(0x20, nlSockaddr(0)), 12)
+	for _, c := range []struct {
+		typ  uint16
+		want []string // what the dump holds
+	}{
+		{unix.RTM_GETLINK, []string{"lo\x00"}},
+		{unix.RTM_GETADDR, []string{"\x7f\x00\x00\x01", string(make([]byte, 15)) + "\x01"}},
+	} {
+		req := nlMsg(nil, c.typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, 1, 0, make([]byte, 16))
+		e.want(uint64(len(req)), unix.SYS_SENDTO, s, e.m.put(0x100, req), uint64(len(req)), 0, e.m.put(0x20, nlSockaddr(0)), 12)
+		n := e.ok(unix.SYS_RECVFROM, s, hdAt(0x2000), 4096, 0, 0, 0)
+		b := e.m.load(hdAt(0x2000), n)
+		for _, w := range c.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("type %d: dump lacks %q", c.typ, w)
+			}
+		}
+		// The last message is NLMSG_DONE.
+		var last uint16
+		for len(b) >= 16 {
+			l := binary.LittleEndian.Uint32(b)
+			last = binary.LittleEndian.Uint16(b[4:])
+			b = b[(l+3)&^3:]
+		}
+		if last != unix.NLMSG_DONE {
+			t.Errorf("type %d: last message %d", c.typ, last)
+		}
+	}
+	e.want(hdErr(unix.EAGAIN), unix.SYS_RECVFROM, s, hdAt(0x2000), 4096, unix.MSG_DONTWAIT, 0, 0)
+	e.want(hdErr(unix.EPROTONOSUPPORT), unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_AUDIT)
 }

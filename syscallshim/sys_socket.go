@@ -45,6 +45,14 @@ func sysSocket(t *Thread, a Args) (uint64, error) {
 			return 0, unix.EPROTONOSUPPORT
 		}
 		so.un = t.p.sys.newUnixSock(typ, t.p.pid)
+	case unix.AF_NETLINK:
+		if typ != unix.SOCK_RAW && typ != unix.SOCK_DGRAM {
+			return 0, unix.ESOCKTNOSUPPORT
+		}
+		if proto != unix.NETLINK_ROUTE {
+			return 0, unix.EPROTONOSUPPORT
+		}
+		so.nl = &nlSock{pid: uint32(t.p.pid)}
 	default:
 		return 0, unix.EAFNOSUPPORT
 	}
@@ -124,6 +132,10 @@ func decodeSockaddr(b []byte) (*sockAddr, error) {
 			return nil, unix.EINVAL
 		}
 		a.inet = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), binary.BigEndian.Uint16(b[2:]))
+	case unix.AF_NETLINK:
+		if len(b) < 12 {
+			return nil, unix.EINVAL
+		}
 	case unix.AF_UNIX:
 		p := b[2:]
 		if len(p) > 108 {
@@ -164,6 +176,8 @@ func encodeSockaddr(family int, a *sockAddr) []byte {
 			copy(b[8:], v[:])
 		}
 		return b
+	case unix.AF_NETLINK:
+		return nlSockaddr(0)
 	case unix.AF_UNIX:
 		b := make([]byte, 2, 2+len(a.unix)+1)
 		le.PutUint16(b, unix.AF_UNIX)
@@ -201,6 +215,9 @@ func sysBind(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_BIND, a)
+	}
 	sa, err := t.readSockaddr(a[1], a[2])
 	if err != nil {
 		return 0, err
@@ -223,6 +240,9 @@ func sysListen(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_LISTEN, a)
+	}
 	backlog := int(int32(a[1]))
 	if so.un != nil {
 		return 0, so.un.listen(backlog)
@@ -243,6 +263,9 @@ func (t *Thread) accept(fd, addrp, lenp uint64, flags int) (uint64, error) {
 	so, err := t.socketAt(fd)
 	if err != nil {
 		return 0, err
+	}
+	if so.nl != nil {
+		return 0, unix.EOPNOTSUPP
 	}
 	c := t.p.sys.newSocket(so.family, so.typ)
 	var peer sockAddr
@@ -285,6 +308,9 @@ func sysConnect(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
 		return 0, err
+	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_CONNECT, a)
 	}
 	sa, err := t.readSockaddr(a[1], a[2])
 	if err != nil {
@@ -333,6 +359,9 @@ func sysShutdown(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_SHUTDOWN, a)
+	}
 	how := int(a[1])
 	if how < unix.SHUT_RD || how > unix.SHUT_RDWR {
 		return 0, unix.EINVAL
@@ -349,6 +378,9 @@ func sysGetsockname(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_GETSOCKNAME, a)
+	}
 	var sa sockAddr
 	if so.un != nil {
 		sa.unix = so.un.localName()
@@ -363,6 +395,9 @@ func sysGetpeername(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
 		return 0, err
+	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_GETPEERNAME, a)
 	}
 	var sa sockAddr
 	if so.un != nil {
@@ -754,6 +789,9 @@ func sysSetsockopt(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_SETSOCKOPT, a)
+	}
 	level, name, optlen := int(a[1]), int(a[2]), a[4]
 	if int32(optlen) < 0 || optlen > 4096 {
 		return 0, unix.EINVAL
@@ -800,6 +838,9 @@ func sysGetsockopt(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
 		return 0, err
+	}
+	if so.nl != nil {
+		return t.netlinkCall(so, unix.SYS_GETSOCKOPT, a)
 	}
 	level, name := int(a[1]), int(a[2])
 	le := binary.LittleEndian

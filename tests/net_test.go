@@ -179,7 +179,7 @@ func TestNetGuestClient(t *testing.T) {
 
 func TestNetLoopback(t *testing.T) {
 	r := run(t, example(t, "nethttp"), "loopback")
-	for _, want := range []string{"http 127.0.0.1:", "http [::1]:", "tcp echo: 100000 bytes", "udp: ok", "localhost: [127.0.0.1 ::1]"} {
+	for _, want := range []string{"http 127.0.0.1:", "http [::1]:", "tcp echo: 100000 bytes", "udp: ok", "localhost: [127.0.0.1 ::1]", "interface lo 65536  up|loopback|running [127.0.0.1/8 ::1/128]"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("no %q in the output", want)
 		}

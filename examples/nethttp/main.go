@@ -3,7 +3,8 @@
 //	nethttp serve PORT   serve HTTP on :PORT (GET /hello, /bytes?n=N,
 //	                     /quit ends the program with status 0)
 //	nethttp fetch URL    GET URL and print the status and the body
-//	nethttp loopback     HTTP, TCP echo and UDP over 127.0.0.1 and ::1
+//	nethttp loopback     HTTP, TCP echo and UDP over 127.0.0.1 and ::1;
+//	                     then the interfaces
 //	nethttp stress N URL N clients at once, 10 requests each, to URL
 //	                     ("local": a server of its own on 127.0.0.1)
 package main
@@ -176,6 +177,18 @@ func loopback() error {
 		return err
 	}
 	fmt.Println("localhost:", addrs)
+	// Interfaces, from netlink.
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
+	for _, it := range ifs {
+		addrs, err := it.Addrs()
+		if err != nil {
+			return err
+		}
+		fmt.Println("interface", it.Name, it.MTU, it.HardwareAddr, it.Flags, addrs)
+	}
 	return nil
 }
 
