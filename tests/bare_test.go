@@ -29,7 +29,7 @@ func TestBareQEMUTooLittleMemory(t *testing.T) {
 			if err != nil {
 				t.Errorf("QEMU: %v", err)
 			}
-			if !strings.Contains(string(out), "yolk: need at least 24 MiB of memory") {
+			if !strings.Contains(string(out), "yolk: need at least 32 MiB of memory") {
 				t.Errorf("output lacks the memory message:\n%s", out)
 			}
 		})
