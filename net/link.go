@@ -123,8 +123,13 @@ func (l *Link) IsAttached() bool {
 	return l.dispatcher != nil
 }
 
-// Wait waits for the receive loop to stop after Attach(nil).
-func (l *Link) Wait() {
+// Wait returns at once: the stack calls it with its own lock held, and
+// the receive loop may be waiting for that lock to deliver a frame.
+// Stack.Close waits for the loop (waitStopped) after the stack lets go.
+func (l *Link) Wait() {}
+
+// waitStopped waits for the receive loop to end after Attach(nil).
+func (l *Link) waitStopped() {
 	l.mu.Lock()
 	stopped := l.stopped
 	l.mu.Unlock()

@@ -184,6 +184,9 @@ func (st *Stack) LinkStats() LinkStats {
 func (st *Stack) Close() {
 	st.s.Close()
 	st.s.Wait()
+	if st.link != nil {
+		st.link.waitStopped()
+	}
 }
 
 func (st *Stack) addAddress(nic tcpip.NICID, p netip.Prefix) error {
