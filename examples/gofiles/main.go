@@ -1,5 +1,5 @@
 // Command gofiles uses the file APIs Go tests and tools use: a temporary
-// directory, 10,000 files created with os.CreateTemp, renamed, their
+// directory, N files (default 10,000) created with os.CreateTemp, renamed, their
 // times set with os.Chtimes, walked with filepath.Walk, listed with
 // os.ReadDir, and removed with os.RemoveAll. It prints what it found.
 package main
@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,7 +23,11 @@ func main() {
 	check(err)
 	sub := filepath.Join(dir, "sub")
 	check(os.Mkdir(sub, 0o755))
-	const n = 10000
+	n := 10000
+	if len(os.Args) > 2 {
+		n, err = strconv.Atoi(os.Args[2])
+		check(err)
+	}
 	when := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range n {
 		f, err := os.CreateTemp(sub, "tmp-*")
@@ -64,7 +69,7 @@ func main() {
 		}
 	}
 	fmt.Println("read dir:", len(ents), "entries, sorted:", sorted, "temporary names left:", leftover)
-	b, err := os.ReadFile(filepath.Join(sub, "f09999.txt"))
+	b, err := os.ReadFile(filepath.Join(sub, fmt.Sprintf("f%05d.txt", n-1)))
 	check(err)
 	fmt.Printf("last file: %q\n", b)
 
