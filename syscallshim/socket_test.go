@@ -261,3 +261,31 @@ func TestSocketNetlinkRoute(t *testing.T) {
 	e.want(hdErr(unix.EAGAIN), unix.SYS_RECVFROM, s, hdAt(0x2000), 4096, unix.MSG_DONTWAIT, 0, 0)
 	e.want(hdErr(unix.EPROTONOSUPPORT), unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_AUDIT)
 }
+
+// TestSocketMmsg: sendmmsg sends each message of the vector and stores
+// its length; recvmmsg takes what is queued and stops without waiting
+// after the first.
+func TestSocketMmsg(t *testing.T) {
+	e := newHdEnv(t, nil)
+	e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_DGRAM, 0, hdAt(0x10))
+	a, b := uint64(e.m.u32(hdAt(0x10))), uint64(e.m.u32(hdAt(0x14)))
+	iov1 := e.m.u64s(0x400, e.m.put(0x1000, []byte("one")), 3)
+	iov2 := e.m.u64s(0x420, e.m.put(0x1100, []byte("three")), 5)
+	vec := e.m.u64s(0x100, 0, 0, iov1, 1, 0, 0, 0, 0, 0, 0, iov2, 1, 0, 0, 0, 0)
+	e.want(2, unix.SYS_SENDMMSG, a, vec, 2, 0)
+	if l1, l2 := e.m.u32(vec+56), e.m.u32(vec+64+56); l1 != 3 || l2 != 5 {
+		t.Fatalf("sendmmsg msg_len %d and %d, want 3 and 5", l1, l2)
+	}
+	r1 := e.m.u64s(0x440, hdAt(0x2000), 64)
+	r2 := e.m.u64s(0x460, hdAt(0x2100), 64)
+	r3 := e.m.u64s(0x480, hdAt(0x2200), 64)
+	rvec := e.m.u64s(0x200, 0, 0, r1, 1, 0, 0, 0, 0, 0, 0, r2, 1, 0, 0, 0, 0, 0, 0, r3, 1, 0, 0, 0, 0)
+	e.want(2, unix.SYS_RECVMMSG, b, rvec, 3, 0, 0)
+	if l1, l2 := e.m.u32(rvec+56), e.m.u32(rvec+64+56); l1 != 3 || l2 != 5 {
+		t.Fatalf("recvmmsg msg_len %d and %d, want 3 and 5", l1, l2)
+	}
+	e.bytesAt(hdAt(0x2000), []byte("one"))
+	e.bytesAt(hdAt(0x2100), []byte("three"))
+	// Nothing queued: the first receive reports the error.
+	e.want(hdErr(unix.EAGAIN), unix.SYS_RECVMMSG, b, rvec, 3, unix.MSG_DONTWAIT, 0)
+}

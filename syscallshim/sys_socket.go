@@ -733,10 +733,20 @@ func sysSendmmsg(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	vlen := min(a[2], 1024)
+	return t.eachMmsghdr(a[1], a[2], func(va, i uint64) (uint64, error) {
+		return t.sendmsg(so, va, int(a[3]))
+	})
+}
+
+// eachMmsghdr runs one message call per struct mmsghdr of the vector at
+// vec (at most 1024, as Linux's UIO_MAXIOV), storing each result's
+// length in msg_len. It returns how many went through: an error after
+// the first is left for the next call, as Linux does.
+func (t *Thread) eachMmsghdr(vec, vlen uint64, one func(va, i uint64) (uint64, error)) (uint64, error) {
+	vlen = min(vlen, 1024)
 	for i := uint64(0); i < vlen; i++ {
-		va := a[1] + i*mmsghdrSize
-		n, err := t.sendmsg(so, va, int(a[3]))
+		va := vec + i*mmsghdrSize
+		n, err := one(va, i)
 		if err == nil {
 			err = t.put32(va+msghdrSize, uint32(n))
 		}
@@ -758,26 +768,13 @@ func sysRecvmmsg(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	vlen := min(a[2], 1024)
 	flags := int(a[3]) &^ unix.MSG_WAITFORONE
-	for i := uint64(0); i < vlen; i++ {
-		va := a[1] + i*mmsghdrSize
-		f := flags
+	return t.eachMmsghdr(a[1], a[2], func(va, i uint64) (uint64, error) {
 		if i > 0 {
-			f |= unix.MSG_DONTWAIT
+			return t.recvmsg(so, va, flags|unix.MSG_DONTWAIT)
 		}
-		n, err := t.recvmsg(so, va, f)
-		if err == nil {
-			err = t.put32(va+msghdrSize, uint32(n))
-		}
-		if err != nil {
-			if i > 0 {
-				return i, nil
-			}
-			return 0, err
-		}
-	}
-	return vlen, nil
+		return t.recvmsg(so, va, flags)
+	})
 }
 
 // Setsockopt implements Linux syscall setsockopt(2): SO_RCVTIMEO and
