@@ -108,7 +108,30 @@ type Context struct {
 	// FaultAddr is CR2 for a page fault that ended a user-mode run. It
 	// also keeps the size a multiple of 16.
 	FaultAddr uint64
+	// Fast lists system calls the SYSCALL entry answers itself while
+	// this Context runs in ring 3.
+	Fast FastCalls
 }
+
+// FastCalls are system calls whose result the SYSCALL entry (trap.s)
+// returns to a ring-3 caller at once, with SYSRET, without saving its
+// state or running any Go code: a getpid costs a few instructions
+// instead of a round trip through the kernel's Go code. Whoever
+// fills it (the syscall shim) keeps it true: an answer that would change
+// is withdrawn first, by storing 0 in N (atomically: another thread may
+// withdraw it), and a call that has to run in Go for another reason (a
+// pending signal, tracing) is never answered here.
+type FastCalls struct {
+	// N is how many of the pairs below hold; 0 turns the fast path off.
+	N uint64
+	// Nr[i] is a system call number whose result is Ret[i].
+	Nr  [MaxFastCalls]uint64
+	Ret [MaxFastCalls]uint64
+	_   uint64 // keeps Context's size a multiple of 16
+}
+
+// MaxFastCalls is how many system calls a FastCalls holds.
+const MaxFastCalls = 7
 
 // InitFX gives fx the state a new Linux process starts with: x87 control
 // word 0x37f and MXCSR 0x1f80, everything else zero.

@@ -21,6 +21,9 @@ var (
 	current      uintptr // *Context of the running thread
 	trapDepth    uint64  // 1 while the trap handler runs
 	scratch      uint64  // RAX spill slot for the SYSCALL entry
+	scratch2     uint64  // RBX and RDX spill slots for its fast path
+	scratch3     uint64
+	fastSyscalls uint64 // system calls answered from Context.Fast
 	trapStackTop uintptr
 	emergencyTop uintptr
 	trapFSBase   uint64 // FS base for the trap handler: trapTLS+8
@@ -99,6 +102,10 @@ func dispatch() { trapHandler() }
 
 // nested is called by trap.s on the emergency stack.
 func nested() { nestedHandler(uintptr(nestedSP)) }
+
+// FastSyscalls returns how many system calls the SYSCALL entry has
+// answered from Context.Fast without running the trap handler.
+func FastSyscalls() uint64 { return fastSyscalls }
 
 // Defined in trap.s.
 func trapCommon()

@@ -66,6 +66,35 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	JNE	nestedSyscall
 	MOVQ	AX, ·scratch(SB)
 	MOVQ	·current(SB), AX
+	// A ring-3 caller (the current Context is a program's) asking for
+	// a call listed in Context.Fast gets its answer in RAX at once.
+	// RCX and R11 still hold the return RIP and RFLAGS for SYSRET;
+	// RBX and RDX are spilled to globals, never to the caller's stack.
+	CMPQ	(Context_Regs+Frame_CS)(AX), $const_UserCS
+	JNE	slowSyscall
+	MOVQ	BX, ·scratch2(SB)
+	MOVQ	DX, ·scratch3(SB)
+	MOVQ	·scratch(SB), BX
+	MOVQ	(Context_Fast+FastCalls_N)(AX), DX
+	CMPQ	DX, $const_MaxFastCalls
+	JHI	notFast
+fastLoop:
+	DECQ	DX
+	JLT	notFast
+	CMPQ	(Context_Fast+FastCalls_Nr)(AX)(DX*8), BX
+	JNE	fastLoop
+	MOVQ	(Context_Fast+FastCalls_Ret)(AX)(DX*8), AX
+	MOVQ	·scratch2(SB), BX
+	MOVQ	·scratch3(SB), DX
+	INCQ	·fastSyscalls(SB)
+	// SYSRETQ (REX.W 0F 07): RIP from RCX, RFLAGS from R11, CS and SS
+	// from STAR (Intel SDM Vol. 3A 5.8.8). RCX is the caller's own
+	// return address, canonical: programs live below UserHi.
+	BYTE	$0x48; BYTE $0x0f; BYTE $0x07
+notFast:
+	MOVQ	·scratch2(SB), BX
+	MOVQ	·scratch3(SB), DX
+slowSyscall:
 	SAVE_GPRS
 	MOVQ	SP, (Context_Regs+Frame_RSP)(AX)
 	MOVQ	CX, (Context_Regs+Frame_RIP)(AX)

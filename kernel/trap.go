@@ -210,8 +210,9 @@ func outOfMemory() {
 // trapCounts counts traps by vector (VecSyscall included), for bootstats.
 var trapCounts [amd64.VecSyscall + 1]uint64
 
-// TrapCounts returns how many syscalls, page faults and timer interrupts
-// the kernel has taken, and how long the CPU has idled (ns).
+// TrapCounts returns how many syscalls (the SYSCALL entry's fast answers
+// included), page faults and timer interrupts the kernel has taken, and
+// how long the CPU has idled (ns).
 func TrapCounts() (syscalls, pageFaults, ticks uint64, idleNs int64) {
-	return trapCounts[amd64.VecSyscall], trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], sched.T[0].RunNs
+	return trapCounts[amd64.VecSyscall] + amd64.FastSyscalls(), trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], sched.T[0].RunNs
 }

@@ -223,7 +223,11 @@ func (p *Process) newThread(ctx *amd64.Context, tid int32) *Thread {
 // exits, faults or the process ends.
 func (t *Thread) run() {
 	defer t.finish()
-	for !t.exited && t.takeSignals() {
+	for !t.exited {
+		t.publishFast() // before takeSignals: a signal sent after it withdraws the list
+		if !t.takeSignals() {
+			break
+		}
 		v := t.p.m.Enter(t.ctx, t.p.memory().as)
 		if v == vecKick {
 			continue // another thread sent a signal
@@ -334,6 +338,13 @@ func (p *Process) exit() {
 		c.parent = s.init
 		if s.init != nil && s.init != p {
 			s.init.children[c] = struct{}{}
+		}
+	}
+	if len(p.children) > 0 {
+		for _, th := range s.threads { // getppid changes
+			if _, adopted := p.children[th.p]; adopted {
+				th.withdrawFast()
+			}
 		}
 	}
 	p.children = map[*Process]struct{}{}

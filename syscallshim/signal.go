@@ -68,6 +68,7 @@ func (t *Thread) sendSignal(target *Thread, sig int, info sigInfo) {
 	target.sig.pending |= sigBit(sig)
 	target.sig.info[sig] = info
 	target.sig.mu.Unlock()
+	target.withdrawFast() // its next system call takes the signal
 	select {
 	case target.sig.wake <- struct{}{}:
 	default:

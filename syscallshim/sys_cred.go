@@ -41,6 +41,9 @@ func (t *Thread) setCreds(fn func(c *creds) error) error {
 		return err
 	}
 	t.p.cred = c
+	for _, th := range t.p.threads { // getuid and the like change
+		th.withdrawFast()
+	}
 	return nil
 }
 

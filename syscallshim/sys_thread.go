@@ -120,6 +120,7 @@ func (t *Thread) clone(ca cloneArgs) (uint64, error) {
 func (t *Thread) childContext(ca cloneArgs) *amd64.Context {
 	ctx := new(amd64.Context)
 	*ctx = *t.ctx
+	ctx.Fast = amd64.FastCalls{} // the child's own, published when it runs
 	ctx.Regs.RAX = 0
 	if ca.stack != 0 {
 		ctx.Regs.RSP = ca.stack

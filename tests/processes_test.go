@@ -108,6 +108,8 @@ func TestProcesses(t *testing.T) {
 		{"spawn", "spawned\nhi from system\nsystem: 7\n"},
 		{"exec", "missing: No such file or directory\nnot executable: Permission denied\nexec'd\n"},
 		{"bigmap", "48 TiB at -1: failed\nticks kept coming: yes\n"},
+		{"identity", "child: own pid yes, parent's pid as ppid yes, tid = pid yes\nthread: own tid yes\n" +
+			"grandchild adopted: yes\nthread saw uid 1000\nsignal 10 taken while spinning on getpid\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

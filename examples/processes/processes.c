@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -382,6 +384,105 @@ static int bigmap(void) {
 	return 0;
 }
 
+// identity: getpid, getppid, gettid and getuid, which yolk answers in its
+// SYSCALL entry from a list the process's goroutine keeps (fast system
+// calls), stay right when they change. Raw syscall() calls, so no libc
+// cache answers instead: a forked child and a new thread see their own
+// IDs; a grandchild spinning on getppid sees its parent exit; a thread
+// spinning on getuid sees setuid (glibc's, which every thread follows)
+// from another thread; a thread spinning on getpid takes a signal.
+static volatile int gotSignal;
+static void onSignal(int sig) { gotSignal = sig; }
+
+static void *ownTid(void *arg) {
+	*(long *)arg = syscall(SYS_gettid);
+	return 0;
+}
+
+static void *spinOnGetuid(void *arg) {
+	long uid;
+	while ((uid = syscall(SYS_getuid)) == 0)
+		;
+	*(long *)arg = uid;
+	return 0;
+}
+
+static void *spinOnGetpid(void *arg) {
+	while (!gotSignal)
+		syscall(SYS_getpid);
+	return 0;
+}
+
+static int identity(void) {
+	long me = syscall(SYS_getpid);
+	int fd[2];
+	if (pipe(fd) < 0)
+		die("pipe");
+	pid_t c = fork();
+	if (c < 0)
+		die("fork");
+	if (c == 0) {
+		long ids[3] = {syscall(SYS_getpid), syscall(SYS_getppid), syscall(SYS_gettid)};
+		write(fd[1], ids, sizeof ids);
+		_exit(0);
+	}
+	long ids[3];
+	if (read(fd[0], ids, sizeof ids) != sizeof ids)
+		die("read");
+	waitpid(c, 0, 0);
+	printf("child: own pid %s, parent's pid as ppid %s, tid = pid %s\n",
+	       ids[0] == c ? "yes" : "no", ids[1] == me ? "yes" : "no", ids[2] == c ? "yes" : "no");
+
+	long tid = 0;
+	pthread_t th;
+	pthread_create(&th, 0, ownTid, &tid);
+	pthread_join(th, 0);
+	printf("thread: own tid %s\n", tid > 0 && tid != syscall(SYS_gettid) ? "yes" : "no");
+
+	// The grandchild's parent exits once the grandchild is spinning; on
+	// Linux the subreaper adopts it, under yolk init (this process).
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid_t mid = fork();
+	if (mid < 0)
+		die("fork");
+	if (mid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			long parent = syscall(SYS_getppid);
+			write(fd[1], "x", 1);
+			while (syscall(SYS_getppid) == parent)
+				;
+			_exit(syscall(SYS_getppid) == me ? 0 : 1);
+		}
+		char b;
+		read(fd[0], &b, 1);
+		_exit(0);
+	}
+	waitpid(mid, 0, 0);
+	int st;
+	pid_t w = wait(&st);
+	printf("grandchild adopted: %s\n", w > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "yes" : "no");
+
+	c = fork();
+	if (c == 0) {
+		long uid = 0;
+		pthread_create(&th, 0, spinOnGetuid, &uid);
+		if (setuid(1000) < 0)
+			die("setuid");
+		pthread_join(th, 0);
+		printf("thread saw uid %ld\n", uid);
+		_exit(0);
+	}
+	waitpid(c, 0, 0);
+
+	signal(SIGUSR1, onSignal);
+	pthread_create(&th, 0, spinOnGetpid, 0);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, 0);
+	printf("signal %d taken while spinning on getpid\n", gotSignal);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
 	const char *what = argc > 1 ? argv[1] : "";
@@ -405,6 +506,8 @@ int main(int argc, char **argv) {
 		return execs();
 	if (!strcmp(what, "bigmap"))
 		return bigmap();
-	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec|bigmap\n");
+	if (!strcmp(what, "identity"))
+		return identity();
+	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec|bigmap|identity\n");
 	return 2;
 }
