@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -163,7 +164,7 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 // execPath and returns its entry and load base, or the errno and message
 // when it cannot: a missing interpreter is ENOENT, as on Linux.
 func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem uint64) (entry, base uint64, errno unix.Errno, msg string) {
-	data, err := t.readExecutable(atFDCWD, path, true)
+	data, _, err := t.readExecutable(atFDCWD, path, true)
 	if err != nil {
 		e, ok := err.(unix.Errno)
 		if !ok {
@@ -224,19 +225,28 @@ const maxInterpDepth = 4
 
 // findExecutable resolves the program to run: a regular file with an
 // execute bit; a "#!" script becomes its interpreter with the script's
-// path inserted into argv, as binfmt_script does.
-func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bool) (file []byte, execPath string, _ []string, err error) {
+// path inserted into argv, as binfmt_script does. execPath is the name as
+// given (AT_EXECFN); exeName is the file's absolute name from the root,
+// symlinks resolved (/proc/self/exe). An empty p means the file open as
+// dirfd (execveat's AT_EMPTY_PATH, fexecve), named /dev/fd/N as Linux does.
+func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bool) (file []byte, execPath, exeName string, _ []string, err error) {
 	execPath = p
+	if p == "" {
+		execPath = "/dev/fd/" + strconv.Itoa(int(int32(dirfd)))
+	}
 	for depth := 0; ; depth++ {
-		data, err := t.readExecutable(dirfd, p, follow)
+		data, name, err := t.readExecutable(dirfd, p, follow)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", "", nil, err
 		}
 		if !bytes.HasPrefix(data, []byte("#!")) {
-			return data, execPath, argv, nil
+			return data, execPath, name, argv, nil
 		}
 		if depth == maxInterpDepth {
-			return nil, "", nil, unix.ELOOP
+			return nil, "", "", nil, unix.ELOOP
+		}
+		if p == "" {
+			p = execPath // the script's name for its interpreter
 		}
 		line := data[2:min(len(data), 256)]
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
@@ -244,7 +254,7 @@ func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bo
 		}
 		fields := strings.Fields(strings.TrimSpace(string(line)))
 		if len(fields) == 0 {
-			return nil, "", nil, unix.ENOEXEC
+			return nil, "", "", nil, unix.ENOEXEC
 		}
 		interp := fields[0]
 		// The rest of the line is one argument, as on Linux.
@@ -261,50 +271,63 @@ func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bo
 	}
 }
 
-// readExecutable returns the contents of the program file at p: a
-// regular file the caller may execute (EACCES otherwise, as execve(2)
-// says; root needs one execute bit).
-func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) ([]byte, error) {
+// readExecutable returns the contents of the program file at p (the file
+// open as dirfd when p is empty), a regular file the caller may execute
+// (EACCES otherwise, as execve(2) says; root needs one execute bit), and
+// its absolute name.
+func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) ([]byte, string, error) {
 	at, err := t.at(dirfd)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if p == "" && at.IsZero() {
+		return nil, "", unix.ENOENT
 	}
 	flags := unix.O_RDONLY
 	if !follow {
 		flags |= unix.O_NOFOLLOW
 	}
 	v, c := t.p.sys.vfs, t.vctx()
-	f, err := v.Openat(c, at, t.procSelf(p), vfs.OpenHow{Flags: flags})
+	var f *vfs.File
+	if p == "" {
+		f, err = v.Reopen(c, at, unix.O_RDONLY)
+	} else {
+		f, err = v.Openat(c, at, t.procSelf(p), vfs.OpenHow{Flags: flags})
+	}
 	if err == unix.ELOOP && !follow {
-		return nil, unix.ELOOP
+		return nil, "", unix.ELOOP
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.DecRef()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if st.Type() != unix.S_IFREG || !c.Cred.Permits(&st, vfs.MayExec) || st.Mode&0o111 == 0 {
-		return nil, unix.EACCES
+		return nil, "", unix.EACCES
 	}
 	if st.Size > maxExecSize {
-		return nil, unix.ENOMEM
+		return nil, "", unix.ENOMEM
 	}
 	data := make([]byte, st.Size)
 	n := 0
 	for n < len(data) {
 		m, err := f.Pread(data[n:], int64(n))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if m == 0 {
 			break
 		}
 		n += m
 	}
-	return data[:n], nil
+	name, err := v.PathName(v.Root(), f.Path())
+	if err != nil {
+		name = p // unreachable from the root (a chroot's outside): as given
+	}
+	return data[:n], name, nil
 }
 
 // maxExecSize bounds a program file (it is read whole into memory).
@@ -340,15 +363,9 @@ func (t *Thread) execve(dirfd, pathp, argvp, envpp, flags uint64) (uint64, error
 	if err != nil {
 		return 0, err
 	}
-	if p == "" {
-		return 0, unix.ENOSYS // execveat(fd, "", AT_EMPTY_PATH): no fd-to-path yet
-	}
-	file, execPath, argv, err := t.findExecutable(dirfd, p, argv, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	file, execPath, exeName, argv, err := t.findExecutable(dirfd, p, argv, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 	if err != nil {
 		return 0, err
-	}
-	if !path.IsAbs(execPath) && int32(dirfd) == unix.AT_FDCWD {
-		// AT_EXECFN and /proc/self/exe are as given; keep relative names.
 	}
 	img, err := t.load(file, execPath, argv, envp)
 	if err != nil {
@@ -361,21 +378,25 @@ func (t *Thread) execve(dirfd, pathp, argvp, envpp, flags uint64) (uint64, error
 		}
 		return 0, unix.ENOEXEC
 	}
-	t.becomeProgram(img, execPath, argv)
+	comm := p // the name given, as Linux's comm (a script's own, not its interpreter's)
+	if p == "" {
+		comm = exeName
+	}
+	t.becomeProgram(img, exeName, commName(comm), argv)
 	return 0, nil
 }
 
 // becomeProgram is execve's point of no return: the other threads end,
 // the process takes the new memory, and this thread starts the program.
-func (t *Thread) becomeProgram(img *loaded, execPath string, argv []string) {
+func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string) {
 	p := t.p
 	p.killOtherThreads(t)
 	p.mu.Lock()
 	old := p.mem
 	p.mem = img.mem
 	files := p.files
-	p.exe, p.argv = execPath, argv
-	p.comm = commName(execPath)
+	p.exe, p.argv = exeName, argv
+	p.comm = comm
 	p.threadName = ""
 	for sig := range p.sigact {
 		a := abi32(p.sigact[sig])
@@ -522,9 +543,9 @@ func Start(cfg Config, file []byte) (*System, error) {
 	}
 
 	argv := cfg.Argv
-	execPath := cfg.Path
+	execPath, exeName := cfg.Path, cfg.Path
 	if cfg.Root != nil || cfg.RootFS != nil {
-		f, ep, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
+		f, ep, en, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
 		if err != nil {
 			st := ExitCannotExecute
 			if err == unix.ENOENT || err == unix.ENOTDIR {
@@ -536,7 +557,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 			}
 			return nil, &StartError{st, "yolk: " + cfg.Path + ": " + msg}
 		}
-		file, execPath, argv = f, ep, av
+		file, execPath, exeName, argv = f, ep, en, av
 	}
 	img, err := t.load(file, execPath, argv, cfg.Envp)
 	if err != nil {
@@ -547,7 +568,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 		return nil, &StartError{st, "yolk: " + execPath + ": " + err.Error()}
 	}
 	p.mem = img.mem
-	p.exe, p.argv, p.comm = execPath, argv, commName(execPath)
+	p.exe, p.argv, p.comm = exeName, argv, commName(cfg.Path)
 	t.ctx.FX.InitFX()
 	t.ctx.Regs.RIP = img.entry
 	t.ctx.Regs.RSP = img.sp

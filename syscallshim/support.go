@@ -146,7 +146,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_PIDFD_SEND_SIGNAL: {Partial, "without a siginfo argument (EINVAL)"},
 	unix.SYS_VFORK:             {Full, ""},
 	unix.SYS_EXECVE:            {Partial, "static, static-PIE and dynamically linked ELF (the PT_INTERP interpreter from the root) and #! scripts; a vDSO is mapped"},
-	unix.SYS_EXECVEAT:          {Partial, "as execve; AT_EMPTY_PATH with an empty path: ENOSYS"},
+	unix.SYS_EXECVEAT:          {Partial, "as execve; AT_EMPTY_PATH runs the descriptor's file, O_PATH too (fexecve)"},
 
 	unix.SYS_RT_SIGACTION:   {Full, "handlers run on the thread's stack or alternate stack (rt_sigframe with FXSAVE state)"},
 	unix.SYS_RT_SIGRETURN:   {Full, ""},

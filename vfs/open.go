@@ -81,6 +81,26 @@ func (v *VFS) Openat(c *Context, at Path, name string, how OpenHow) (*File, erro
 	return finishOpen(c, p, flags, created, special)
 }
 
+// Reopen opens the file p names anew, as if by a name that resolves to it
+// (no creation, no O_PATH): what execveat(fd, "", AT_EMPTY_PATH) needs to
+// run the file a descriptor, even an O_PATH one, names.
+func (v *VFS) Reopen(c *Context, p Path, flags int) (*File, error) {
+	switch {
+	case p.IsZero():
+		return nil, unix.ENOENT
+	case flags&(unix.O_CREAT|tmpfileBit|unix.O_PATH) != 0, flags&unix.O_ACCMODE == unix.O_ACCMODE:
+		return nil, unix.EINVAL
+	case p.Dentry.isSymlink():
+		return nil, unix.ELOOP
+	case flags&unix.O_DIRECTORY != 0 && !p.Dentry.IsDir():
+		return nil, unix.ENOTDIR
+	}
+	v.mu.RLock()
+	special := v.special
+	v.mu.RUnlock()
+	return finishOpen(c, p, flags, false, special)
+}
+
 // finishOpen opens the file open found: permission checks, the
 // filesystem's (or the special-file layer's) Open, and O_TRUNC.
 func finishOpen(c *Context, p Path, flags int, created bool, special SpecialOpener) (*File, error) {

@@ -741,3 +741,49 @@ func TestUmount(t *testing.T) {
 		t.Errorf("umount of the root: %v", err)
 	}
 }
+
+// TestReopen opens a file anew from an O_PATH descriptor's path, as
+// execveat(fd, "", AT_EMPTY_PATH) does; permissions are checked again and
+// symlinks, O_CREAT and O_PATH are refused.
+func TestReopen(t *testing.T) {
+	e := newEnv(t)
+	e.write("f", "data")
+	e.symlink("f", "l")
+	op, err := e.open("f", unix.O_PATH, 0)
+	e.must(err)
+	defer op.DecRef()
+	f, err := e.v.Reopen(e.c, op.Path(), unix.O_RDONLY)
+	e.must(err)
+	buf := make([]byte, 8)
+	n, err := f.Read(buf)
+	f.DecRef()
+	if err != nil || string(buf[:n]) != "data" {
+		t.Errorf("read %q, %v; want \"data\"", buf[:n], err)
+	}
+	ol, err := e.open("l", unix.O_PATH|unix.O_NOFOLLOW, 0)
+	e.must(err)
+	defer ol.DecRef()
+	e.must(e.v.Chmodat(e.c, vfs.Path{}, "f", 0o200, 0))
+	for _, c := range []struct {
+		name  string
+		p     vfs.Path
+		c     *vfs.Context
+		flags int
+		want  error
+	}{
+		{"zero path", vfs.Path{}, e.c, unix.O_RDONLY, unix.ENOENT},
+		{"symlink", ol.Path(), e.c, unix.O_RDONLY, unix.ELOOP},
+		{"O_CREAT", op.Path(), e.c, unix.O_RDONLY | unix.O_CREAT, unix.EINVAL},
+		{"O_PATH", op.Path(), e.c, unix.O_PATH, unix.EINVAL},
+		{"O_DIRECTORY", op.Path(), e.c, unix.O_RDONLY | unix.O_DIRECTORY, unix.ENOTDIR},
+		{"no read permission", op.Path(), e.as(1000, 1000), unix.O_RDONLY, unix.EACCES},
+	} {
+		f, err := e.v.Reopen(c.c, c.p, c.flags)
+		if err != c.want {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		if f != nil {
+			f.DecRef()
+		}
+	}
+}

@@ -335,6 +335,54 @@ static int execs(void) {
 	return 1;
 }
 
+// exe: /proc/self/exe is the program file's absolute name, symlinks
+// resolved, however it was run (a relative name, fexecve, a symlink);
+// comm is the name given (the file's own name for fexecve).
+static int exeChild(void) {
+	char exe[256] = "", comm[64] = "";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n < 0)
+		die("readlink /proc/self/exe");
+	exe[n] = 0;
+	int fd = open("/proc/self/comm", O_RDONLY);
+	if (fd < 0 || read(fd, comm, sizeof comm - 1) < 0)
+		die("/proc/self/comm");
+	comm[strcspn(comm, "\n")] = 0;
+	printf("exe=%s comm=%s\n", exe, comm);
+	return 0;
+}
+
+static void runExe(int how) {
+	char *argv[] = {"processes", "exe-child", 0};
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		if (how == 0) {
+			if (chdir("/bin") < 0)
+				die("chdir");
+			execve("../processes", argv, environ);
+		} else if (how == 1) {
+			int fd = open("/processes", O_RDONLY | O_CLOEXEC);
+			fexecve(fd, argv, environ);
+		} else {
+			execve("/tmp/p", argv, environ);
+		}
+		die("exec");
+	}
+	int st;
+	waitpid(pid, &st, 0);
+}
+
+static int exe(void) {
+	if (symlink("/processes", "/tmp/p") < 0)
+		die("symlink");
+	for (int how = 0; how < 3; how++)
+		runExe(how);
+	return 0;
+}
+
 // bigmap: reserving, protecting and unmapping 64 GiB costs what is
 // mapped, not the size: a thread ticking every 10 ms never waits long; the
 // 48 TiB MAP_FIXED_NOREPLACE at an impossible address fails at once.
@@ -488,6 +536,10 @@ int main(int argc, char **argv) {
 	const char *what = argc > 1 ? argv[1] : "";
 	if (!strcmp(what, "fork1000"))
 		return fork1000();
+	if (!strcmp(what, "exe"))
+		return exe();
+	if (!strcmp(what, "exe-child"))
+		return exeChild();
 	if (!strcmp(what, "cow"))
 		return cow();
 	if (!strcmp(what, "munmap-race"))
