@@ -111,6 +111,13 @@ type Context struct {
 	// Fast lists system calls the SYSCALL entry answers itself while
 	// this Context runs in ring 3.
 	Fast FastCalls
+	// FXUnsaved is set when the last entry did not save FX: a SYSCALL
+	// from the kernel's own Go code, whose callers keep nothing in vector
+	// registers (Go's ABIInternal keeps only X15, always zero). Resuming
+	// such a Context restores no FX image but gives the vector unit the
+	// state Go expects: MXCSR at its default and X15 zero. Go never
+	// uses x87 or MMX on amd64, so their state is left as it is.
+	FXUnsaved uint64
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)
@@ -127,7 +134,6 @@ type FastCalls struct {
 	// Nr[i] is a system call number whose result is Ret[i].
 	Nr  [MaxFastCalls]uint64
 	Ret [MaxFastCalls]uint64
-	_   uint64 // keeps Context's size a multiple of 16
 }
 
 // MaxFastCalls is how many system calls a FastCalls holds.

@@ -44,6 +44,7 @@ const (
 	RFLAGS_DF   = 1 << 10
 	RFLAGS_IOPL = 3 << 12
 	RFLAGS_NT   = 1 << 14
+	RFLAGS_RF   = 1 << 16
 	RFLAGS_AC   = 1 << 18
 	RFLAGS_ID   = 1 << 21
 )

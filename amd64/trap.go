@@ -23,7 +23,8 @@ var (
 	scratch      uint64  // RAX spill slot for the SYSCALL entry
 	scratch2     uint64  // RBX and RDX spill slots for its fast path
 	scratch3     uint64
-	fastSyscalls uint64 // system calls answered from Context.Fast
+	fastSyscalls uint64          // system calls answered from Context.Fast
+	defaultMXCSR uint32 = 0x1f80 // all exceptions masked, round to nearest
 	trapStackTop uintptr
 	emergencyTop uintptr
 	trapFSBase   uint64 // FS base for the trap handler: trapTLS+8

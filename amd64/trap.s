@@ -103,7 +103,15 @@ slowSyscall:
 	MOVQ	BX, (Context_Regs+Frame_RAX)(AX)
 	MOVQ	$const_VecSyscall, (Context_Regs+Frame_Vector)(AX)
 	MOVQ	$0, (Context_Regs+Frame_ErrorCode)(AX)
+	CMPQ	(Context_Regs+Frame_CS)(AX), $const_UserCS
+	JNE	kernelCaller
 	JMP	saved<>(SB)
+kernelCaller:
+	// The kernel's own Go code called: it keeps nothing in vector
+	// registers across a system call, so FX is not saved (see
+	// Context.FXUnsaved).
+	MOVQ	$1, Context_FXUnsaved(AX)
+	JMP	handle<>(SB)
 
 nestedSyscall:
 	// The trap handler executed SYSCALL: a kernel bug. Report it like a
@@ -127,8 +135,14 @@ syscallDead:
 
 // saved: the Context at AX holds the general registers and the frame.
 TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	$1, ·trapDepth(SB)
 	FXSAVE64	Context_FX(AX)
+	MOVQ	$0, Context_FXUnsaved(AX)
+	JMP	handle<>(SB)
+
+// handle runs the Go trap handler on the trap stack, then resumes
+// whichever Context it made current.
+TEXT handle<>(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$1, ·trapDepth(SB)
 	MOVQ	·trapStackTop(SB), SP
 	// FS base -> trap TLS, so Go finds the trap g (clobbers AX, CX, DX).
 	MOVQ	·trapFSBase(SB), AX
@@ -150,17 +164,65 @@ TEXT callNested<>(SB),NOSPLIT|NOFRAME,$0
 
 // func resume()
 // Restores the Context named by ·current and returns into it with IRETQ,
-// to ring 0 or ring 3 alike. Runs with interrupts disabled; the IRETQ
-// frame is built on the trap stack.
+// to ring 0 or ring 3 alike, or with SYSRET to ring 3 after a system
+// call. Runs with interrupts disabled; the IRETQ frame is built on the
+// trap stack.
 TEXT ·resume(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	·current(SB), SI
+	CMPQ	Context_FXUnsaved(SI), $0
+	JNE	cleanFX
 	FXRSTOR64	Context_FX(SI)
+	JMP	fsBase
+cleanFX:
+	LDMXCSR	·defaultMXCSR(SB)
+	XORPS	X15, X15
+fsBase:
 	MOVQ	Context_FSBase(SI), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
 	WRMSR
 	MOVQ	·trapStackTop(SB), SP
+	// SYSRET returns to ring 3 for less than IRETQ when it gives the
+	// same state: CS and SS the user selectors, RCX and R11 the RIP and
+	// RFLAGS it loads (as SYSCALL left them, unless the kernel changed
+	// the registers), RF clear (SYSRET clears it) and RIP in the lower
+	// half (Intel's SYSRET faults in ring 0 on a non-canonical RIP).
+	CMPQ	(Context_Regs+Frame_CS)(SI), $const_UserCS
+	JNE	iret
+	CMPQ	(Context_Regs+Frame_SS)(SI), $const_UserDS
+	JNE	iret
+	MOVQ	(Context_Regs+Frame_RIP)(SI), AX
+	CMPQ	AX, (Context_Regs+Frame_RCX)(SI)
+	JNE	iret
+	SHRQ	$47, AX
+	JNE	iret
+	MOVQ	(Context_Regs+Frame_RFLAGS)(SI), AX
+	CMPQ	AX, (Context_Regs+Frame_R11)(SI)
+	JNE	iret
+	TESTQ	$const_RFLAGS_RF, AX
+	JNE	iret
+	MOVQ	$0, ·trapDepth(SB)
+	MOVQ	(Context_Regs+Frame_RAX)(SI), AX
+	MOVQ	(Context_Regs+Frame_RBX)(SI), BX
+	MOVQ	(Context_Regs+Frame_RCX)(SI), CX
+	MOVQ	(Context_Regs+Frame_RDX)(SI), DX
+	MOVQ	(Context_Regs+Frame_RDI)(SI), DI
+	MOVQ	(Context_Regs+Frame_RBP)(SI), BP
+	MOVQ	(Context_Regs+Frame_R8)(SI), R8
+	MOVQ	(Context_Regs+Frame_R9)(SI), R9
+	MOVQ	(Context_Regs+Frame_R10)(SI), R10
+	MOVQ	(Context_Regs+Frame_R11)(SI), R11
+	MOVQ	(Context_Regs+Frame_R12)(SI), R12
+	MOVQ	(Context_Regs+Frame_R13)(SI), R13
+	MOVQ	(Context_Regs+Frame_R14)(SI), R14
+	MOVQ	(Context_Regs+Frame_R15)(SI), R15
+	// The program's stack from here on: interrupts stay off until
+	// SYSRET loads RFLAGS.
+	MOVQ	(Context_Regs+Frame_RSP)(SI), SP
+	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
+	BYTE	$0x48; BYTE $0x0f; BYTE $0x07 // SYSRETQ
+iret:
 	PUSHQ	(Context_Regs+Frame_SS)(SI)
 	PUSHQ	(Context_Regs+Frame_RSP)(SI)
 	PUSHQ	(Context_Regs+Frame_RFLAGS)(SI)

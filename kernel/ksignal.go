@@ -63,6 +63,12 @@ func deliverSignal(t *Thread) {
 	}
 	regs := r.SigRegs(amd64.KernelCS, amd64.KernelDS)
 	abi.PutSigframe((*[abi.SigframeSize]byte)(fb), act.Restorer, &regs, fp, t.SigMask, t.AltStack, onAlt, int32(sig), siTkill, 1)
+	if t.FXUnsaved != 0 {
+		// Entered by a system call, which saves no vector state: the
+		// handler's frame gets the clean state resume would give.
+		t.FX.InitFX()
+		t.FXUnsaved = 0
+	}
 	copy(fpb, t.FX[:])
 	r.RSP, r.RIP = frame, act.Handler
 	r.RDI, r.RSI, r.RDX, r.RAX = sig, frame+8+abi.UcontextSize, frame+8, 0
@@ -89,6 +95,7 @@ func sigreturn(t *Thread) bool {
 		}
 		copy(t.FX[:], fb)
 		abi.SanitizeFPState((*[abi.FPStateSize]byte)(&t.FX))
+		t.FXUnsaved = 0 // resume restores the frame's state
 	}
 	r.SetSigRegs(&regs)
 	// Ring 0 keeps interrupts on and IOPL as it was.

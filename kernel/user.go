@@ -102,6 +102,7 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	}
 	r := &u.Regs
 	r.CS, r.SS = amd64.UserCS, amd64.UserDS
+	u.FXUnsaved = 0 // the program's vector state is always restored
 	r.RFLAGS = r.RFLAGS&userFlags | amd64.RFLAGS_IF | 2
 	if asAddr == 0 {
 		return errnoRet(unix.EFAULT)
