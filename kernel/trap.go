@@ -37,6 +37,8 @@ func interrupt(v uint64) (isIRQ, resched bool) {
 		return true, tick()
 	case v == VecConsole:
 		consoleInterrupt()
+	case v >= VecDevice && v < VecDevice+maxDeviceIRQs:
+		deviceInterrupt(v)
 	case v == amd64.VecSpurious || (v >= 32 && v < 48):
 		// APIC spurious interrupt, or a masked PIC line: no EOI.
 	case v >= 32 && v < 256:

@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -22,6 +21,9 @@ type Device interface {
 	// during the call) and returns how many buffers it took; it does not
 	// wait.
 	Receive(deliver func(frame []byte)) (int, error)
+	// WaitReceive returns when a frame may have arrived (spurious
+	// wake-ups are allowed) or stop is closed.
+	WaitReceive(stop <-chan struct{})
 }
 
 // MTU is the link's IP MTU: Ethernet's 1500 (QEMU's user network and
@@ -29,13 +31,9 @@ type Device interface {
 const MTU = 1500
 
 // Link is a gVisor link endpoint (stack.LinkEndpoint) over a Device: it
-// adds and strips the Ethernet header, and a goroutine polls the device
-// for received frames (the card's interrupt is not wired), backing off
-// from yielding to sleeping while none come: up to 1 ms in the first
-// quarter second of quiet, 10 ms until two seconds, then 50 ms. Sending a frame
-// brings the polling back to full speed at once, since a reply is
-// likely; so a guest client waits little for answers, and only the
-// first frame arriving after a quiet spell waits (up to 50 ms).
+// adds and strips the Ethernet header, and a goroutine hands received
+// frames to the stack, sleeping in the device's WaitReceive (the card's
+// interrupt) whenever none are left.
 type Link struct {
 	dev  Device
 	addr tcpip.LinkAddress
@@ -44,7 +42,6 @@ type Link struct {
 	dispatcher stack.NetworkDispatcher
 	done       chan struct{}
 	stopped    chan struct{}
-	kick       chan struct{} // a frame was sent: poll at full speed
 
 	// Counters (Stats).
 	rxFrames, rxDropped, txFrames, txErrors atomic.Uint64
@@ -58,26 +55,12 @@ type LinkStats struct {
 	TxErrors  uint64
 }
 
-// quietSleep bounds the pause between polls of a device quiet for a
-// while (see Link). Measured under TCG, polling every 1 ms costs a fifth
-// of a host CPU, every 10 ms 8%; an idle guest should cost next to
-// nothing.
-func quietSleep(quiet time.Duration) time.Duration {
-	switch {
-	case quiet < 250*time.Millisecond:
-		return time.Millisecond
-	case quiet < 2*time.Second:
-		return 10 * time.Millisecond
-	}
-	return 50 * time.Millisecond
-}
-
 var _ stack.LinkEndpoint = (*Link)(nil)
 
 // NewLink returns a link endpoint over dev.
 func NewLink(dev Device) *Link {
 	mac := dev.MAC()
-	return &Link{dev: dev, addr: tcpip.LinkAddress(mac[:]), kick: make(chan struct{}, 1)}
+	return &Link{dev: dev, addr: tcpip.LinkAddress(mac[:])}
 }
 
 // Stats returns the link's counters.
@@ -169,20 +152,15 @@ func (l *Link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 		l.txFrames.Add(1)
 		n++
 	}
-	select {
-	case l.kick <- struct{}{}:
-	default:
-	}
 	return n, nil
 }
 
-// receiveLoop polls the device until done closes.
+// receiveLoop delivers frames until done closes, waiting for the
+// device when it has none. After a long burst it yields, so a stream of
+// frames does not starve the goroutines that consume them.
 func (l *Link) receiveLoop(done, stopped chan struct{}) {
 	defer close(stopped)
-	const minSleep = 10 * time.Microsecond
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	idle, sleep, quietSince := 0, minSleep, time.Time{}
+	burst := 0
 	for {
 		select {
 		case <-done:
@@ -194,28 +172,14 @@ func (l *Link) receiveLoop(done, stopped chan struct{}) {
 			return // the device is broken: the driver keeps failing
 		}
 		if n > 0 {
-			idle, sleep = 0, minSleep
+			if burst += n; burst >= 256 {
+				burst = 0
+				runtime.Gosched()
+			}
 			continue
 		}
-		idle++
-		if idle < 64 {
-			runtime.Gosched()
-			continue
-		}
-		if idle == 64 {
-			quietSince = time.Now()
-		}
-		timer.Reset(sleep)
-		select {
-		case <-timer.C:
-			sleep = min(2*sleep, quietSleep(time.Since(quietSince)))
-		case <-l.kick:
-			timer.Stop()
-			idle, sleep = 0, minSleep
-		case <-done:
-			timer.Stop()
-			return
-		}
+		burst = 0
+		l.dev.WaitReceive(done)
 	}
 }
 

@@ -14,10 +14,25 @@ import (
 
 // wire is a fake card: what one end sends, the other receives.
 type wire struct {
-	mac  [6]byte
-	peer *wire
-	mu   sync.Mutex
-	in   [][]byte
+	mac   [6]byte
+	peer  *wire
+	mu    sync.Mutex
+	in    [][]byte
+	ready chan struct{} // a value when in gains frames
+}
+
+func (w *wire) signal() {
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (w *wire) WaitReceive(stop <-chan struct{}) {
+	select {
+	case <-w.ready:
+	case <-stop:
+	}
 }
 
 func (w *wire) MAC() [6]byte { return w.mac }
@@ -27,6 +42,7 @@ func (w *wire) SendParts(parts ...[]byte) error {
 	w.peer.mu.Lock()
 	w.peer.in = append(w.peer.in, f)
 	w.peer.mu.Unlock()
+	w.peer.signal()
 	return nil
 }
 
@@ -45,13 +61,14 @@ func (w *wire) inject(f []byte) {
 	w.mu.Lock()
 	w.in = append(w.in, f)
 	w.mu.Unlock()
+	w.signal()
 }
 
 // pair returns two stacks on one wire: the guest 10.0.2.15 and a "host"
 // at 10.0.2.2.
 func pair(t testing.TB) (guest, host *Stack, gw *wire) {
-	a := &wire{mac: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}}
-	b := &wire{mac: [6]byte{0x52, 0x55, 10, 0, 2, 2}, peer: a}
+	a := &wire{mac: [6]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}, ready: make(chan struct{}, 1)}
+	b := &wire{mac: [6]byte{0x52, 0x55, 10, 0, 2, 2}, peer: a, ready: make(chan struct{}, 1)}
 	a.peer = b
 	var err error
 	guest, err = New(DefaultConfig(), a)

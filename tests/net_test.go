@@ -173,6 +173,10 @@ func TestNetGuestClient(t *testing.T) {
 			if r.status != 0 || !strings.Contains(r.out, "status 200") || !strings.Contains(r.out, "for /from-guest") {
 				t.Fatalf("status %d", r.status)
 			}
+			// The card's interrupt is wired (else the kernel says so and polls).
+			if strings.Contains(r.out, "is polled") {
+				t.Fatal("the network card has no interrupt")
+			}
 		})
 	}
 }

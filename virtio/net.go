@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DeviceNet is the virtio device ID of a network card (§5.1).
@@ -35,9 +36,12 @@ const netQueueMax = 256
 // come back; transmit pages are taken from a free list and returned as
 // the device finishes with them. Every page is allocated by NewNet.
 //
-// There is no interrupt: the caller polls Receive (and Send reclaims
-// finished transmit buffers itself). Send and Receive may run
-// concurrently with each other and with themselves.
+// Receive does not wait; WaitReceive does, on the card's interrupt when
+// the kernel wired one (SetInterrupt), which is asked for only while a
+// receiver waits (the queue's NO_INTERRUPT hint is set otherwise, so a
+// busy receiver is not interrupted for every frame). The transmit queue
+// never interrupts: Send reclaims finished buffers itself. Send and
+// Receive may run concurrently with each other and with themselves.
 type Net struct {
 	t   Transport
 	mac [6]byte
@@ -56,6 +60,8 @@ type Net struct {
 	dropped  atomic.Uint64
 	received atomic.Uint64
 	sent     atomic.Uint64
+
+	irq <-chan struct{} // a value after each interrupt; nil: none wired
 }
 
 // NetStats counts frames.
@@ -128,10 +134,50 @@ func NewNet(t Transport, a Allocator, wait func()) (*Net, error) {
 	}
 	t.EnableQueue(0, n.rx)
 	t.EnableQueue(1, n.tx)
-	n.rx.Publish()
+	n.tx.SetInterrupts(false)
+	n.rx.SetInterrupts(false)
 	Ready(t)
 	t.Notify(0)
 	return n, nil
+}
+
+// SetInterrupt gives the driver the card's interrupt: irq receives a
+// value after the card interrupted (a buffered channel of one, so wake-ups
+// coalesce). Call it before the first WaitReceive.
+func (n *Net) SetInterrupt(irq <-chan struct{}) { n.irq = irq }
+
+// pollInterval is how often WaitReceive looks at a card without an
+// interrupt.
+const pollInterval = 2 * time.Millisecond
+
+// WaitReceive returns when a frame may have arrived (Receive may find
+// none: wake-ups can be spurious) or when stop is closed. With an
+// interrupt it turns the receive queue's interrupt on, looks once more
+// (a frame used before that would raise none), and sleeps until the
+// interrupt; without one it sleeps pollInterval.
+func (n *Net) WaitReceive(stop <-chan struct{}) {
+	if n.irq == nil {
+		t := time.NewTimer(pollInterval)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-stop:
+		}
+		return
+	}
+	n.rxMu.Lock()
+	n.rx.SetInterrupts(true)
+	pending := n.rx.Pending() || n.rxErr != nil
+	n.rxMu.Unlock()
+	if !pending {
+		select {
+		case <-n.irq:
+		case <-stop:
+		}
+	}
+	n.rxMu.Lock()
+	n.rx.SetInterrupts(false)
+	n.rxMu.Unlock()
 }
 
 // MAC is the card's Ethernet address.

@@ -44,7 +44,13 @@ type Queue struct {
 	inFlight                      []bool
 	next                          []int32 // chains: the descriptor after each (-1: none); nil until AddChain
 	availIdx, lastUsed            uint16
+	availFlags                    uint16 // VIRTQ_AVAIL_F_NO_INTERRUPT or 0, published with the index
 }
+
+// availNoInterrupt is VIRTQ_AVAIL_F_NO_INTERRUPT (§2.6.7): the driver
+// asks the device not to interrupt when it uses a buffer (a hint: the
+// device may interrupt anyway).
+const availNoInterrupt = 1
 
 // NewQueue allocates a queue of size entries (a power of two, at most 256).
 func NewQueue(size uint16, a Allocator) (*Queue, error) {
@@ -109,7 +115,25 @@ func (q *Queue) Add(phys uint64, n uint32, deviceWrites bool) (uint16, bool) {
 // atomic store of the avail ring's flags and index (a full barrier on
 // x86, so the descriptors are written before it).
 func (q *Queue) Publish() {
-	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16)
+	atomic.StoreUint32(word(q.avail), uint32(q.availIdx)<<16|uint32(q.availFlags))
+}
+
+// SetInterrupts asks the device to interrupt (on) or not (off) when it
+// uses buffers of this queue, at once. The store is a full barrier, so
+// a driver that turns interrupts on and then finds no used buffer
+// (Pending) is sure to be interrupted for the next one.
+func (q *Queue) SetInterrupts(on bool) {
+	q.availFlags = availNoInterrupt
+	if on {
+		q.availFlags = 0
+	}
+	q.Publish()
+}
+
+// Pending reports whether the device has used buffers that Used has not
+// returned yet.
+func (q *Queue) Pending() bool {
+	return uint16(atomic.LoadUint32(word(q.used))>>16) != q.lastUsed
 }
 
 // Used returns the next buffer the device has finished with, if any. A
