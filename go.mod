@@ -5,6 +5,7 @@ go 1.26.3
 toolchain go1.26.8
 
 require (
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/hugelgupf/p9 v0.3.0
 	github.com/u-root/u-root v0.16.0
 	github.com/usbarmory/tamago v1.26.0

@@ -23,6 +23,8 @@ const (
 	Stdout Type = 1 // program output for fd 1
 	Stderr Type = 2 // program output for fd 2
 	Log    Type = 3 // kernel messages and traces (the runner's stderr or -L file)
+	Trace  Type = 4 // strace lines for strace's -o FILE (the runner writes FILE)
+	Prof   Type = 5 // the sampling profiler's records (qemu/run --profile)
 )
 
 // Frame types, host to guest.
@@ -35,7 +37,7 @@ const (
 )
 
 var typeNames = [...]string{
-	Stdout: "stdout", Stderr: "stderr", Log: "log",
+	Stdout: "stdout", Stderr: "stderr", Log: "log", Trace: "trace", Prof: "profile",
 	Stdin: "stdin", StdinEOF: "stdin-eof", Winsize: "winsize",
 	StdoutClosed: "stdout-closed", StderrClosed: "stderr-closed",
 }

@@ -19,6 +19,7 @@ type Options struct {
 	Strace    bool   // print each program syscall, strace style
 	StraceOpt string // strace=OPTS: strace's options, commas for spaces
 	Debug     bool   // print each program syscall request, shim style
+	ProfileHz int    // profile[=HZ]: sample the program HZ times a second (default 100)
 	Init      string // init=PATH: the program to run from a cpio initrd
 	CrashTest string // crashtest=nil|ud: fault in kernel code on purpose (tests the crash report)
 	Stdio     string // stdio=virtio: the program's streams on the virtio console (qemu/run)
@@ -53,6 +54,9 @@ func ParseCmdline(s string) Options {
 			o.Strace = true
 		case strings.HasPrefix(w, "strace="):
 			o.Strace, o.StraceOpt = true, w[len("strace="):]
+		case w == "profile":
+			o.ProfileHz = DefaultProfileHz
+		case strings.HasPrefix(w, "profile=") && parseHz(w[len("profile="):], &o):
 		case w == "debug":
 			o.Debug = true
 		case strings.HasPrefix(w, "crashtest="):
@@ -150,5 +154,18 @@ func parseMount(s string, o *Options) bool {
 		return false
 	}
 	o.Mounts = append(o.Mounts, m)
+	return true
+}
+
+// DefaultProfileHz is the sampling rate of -append profile, pprof's.
+const DefaultProfileHz = 100
+
+// parseHz parses a sampling rate (1 to 10000 a second) into o.
+func parseHz(s string, o *Options) bool {
+	hz, err := strconv.Atoi(s)
+	if err != nil || hz < 1 || hz > 10000 {
+		return false
+	}
+	o.ProfileHz = hz
 	return true
 }

@@ -107,6 +107,9 @@ func rearmTimer() {
 			next = s
 		}
 	}
+	if prof != nil && profNext < next {
+		next = profNext
+	}
 	if crashDeadline != 0 && crashDeadline < next {
 		next = crashDeadline
 	}

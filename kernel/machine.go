@@ -73,6 +73,32 @@ func (Machine) ConsoleWrite(b []byte) {
 	consoleMu.Unlock()
 }
 
+// TraceWrite writes strace lines for strace's -o: the runner's trace
+// file (the serial console without the runner).
+func (m Machine) TraceWrite(b []byte) {
+	if stdio != nil {
+		stdio.Write(hostio.Trace, b)
+		return
+	}
+	m.ConsoleWrite(b)
+}
+
+// ProfileWrite sends the profiler's records to the runner (dropped
+// without it: the serial console is no place for them).
+func (Machine) ProfileWrite(b []byte) {
+	if stdio != nil {
+		stdio.Write(hostio.Prof, b)
+	}
+}
+
+// ProfilePeriod is the time between profiler samples (0: off).
+func (Machine) ProfilePeriod() int64 { return ProfilePeriod() }
+
+// ProfileDrain hands over the profiler's samples (see ProfileDrain).
+func (Machine) ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) uint64 {
+	return ProfileDrain(fn)
+}
+
 // ConsoleRead returns what the UART has received, without waiting.
 func (Machine) ConsoleRead(b []byte) int {
 	if len(b) == 0 {

@@ -58,8 +58,7 @@ type Thread struct {
 	userCtx uint64
 	userAS  uint64 // the *mm.AddressSpace the program runs in (kept alive by EnterUser's caller)
 	cr3     uint64 // its root
-
-	_ [8]byte // keeps the size a multiple of 16 (see below)
+	userG   uint64 // the goroutine that called EnterUser (the profiler's curG)
 }
 
 // The trap path FXSAVEs into Thread.Context, which needs 16-byte

@@ -81,6 +81,9 @@ func tick() bool {
 	timerDeadline = 0 // fired: rearmTimer arms it again
 	now := nanotime()
 	crashWatchdog(now)
+	if prof != nil && now >= profNext {
+		profTick(now)
+	}
 	woke := sched.Expire(now) > 0
 	if sched.Cur == 0 {
 		return woke

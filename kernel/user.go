@@ -111,6 +111,7 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	t.inUser = true
 	t.userCtx = ctxAddr
 	t.userAS = asAddr
+	t.userG = curG(t)
 	t.cr3 = t.as().Root()
 	t.kick = false
 	loadCR3(t.cr3)

@@ -157,6 +157,10 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 	m := newMemory(as)
 	m.brkStart, m.brk, m.brkMax = img.Brk, img.Brk, img.Brk+brkMaxSize
 	m.syms = newSymtab(file, img.Base)
+	m.elfBase = map[string]uint64{execPath: img.Base}
+	if img.Interp != "" {
+		m.elfBase[img.Interp] = interpBase
+	}
 	return &loaded{mem: m, entry: entry, sp: sp}, nil
 }
 
@@ -406,6 +410,7 @@ func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string)
 	}
 	p.mu.Unlock()
 	if old != nil {
+		p.sys.profileFlush(p.pid, old, false)
 		old.release()
 	}
 	if files.sharedWithOthers() {
@@ -509,6 +514,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 	if cfg.Strace && !s.trace.On {
 		s.trace = TraceOptions{On: true}
 	}
+	s.startProfiler()
 	var memBytes uint64 = 256 << 20
 	if cfg.MemInfo != nil {
 		memBytes, _ = cfg.MemInfo()

@@ -22,6 +22,10 @@ type memory struct {
 
 	futex futexTable
 	syms  *symtab
+	// elfBase is the load bias of each ELF file the kernel mapped (the
+	// program, its interpreter) by path: their mappings are anonymous
+	// copies, so the profiler names their file and bias this way.
+	elfBase map[string]uint64
 }
 
 func newMemory(as *mm.AddressSpace) *memory {
@@ -42,6 +46,7 @@ func (m *memory) fork() (*memory, error) {
 	c.brkStart, c.brk, c.brkMax = m.brkStart, m.brk, m.brkMax
 	m.mu.Unlock()
 	c.syms = m.syms
+	c.elfBase = m.elfBase
 	return c, nil
 }
 

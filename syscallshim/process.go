@@ -75,6 +75,7 @@ type System struct {
 	fifos fifoTable // open FIFOs
 	locks lockTable // file locks
 
+	prof       *profiler    // the sampling profiler's drain (profile.go), or nil
 	trace      TraceOptions // what to trace and how (traceopts.go)
 	traceStats traceStats
 
@@ -321,6 +322,7 @@ func (p *Process) exit() {
 	}
 	p.sys.locks.releaseOwner(p, nil)
 	if mem != nil {
+		p.sys.profileFlush(p.pid, mem, false)
 		mem.release()
 	}
 	status := uint32(code&0xff) << 8
@@ -391,6 +393,7 @@ func (p *Process) ignoresChildren() bool {
 func (s *System) finish(status int) {
 	s.doneOnce.Do(func() {
 		s.traceSummary()
+		s.profileFlush(0, nil, true)
 		close(s.stopped)
 		s.done <- status & 0xff
 	})

@@ -97,7 +97,7 @@ func cmdRun(args []string) error {
 		Accel:  f.accel,
 		Mem:    f.mem,
 		Rounds: f.rounds,
-		Yolk:   map[string][]float64{}, Linux: map[string][]float64{},
+		Yolk:   map[string][]float64{}, Linux: map[string][]float64{}, Profiled: map[string][]float64{},
 		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
 	}
 	r.fillEnv(f)
@@ -110,9 +110,9 @@ func cmdRun(args []string) error {
 	defer os.RemoveAll(scratch)
 
 	for round := range f.rounds {
-		order := []int{0, 1, 2, 3, 4}
+		order := []int{0, 1, 2, 3, 4, 5}
 		if round%2 == 1 {
-			order = []int{1, 0, 2, 4, 3}
+			order = []int{1, 0, 2, 5, 4, 3}
 		}
 		// Every sample of this round starts missing and is filled in
 		// by the boot that gives it, so rounds stay aligned.
@@ -147,7 +147,10 @@ func cmdRun(args []string) error {
 				r.Commands = append(r.Commands, Command{vm.vm.Name, relPaths(vm.vm.Argv, f.root), relPaths(b.QEMUArgs, f.root)})
 			}
 			side, cyc := r.Linux, r.LinuxCycles
-			if vm.yolk {
+			switch {
+			case vm.profiled:
+				side, cyc = r.Profiled, map[string][]float64{}
+			case vm.yolk:
 				side, cyc = r.Yolk, r.YolkCycles
 			}
 			if vm.bootKey != "" {
@@ -242,11 +245,12 @@ func writeReport(r *Results, out string) error {
 // keyboard-controller attempts.
 const linuxCmdline = "console=ttyS0 quiet loglevel=1 panic=-1 tsc=reliable reboot=t rdinit=/init"
 
-// A benchVM is one of the five boots of a round.
+// A benchVM is one of the six boots of a round.
 type benchVM struct {
-	vm      VM
-	yolk    bool
-	bootKey string // the boot's first output is this sample; "" for the work boots
+	vm       VM
+	yolk     bool
+	bootKey  string // the boot's first output is this sample; "" for the work boots
+	profiled bool   // yolk's work boot under the sampling profiler
 }
 
 func (f runFlags) vms() []benchVM {
@@ -263,18 +267,19 @@ func (f runFlags) vms() []benchVM {
 			"-append", linuxCmdline,
 			"-serial", "stdio"}}
 	}
-	yolk := func(name, initrd string) VM {
-		return VM{Name: name, Wrapped: true, Root: f.root, Argv: []string{j(f.work, "yolkrun"),
-			"-q", "-k", f.kernel, "-A", f.accel, "-m", f.mem, "-T", strconv.Itoa(int(f.timeout.Seconds())),
-			"-i", initrd, "/init"}}
+	yolk := func(name, initrd string, flags ...string) VM {
+		return VM{Name: name, Wrapped: true, Root: f.root, Argv: append(append([]string{j(f.work, "yolkrun"),
+			"-q", "-k", f.kernel, "-A", f.accel, "-m", f.mem, "-T", strconv.Itoa(int(f.timeout.Seconds()))},
+			flags...), "-i", initrd, "/init")}
 	}
 	boot, work := j(f.work, "boot.cpio"), j(f.work, "work.cpio")
 	vms := []benchVM{
-		{yolk("yolk boot", boot), true, "boot"},
-		{linux("Linux boot (PVH)", j(f.linux, "vmlinux"), boot), false, "boot"},
-		{linux("Linux boot (bzImage)", j(f.linux, "vmlinuz"), boot), false, "boot-bzimage"},
-		{yolk("yolk work", work), true, ""},
-		{linux("Linux work (PVH)", j(f.linux, "vmlinux"), work), false, ""},
+		{vm: yolk("yolk boot", boot), yolk: true, bootKey: "boot"},
+		{vm: linux("Linux boot (PVH)", j(f.linux, "vmlinux"), boot), bootKey: "boot"},
+		{vm: linux("Linux boot (bzImage)", j(f.linux, "vmlinuz"), boot), bootKey: "boot-bzimage"},
+		{vm: yolk("yolk work", work), yolk: true},
+		{vm: linux("Linux work (PVH)", j(f.linux, "vmlinux"), work)},
+		{vm: yolk("yolk work (profiled)", work, "--profile", j(f.work, "work.pb.gz")), yolk: true, profiled: true},
 	}
 	if !f.bzImage {
 		vms[2].vm.Argv = nil

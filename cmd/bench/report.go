@@ -78,6 +78,18 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	}
 	p("\n![yolk/Linux ratio per metric, log scale](%s)\n\n", svgName)
 
+	if prow := r.ProfileRows(metrics); len(prow) > 0 {
+		p("## The sampling profiler's cost\n\n")
+		p("yolk's work boot again under `qemu/run --profile` at the default rate (100 samples a second, each a frame-pointer\n")
+		p("walk of the program's stack from the timer interrupt, drained to the runner every 100 ms); the ratio is the\n")
+		p("profiled median over the plain one, with the spread of the per-round ratios.\n\n")
+		p("| metric | unit | yolk | yolk --profile | profiled/plain |\n|---|---|---|---|---|\n")
+		for _, row := range prow {
+			p("| %s | %s | %s | %s | %s (%s–%s) |\n", row.Label, row.Unit, fmtSummary(row.Plain), fmtSummary(row.Profiled),
+				fmtNum(row.Ratio), fmtNum(row.RatioMin), fmtNum(row.RatioMax))
+		}
+		p("\n")
+	}
 	if len(r.Errors) > 0 {
 		p("## Failed boots\n\n")
 		for _, e := range r.Errors {

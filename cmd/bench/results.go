@@ -13,6 +13,9 @@ type Results struct {
 	Rounds                  int
 	Elapsed                 float64 // seconds, the whole run
 	Yolk, Linux             map[string][]float64
+	// Profiled are yolk's samples of the work boot run under the
+	// sampling profiler (qemu/run --profile, default rate): its cost.
+	Profiled                map[string][]float64
 	YolkCycles, LinuxCycles map[string][]float64
 	Commands                []Command
 	Errors                  []string
@@ -63,4 +66,29 @@ func scaled(xs []float64, div float64) []float64 {
 		}
 	}
 	return out
+}
+
+// A ProfileRow is a work metric with and without the profiler.
+type ProfileRow struct {
+	Metric
+	Plain, Profiled    Summary
+	Ratio              float64 // median profiled / median plain
+	RatioMin, RatioMax float64
+}
+
+// ProfileRows summarises the profiler's cost on the work boot's metrics.
+func (r *Results) ProfileRows(ms []Metric) []ProfileRow {
+	var rows []ProfileRow
+	for _, m := range ms {
+		pl, pr := scaled(r.Yolk[m.YolkKey], m.NSPerUnit), scaled(r.Profiled[m.YolkKey], m.NSPerUnit)
+		row := ProfileRow{Metric: m, Plain: Summarize(pl), Profiled: Summarize(pr)}
+		if row.Profiled.N == 0 || row.Plain.N == 0 {
+			continue
+		}
+		row.Ratio = Ratio(row.Profiled.Median, row.Plain.Median)
+		s := Summarize(PairRatios(pr, pl))
+		row.RatioMin, row.RatioMax = s.Min, s.Max
+		rows = append(rows, row)
+	}
+	return rows
 }

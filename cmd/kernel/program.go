@@ -100,6 +100,9 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 			return syscallshim.ExitCannotExecute
 		}
 	}
+	if opts.ProfileHz > 0 {
+		kernel.ProfileStart(opts.ProfileHz)
+	}
 	p, err := syscallshim.Start(syscallshim.Config{
 		Machine:    kernel.Machine{},
 		Root:       root,

@@ -110,7 +110,8 @@ type setup struct {
 	extra    []string // kernel words the runner adds
 	terminal bool     // the program gets a terminal
 	accel    string
-	quitCh   chan struct{} // closed when the user types Ctrl-A X
+	quitCh   chan struct{}  // closed when the user types Ctrl-A X
+	prof     *profCollector // --profile
 }
 
 func (s *setup) quit() <-chan struct{} { return s.quitCh }
@@ -147,9 +148,18 @@ func boot(o *options) (int, error) {
 	s.terminal = o.tty == ttyOn || (o.tty == ttyAuto && isTerminal(0) && isTerminal(1))
 	s.chooseAccel()
 	if o.serial || !streamsByDefault {
+		if o.profile != "" {
+			return 0, fail(exitUsage, "--profile needs the stream console (not --serial)")
+		}
 		return s.runSerial()
 	}
-	return s.runStreams()
+	status, err := s.runStreams()
+	if err == nil && s.prof != nil {
+		if perr := s.writeProfile(s.prof, o.profile); perr != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", progName, perr)
+		}
+	}
+	return status, err
 }
 
 // resolveProgram finds the initrd and the program in it.

@@ -45,6 +45,8 @@ type options struct {
 	printRoot      bool      // --print-root: list the root built for a dynamic program
 	network        string    // -n: "user" for a virtio-net card on QEMU user networking (-p implies it)
 	ports          []portFwd // -p, in order
+	profile        string    // --profile FILE: write a pprof CPU profile of the program
+	profileHz      int       // --profile-hz: samples a second (0: the kernel's default)
 }
 
 // volume is a host directory shared with the guest (-v).
@@ -101,7 +103,7 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 				case "print-root":
 					o.printRoot = true
 				}
-			case "env-file", "log":
+			case "env-file", "log", "profile", "profile-hz":
 				if !hasVal {
 					if i >= len(args) {
 						return nil, usagef("--%s needs an argument", name)
@@ -109,8 +111,22 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 					val = args[i]
 					i++
 				}
-				if name == "log" {
+				switch name {
+				case "log":
 					o.logFile = val
+					continue
+				case "profile":
+					if val == "" {
+						return nil, usagef("--profile wants a file name")
+					}
+					o.profile = val
+					continue
+				case "profile-hz":
+					n, err := strconv.Atoi(val)
+					if err != nil || n < 1 || n > 10000 {
+						return nil, usagef("--profile-hz wants a rate from 1 to 10000 samples a second, got '%s'", val)
+					}
+					o.profileHz = n
 					continue
 				}
 				if err := o.readEnvFile(val, getenv, open); err != nil {

@@ -30,6 +30,14 @@ func (s *setup) runStreams() (int, error) {
 	defer ln.Close()
 
 	words := append(s.extra, "stdio=virtio")
+	if s.o.profile != "" {
+		w := "profile"
+		if s.o.profileHz > 0 {
+			w += "=" + strconv.Itoa(s.o.profileHz)
+		}
+		words = append(words, w)
+		s.prof = newProfCollector()
+	}
 	if s.terminal {
 		words = append(words, "tty")
 		if r, c := winsize(1, 0, 2); r > 0 {
@@ -131,6 +139,10 @@ func (s *setup) runStreams() (int, error) {
 	r := &relay{
 		conn: conn, stdout: os.Stdout, stderr: os.Stderr, log: logOut,
 		terminal: s.terminal, quit: s.quitCh,
+		trace: logOut,
+	}
+	if s.prof != nil {
+		r.prof = s.prof
 	}
 	fromGuest := make(chan struct{})
 	go func() {
@@ -173,6 +185,8 @@ type relay struct {
 	conn           net.Conn
 	stdout, stderr io.Writer
 	log            io.Writer
+	trace          io.Writer // strace's -o file (the log without one)
+	prof           io.Writer // profile records (--profile), or nil
 	terminal       bool
 	quit           chan struct{}
 
@@ -222,6 +236,12 @@ func (r *relay) deliver(t hostio.Type, p []byte, end bool) {
 		}
 	case hostio.Log:
 		r.log.Write(p)
+	case hostio.Trace:
+		r.trace.Write(p)
+	case hostio.Prof:
+		if r.prof != nil {
+			r.prof.Write(p)
+		}
 	}
 }
 

@@ -73,6 +73,14 @@ Flags:
   --serial    put everything on the serial console, as bare QEMU does (the
               program's stdin, stdout and stderr are one terminal line;
               Ctrl-A X quits)
+  --profile FILE
+              sample the program's stacks on the timer (100 times a second)
+              and write a pprof CPU profile to FILE when it ends: its
+              functions from the ELF symbols (and DWARF lines), kernel time
+              on its behalf as "[kernel] syscall NAME" frames; read it with
+              go tool pprof -top FILE (or -http=: FILE)
+  --profile-hz N
+              sample N times a second instead (1 to 10000)
   --print-root
               print what the root of a dynamically linked PROGRAM would
               hold, one path a line with why it is there, and exit
@@ -114,4 +122,5 @@ Examples:
   qemu/run -v "$PWD":/work -w /work busybox ls
   qemu/run /usr/bin/sqlite3 :memory: 'select 1'
   qemu/run --print-root ls
+  qemu/run --profile p.pb.gz lua loop.lua && go tool pprof -top p.pb.gz
 `

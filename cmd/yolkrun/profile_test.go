@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+)
+
+// TestProfileRoundTrip feeds the collector the kernel's records for
+// samples in a small C program (as if the guest ran it as a PIE at a
+// load bias), writes the pprof profile and reads it back with the pprof
+// library: the functions and lines, the [kernel] frames, the period and
+// the lost samples must come through.
+func TestProfileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "prog.c")
+	os.WriteFile(src, []byte("__attribute__((noinline)) int leaf(int x) { return x * 3; }\n"+
+		"int main(int c, char **v) { return leaf(c) + 1; }\n"), 0o644)
+	exe := filepath.Join(dir, "prog")
+	if out, err := exec.Command("gcc", "-O1", "-g", "-fpie", "-pie", "-o", exe, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc (scripts/setup installs it): %v\n%s", err, out)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := map[string]uint64{}
+	for _, s := range syms {
+		if s.Name == "leaf" || s.Name == "main" {
+			addr[s.Name] = s.Value
+		}
+	}
+	if len(addr) != 2 {
+		t.Fatalf("symbols not found in %s: %v", exe, addr)
+	}
+	const bias = 0x555555554000
+	leaf, caller := bias+addr["leaf"]+1, bias+addr["main"]+5
+	lo, hi := min(leaf, caller)&^0xfff, (max(leaf, caller)+0x1000)&^0xfff
+	records := fmt.Sprintf("P 10000000\nE 7 %x %x %x /guest/prog\nS 7 u 0 %x %x\nS 7 s 0 %x %x\nS 7 u 0 %x\nS 7 f 0 123\nD 2\n",
+		lo, hi, bias, leaf, caller, leaf, caller, leaf)
+	c := newProfCollector()
+	for b := []byte(records); len(b) > 0; { // in pieces, as frames come
+		n := min(len(b), 7)
+		c.Write(b[:n])
+		b = b[n:]
+	}
+	p, err := c.profile(func(g string) string {
+		if g == "/guest/prog" {
+			return exe
+		}
+		return g
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	q, err := profile.Parse(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Period != 10000000 || q.PeriodType.Type != "cpu" || q.PeriodType.Unit != "nanoseconds" {
+		t.Errorf("period %d %v", q.Period, q.PeriodType)
+	}
+	if !slices.ContainsFunc(q.Comments, func(s string) bool { return strings.HasPrefix(s, "2 samples lost") }) {
+		t.Errorf("comments %q lack the lost samples", q.Comments)
+	}
+	var got []string
+	for _, s := range q.Sample {
+		var names []string
+		for _, l := range s.Location {
+			for _, ln := range l.Line {
+				names = append(names, ln.Function.Name)
+			}
+			if len(l.Line) == 0 {
+				names = append(names, fmt.Sprintf("%#x", l.Address))
+			}
+		}
+		got = append(got, fmt.Sprintf("%v %v pid=%v", strings.Join(names, " < "), s.Value, s.NumLabel["pid"]))
+	}
+	want := []string{
+		"leaf < main [1 10000000] pid=[7]",
+		"[kernel] syscall read < leaf < main [1 10000000] pid=[7]",
+		"leaf [1 10000000] pid=[7]",
+		"[kernel] page fault < 0x123 [1 10000000] pid=[7]",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("samples:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Line numbers come from the program's DWARF.
+	for _, l := range q.Location {
+		if len(l.Line) > 0 && l.Line[0].Function.Name == "leaf" && (l.Line[0].Line != 1 || l.Line[0].Function.Filename != src) {
+			t.Errorf("leaf at %s:%d, want %s:1", l.Line[0].Function.Filename, l.Line[0].Line, src)
+		}
+	}
+}
+
+func TestProfileBadRecords(t *testing.T) {
+	c := newProfCollector()
+	c.Write([]byte("S 1 u 0 zz\nQ\nM 1 2\n"))
+	if c.bad != 3 {
+		t.Errorf("%d bad records, want 3", c.bad)
+	}
+	if _, err := c.profile(func(g string) string { return g }); err == nil {
+		t.Error("a stream without a period made a profile")
+	}
+}
