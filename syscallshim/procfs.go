@@ -45,6 +45,7 @@ var (
 		"sys/kernel/pid_max":        procText(strconv.Itoa(maxPID)),
 		"sys/kernel/threads-max":    procText(strconv.Itoa(maxPID / 2)),
 		"sys/kernel/ngroups_max":    procText(strconv.Itoa(ngroupsMax)),
+		"sys/kernel/cap_last_cap":   procText(strconv.Itoa(capLastCap)),
 		"sys/kernel/random/boot_id": procText("6c6f6b79-0000-4000-8000-796f6c6b0000"),
 		"sys/vm/overcommit_memory":  procText("0"),
 		"sys/vm/max_map_count":      procText("65530"),

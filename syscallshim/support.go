@@ -138,7 +138,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_SCHED_YIELD:       {Full, ""},
 	unix.SYS_SCHED_GETAFFINITY: {Full, "one CPU"},
 	unix.SYS_GETCPU:            {Full, "CPU 0, node 0"},
-	unix.SYS_PRCTL:             {Partial, "PR_SET_NAME, PR_GET_NAME; PR_SET_VMA EINVAL; others EINVAL, logged"},
+	unix.SYS_PRCTL:             {Partial, "PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ (all set); PR_SET_VMA EINVAL; others EINVAL, logged"},
 	unix.SYS_RSEQ:              {Absent, "glibc runs without restartable sequences"},
 	unix.SYS_CLONE3:            {Partial, "as clone; set_tid and cgroup: EINVAL"},
 	unix.SYS_FORK:              {Full, ""},

@@ -200,9 +200,14 @@ func sysGetcpu(t *Thread, a Args) (uint64, error) {
 	return 0, nil
 }
 
+// capLastCap is CAP_LAST_CAP of the Linux the kernel claims to be
+// (6.1: CAP_CHECKPOINT_RESTORE), as /proc/sys/kernel/cap_last_cap says.
+const capLastCap = 40
+
 // sysPrctl implements PR_SET_NAME/PR_GET_NAME (the thread name is the
-// command name in reports); PR_SET_VMA is EINVAL as on kernels without
-// CONFIG_ANON_VMA_NAME. Others: EINVAL, logged.
+// command name in reports) and PR_CAPBSET_READ (every capability is in
+// the bounding set: nothing ever drops one); PR_SET_VMA is EINVAL as on
+// kernels without CONFIG_ANON_VMA_NAME. Others: EINVAL, logged.
 func sysPrctl(t *Thread, a Args) (uint64, error) {
 	switch a[0] {
 	case unix.PR_SET_NAME:
@@ -227,6 +232,11 @@ func sysPrctl(t *Thread, a Args) (uint64, error) {
 		return 0, t.copyOut(a[1], b)
 	case unix.PR_SET_VMA:
 		return 0, unix.EINVAL
+	case unix.PR_CAPBSET_READ:
+		if a[1] > capLastCap {
+			return 0, unix.EINVAL
+		}
+		return 1, nil
 	}
 	return t.nosysArg("prctl option", a[0])
 }
