@@ -18,7 +18,9 @@ builds: the program at its own host path (init=PATH), its interpreter
 them (DT_RPATH, DT_RUNPATH with $ORIGIN/$LIB/$PLATFORM, /etc/ld.so.conf
 and its includes, the default directories; musl: its path file), and
 /etc/ld.so.cache, nsswitch.conf, passwd, group, localtime and the C.utf8
-locale when the host has them. LD_LIBRARY_PATH is not used. A library or
+locale when the host has them, and what glibc dlopens for the calls the
+program makes (NSS modules, libgcc_s, gconv modules: see
+--print-root). LD_LIBRARY_PATH is not used. A library or
 interpreter that cannot be found is status 127 before QEMU starts. Files
 under /tmp are also shared read-only at their paths (the kernel mounts a
 tmpfs on /tmp).

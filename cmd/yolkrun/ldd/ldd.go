@@ -70,6 +70,12 @@ type Closure struct {
 	Interp  *Object // nil for a static program
 	Libs    []*Object
 	Musl    bool // the interpreter is musl's
+	// Modules are what glibc would dlopen for the calls the closure
+	// imports (modules.go), each with why in How; their own libraries
+	// are in Libs. Gconv is the gconv module directory when the
+	// closure imports iconv_open.
+	Modules []*Object
+	Gconv   string
 }
 
 // Resolver holds where the search looks. The zero value is not usable:
@@ -80,6 +86,9 @@ type Resolver struct {
 	Lib, Platform string   // what $LIB and $PLATFORM stand for
 	// MuslPathFile overrides PREFIX/etc/ld-musl-x86_64.path when not "".
 	MuslPathFile string
+	// NsswitchConf names the services whose NSS modules glibc loads:
+	// "/etc/nsswitch.conf"; "" for none.
+	NsswitchConf string
 }
 
 // Host is the resolver for the machine the runner runs on (Debian's
@@ -94,8 +103,9 @@ func Host() *Resolver {
 		LdSoConf: "/etc/ld.so.conf",
 		DefaultDirs: []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
 			"/lib64", "/usr/lib64", "/lib", "/usr/lib"},
-		Lib:      lib,
-		Platform: "x86_64",
+		Lib:          lib,
+		Platform:     "x86_64",
+		NsswitchConf: "/etc/nsswitch.conf",
 	}
 }
 
@@ -208,8 +218,8 @@ func (r *Resolver) Resolve(prog string) (*Closure, error) {
 	}
 	if c.Musl {
 		err = r.closureMusl(c)
-	} else {
-		err = r.closureGlibc(c)
+	} else if err = r.closureGlibc(c); err == nil {
+		err = r.glibcModules(c)
 	}
 	return c, err
 }
@@ -333,11 +343,21 @@ func (l loaded) add(o *Object) {
 }
 
 func (r *Resolver) closureGlibc(c *Closure) error {
-	conf, err := r.confDirs()
+	find, err := r.glibcFind()
 	if err != nil {
 		return err
 	}
-	return r.bfs(c, func(name string, by *Object) (*Object, error) {
+	return r.bfs(c, c.newLoaded(), []*Object{c.Program}, find)
+}
+
+// glibcFind returns the lookup of one DT_NEEDED name for one needing
+// object, in glibc's order (see the package doc).
+func (r *Resolver) glibcFind() (func(name string, by *Object) (*Object, error), error) {
+	conf, err := r.confDirs()
+	if err != nil {
+		return nil, err
+	}
+	return func(name string, by *Object) (*Object, error) {
 		nf := &NotFoundError{Name: name, NeededBy: by.Path}
 		if strings.Contains(name, "/") {
 			return r.tryFile(nf, name, "a path", by)
@@ -371,7 +391,7 @@ func (r *Resolver) closureGlibc(c *Closure) error {
 			}
 		}
 		return nil, nf
-	})
+	}, nil
 }
 
 // muslReserved are the library names musl's dynamic linker answers with
@@ -383,7 +403,7 @@ func (r *Resolver) closureMusl(c *Closure) error {
 	if err != nil {
 		return err
 	}
-	return r.bfs(c, func(name string, by *Object) (*Object, error) {
+	return r.bfs(c, c.newLoaded(), []*Object{c.Program}, func(name string, by *Object) (*Object, error) {
 		for _, res := range muslReserved {
 			if strings.HasPrefix(name, "lib"+res+".") {
 				return c.Interp, nil
@@ -445,13 +465,19 @@ func (r *Resolver) muslPath(interp string) ([]string, error) {
 	return dirs, nil
 }
 
-// bfs loads the program's DT_NEEDED entries breadth first, as ld.so's
-// _dl_map_object_deps does, with find looking up one name for one
-// needing object (it returns an already-loaded object for a repeat).
-func (r *Resolver) bfs(c *Closure, find func(name string, by *Object) (*Object, error)) error {
+// newLoaded is the set of objects ld.so has before it loads the
+// program's DT_NEEDED entries: the interpreter.
+func (c *Closure) newLoaded() loaded {
 	have := loaded{}
 	have.add(c.Interp)
-	queue := []*Object{c.Program}
+	return have
+}
+
+// bfs loads the DT_NEEDED entries of the objects in queue breadth first,
+// as ld.so's _dl_map_object_deps does, with find looking up one name for
+// one needing object (it returns an already-loaded object for a repeat).
+// have is what is loaded already; the new objects go to c.Libs.
+func (r *Resolver) bfs(c *Closure, have loaded, queue []*Object, find func(name string, by *Object) (*Object, error)) error {
 	for len(queue) > 0 {
 		by := queue[0]
 		queue = queue[1:]

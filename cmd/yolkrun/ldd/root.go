@@ -228,6 +228,16 @@ func (res *Resolver) Root(c *Closure) (*Root, error) {
 			return nil, err
 		}
 	}
+	for _, o := range c.Modules {
+		if err := r.Add(o.Path, o.Name+" "+o.How); err != nil {
+			return nil, err
+		}
+	}
+	if c.Gconv != "" {
+		if err := r.Add(c.Gconv, "gconv modules, loaded by iconv_open"); err != nil {
+			return nil, err
+		}
+	}
 	var extra []string
 	if c.Musl {
 		extra = []string{res.muslPathFile(c.Interp.Path)}
