@@ -14,7 +14,7 @@ KERNEL_TEXT := -2145382400
 LDFLAGS := -T $(KERNEL_TEXT) -R 0x1000
 GOSRC := $(shell find . -path ./examples -prune -o -path ./build -prune -o \( -name '*.go' -o -name '*.s' \) -print) go.mod go.sum
 
-.PHONY: all kernel examples run debug bench test unit-test setup generate check-generated clean
+.PHONY: all kernel examples debs run debug bench test unit-test setup generate check-generated clean
 all: kernel
 kernel: $(KERNEL)
 
@@ -24,6 +24,14 @@ EXAMPLE_SRC := $(shell find examples -type f) scripts/build-examples
 examples: $(BUILD)/examples/.built
 $(BUILD)/examples/.built: $(EXAMPLE_SRC)
 	GOOS= GOARCH= CGO_ENABLED= scripts/build-examples $(BUILD)/examples
+	@touch $@
+
+# Debian's dynamically linked busybox, unpacked (not installed: its
+# package conflicts with busybox-static, which the tests use too); the
+# QEMU tests run it with `make debs`.
+debs: $(BUILD)/debs/busybox/bin/busybox
+$(BUILD)/debs/busybox/bin/busybox: scripts/debextract
+	scripts/debextract busybox $(BUILD)/debs/busybox
 	@touch $@
 
 APP ?= helloworld

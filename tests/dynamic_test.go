@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -144,5 +145,171 @@ func TestDynamicPrintRoot(t *testing.T) {
 		if !regexp.MustCompile(re).Match(out) {
 			t.Errorf("no line matching %s in\n%s", re, out)
 		}
+	}
+}
+
+// need returns the first of paths that exists; without one the test
+// fails under YOLK_REQUIRE_QEMU=1 (scripts/setup installs them all) and
+// skips otherwise.
+func need(t *testing.T, paths ...string) string {
+	t.Helper()
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("YOLK_REQUIRE_QEMU") == "1" {
+		t.Fatalf("%s not found (scripts/setup installs it)", paths[0])
+	}
+	t.Skipf("%s not found (scripts/setup installs it)", paths[0])
+	return ""
+}
+
+var (
+	debsOnce sync.Once
+	debsErr  error
+	debsOut  []byte
+)
+
+// dynamicBusybox returns Debian's dynamically linked busybox, unpacked
+// by `make debs` (its package conflicts with busybox-static).
+func dynamicBusybox(t *testing.T) string {
+	t.Helper()
+	debsOnce.Do(func() {
+		debsOut, debsErr = exec.Command("make", "-C", root, "debs").CombinedOutput()
+	})
+	if debsErr != nil {
+		t.Fatalf("make debs: %v\n%s", debsErr, debsOut)
+	}
+	return filepath.Join(root, "build/debs/busybox/bin/busybox")
+}
+
+// hostEnv is the environment the kernel gives a program (README:
+// HOME=/, TERM=linux; dash's default PATH), plus extra, for running the
+// same command on the host.
+func hostEnv(extra ...string) []string {
+	return append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "TERM=linux"}, extra...)
+}
+
+// errorPrograms builds, in a new directory, programs that ld.so or the
+// kernel must refuse: p32 finds only a 32-bit libleaf.so ($ORIGIN/l32),
+// pm only an aarch64 one ($ORIGIN/lm), pskip a 32-bit one first and the
+// right one after it, pgone none, pbadinterp names a missing interpreter.
+func errorPrograms(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	sh := func(script string) {
+		t.Helper()
+		cmd := exec.Command("/bin/sh", "-c", script)
+		cmd.Dir = d
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", script, err, out)
+		}
+	}
+	sh(`set -e
+mkdir l32 lm lok
+echo 'int leaf(void) { return 1; }' >l32.c
+echo 'int leaf(void) { return 7; }' >lok.c
+echo 'int leaf(void); int main(void) { return leaf(); }' >m.c
+gcc -m32 -shared -fPIC -nostdlib -o l32/libleaf.so l32.c
+gcc -shared -fPIC -o lok/libleaf.so lok.c
+cp lok/libleaf.so lm/libleaf.so
+printf '\267\000' | dd of=lm/libleaf.so bs=1 seek=18 conv=notrunc 2>/dev/null # e_machine = EM_AARCH64
+rp() { gcc -o "$1" m.c -Llok -lleaf -Wl,--enable-new-dtags,-rpath,"$2"; }
+rp p32 '$ORIGIN/l32'
+rp pm '$ORIGIN/lm'
+rp pskip '$ORIGIN/l32:$ORIGIN/lok'
+rp pgone '$ORIGIN/nowhere'
+gcc -o pbadinterp m.c -Llok -lleaf -Wl,--dynamic-linker=/nonexistent/ld.so`)
+	return d
+}
+
+// dynamicScript runs Debian's programs from the issue's list and a few
+// more a user might hand yolk, then the refusals of errorPrograms ($T),
+// with each status; $W is a writable directory, $E build/examples, $B
+// the dynamic busybox.
+const dynamicScript = `exec 2>&1
+run() { "$@"; echo "[$1: $?]"; }
+run /usr/bin/python3 -c 'import json, sqlite3, hashlib; print(json.dumps([1]), sqlite3.sqlite_version)'
+run perl -e 'print "x"x3, "\n"'
+run lua5.4 -e 'print(1)'
+run sqlite3 :memory: 'select 1'
+echo 'scale=30; 4*a(1)' | run bc -l
+i=0; while [ $i -lt 3000 ]; do echo "line $i of some text"; i=$((i+1)); done >$W/in
+gzip -9n <$W/in >$W/in.gz; echo "[gzip: $?]"; md5sum <$W/in.gz; gzip -dc $W/in.gz | md5sum
+xz -6 <$W/in >$W/in.xz; echo "[xz: $?]"; md5sum <$W/in.xz; xz -dc $W/in.xz | md5sum
+run dash -c 'echo $((6*7)) | cat'
+run $B sh -c 'echo busybox $((6*7))'; $B sha256sum $W/in | $B cut -c1-64
+run $E/gocgo
+run $E/musl-dynamic
+run $E/glibcdl libz.so.1
+run grep -c 'of some' $W/in
+run sed -n '3p;5s/text/TEXT/p' $W/in
+run awk '{n += $2} END {print n}' $W/in
+(cd $W && run tar -cf a.tar in && tar -tvf a.tar | awk '{print $3, $6}')
+run find /usr/share/common-licenses -name 'GPL-*' | sort
+run openssl version; printf abc | openssl dgst -sha256
+run file -b /usr/bin/dash
+cd $T
+for p in p32 pm pskip pgone pbadinterp; do run ./$p; done
+`
+
+// TestDynamicDebian runs dynamicScript under yolk with the host's root
+// (-R /) and on the host, and compares the output byte for byte.
+func TestDynamicDebian(t *testing.T) {
+	for _, p := range []string{"/usr/bin/python3", "/usr/bin/perl", "/usr/bin/lua5.4", "/usr/bin/sqlite3", "/usr/bin/bc", "/usr/bin/gzip", "/usr/bin/xz", "/usr/bin/dash", "/usr/bin/openssl", "/usr/bin/file"} {
+		need(t, p)
+	}
+	t.Parallel()
+	e := examples(t)
+	bb := dynamicBusybox(t)
+	d := errorPrograms(t)
+	host := exec.Command("/usr/bin/dash", "-c", dynamicScript)
+	host.Dir = "/"
+	host.Env = hostEnv("T="+d, "W="+t.TempDir(), "E="+e, "B="+bb)
+	want, err := host.Output()
+	if err != nil {
+		t.Fatalf("the script on the host: %v\n%s", err, want)
+	}
+	out, errb, st := runStreams(t, nil, "-R", "/", "-v", d+":/t:ro", "-e", "T=/t", "-e", "W=/tmp", "-e", "E="+e, "-e", "B="+bb,
+		"/usr/bin/dash", "-c", dynamicScript)
+	if st != 0 || string(out) != string(want) {
+		t.Errorf("status %d; output:\n%s\nwant (the host's):\n%s\nstderr:\n%s", st, out, want, errb)
+	}
+}
+
+// TestDynamicAutoRoot runs programs with the root the runner builds
+// (no -R): each prints what it prints on the host.
+func TestDynamicAutoRoot(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"perl", func(t *testing.T) []string { return []string{need(t, "/usr/bin/perl"), "-e", `print "x"x3, "\n"`} }},
+		{"lua5.4", func(t *testing.T) []string { return []string{need(t, "/usr/bin/lua5.4"), "-e", "print(1)"} }},
+		{"busybox", func(t *testing.T) []string {
+			return []string{dynamicBusybox(t), "sh", "-c", "echo $((6*7)); read x </etc/passwd; echo ${x%%:*}"}
+		}},
+		{"gocgo", func(t *testing.T) []string { return []string{example(t, "gocgo")} }},
+		{"musl-dynamic", func(t *testing.T) []string { return []string{example(t, "musl-dynamic")} }},
+		// The NSS module, libgcc_s and the gconv modules glibc dlopens
+		// are in the root: the output names them.
+		{"glibcdl", func(t *testing.T) []string { return []string{example(t, "glibcdl")} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := c.args(t)
+			t.Parallel()
+			host := exec.Command(args[0], args[1:]...)
+			host.Dir = "/"
+			host.Env = hostEnv()
+			want, err := host.Output()
+			if err != nil {
+				t.Fatalf("%v on the host: %v", args, err)
+			}
+			out, errb, st := runStreams(t, nil, args...)
+			if st != 0 || string(out) != string(want) {
+				t.Errorf("status %d; output:\n%s\nwant (the host's):\n%s\nstderr:\n%s", st, out, want, errb)
+			}
+		})
 	}
 }

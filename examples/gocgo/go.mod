@@ -1,0 +1,3 @@
+module example/gocgo
+
+go 1.26
