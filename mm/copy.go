@@ -58,6 +58,12 @@ func (as *AddressSpace) copy(va, n uint64, acc Access, fn func(done int, page []
 func (as *AddressSpace) frameFor(va uint64, acc Access) (uint64, error) {
 	for try := 0; try < 2; try++ {
 		if e := as.slot(va, false); e != nil && *e&amd64.PTE_P != 0 && (acc&Write == 0 || *e&amd64.PTE_W != 0) {
+			// Accessed and dirty, as the CPU marks the entry when the
+			// program itself reads or writes (Usage counts them).
+			*e |= amd64.PTE_A
+			if acc&Write != 0 {
+				*e |= amd64.PTE_D
+			}
 			return *e & amd64.PTE_ADDR, nil
 		}
 		switch as.fault(va, acc) {

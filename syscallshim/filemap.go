@@ -155,6 +155,18 @@ func (c *fileCache) writable(f *vfs.File) mm.Backing {
 // Page implements mm.Backing for reading and private mappings.
 func (c *fileCache) Page(off uint64) (uint64, error) { return c.page(off, false) }
 
+// Holds implements mm.Holder: whether phys is the cache's frame for the
+// page at off (else a private mapping's copy of it).
+func (c *fileCache) Holds(off, phys uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pages[off]
+	return p != nil && p.phys == phys
+}
+
+// Holds implements mm.Holder.
+func (w *fileCacheW) Holds(off, phys uint64) bool { return w.c.Holds(off, phys) }
+
 // IncRef implements mm.Backing.
 func (c *fileCache) IncRef() { c.refs.Add(1) }
 

@@ -11,11 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
+	"yolk/mm"
 	"yolk/vfs"
 )
 
 // /proc, as a filesystem of the VFS: a few machine-wide files, and a
-// directory per live process (stat, status, cmdline, maps, comm, mounts,
+// directory per live process (stat, status, cmdline, maps, smaps_rollup, comm, mounts,
 // mountinfo, the exe, cwd and root links, and fd/ with a link per open
 // descriptor). File contents are made when the file is opened. /proc/self
 // is resolved by the system call layer before the walk (it names the
@@ -57,15 +58,16 @@ var (
 		},
 	}
 	procPIDFiles = map[string]procGen{
-		"stat":      procStat,
-		"status":    procStatus,
-		"cmdline":   procCmdline,
-		"maps":      procMaps,
-		"comm":      func(s *System, p *Process) []byte { return []byte(p.name() + "\n") },
-		"mounts":    procMountsGen,
-		"mountinfo": procMountinfo,
-		"cgroup":    func(*System, *Process) []byte { return []byte("0::/\n") },
-		"environ":   func(*System, *Process) []byte { return nil },
+		"stat":         procStat,
+		"status":       procStatus,
+		"cmdline":      procCmdline,
+		"maps":         procMaps,
+		"smaps_rollup": procSmapsRollup,
+		"comm":         func(s *System, p *Process) []byte { return []byte(p.name() + "\n") },
+		"mounts":       procMountsGen,
+		"mountinfo":    procMountinfo,
+		"cgroup":       func(*System, *Process) []byte { return []byte("0::/\n") },
+		"environ":      func(*System, *Process) []byte { return nil },
 	}
 	procPIDLinks = map[string]func(p *Process) string{
 		"exe":  func(p *Process) string { return p.exePath() },
@@ -589,8 +591,56 @@ func procStatus(s *System, p *Process) []byte {
 	c := p.cred
 	umask := p.umask
 	p.mu.Unlock()
-	return []byte(fmt.Sprintf("Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nThreads:\t%d\n",
-		comm, umask, p.pid, p.pid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid, n))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n",
+		comm, umask, p.pid, p.pid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid)
+	if mem := p.memory(); mem != nil {
+		// The memory lines as Linux writes them (fs/proc/task_mmu.c
+		// task_mem): a name, a tab, the size in kB right-aligned in 8.
+		u := mem.as.Usage()
+		for _, l := range []struct {
+			name string
+			v    uint64
+		}{{"VmSize", u.Size}, {"VmRSS", u.Rss}, {"RssAnon", u.Anon}, {"RssFile", u.File}, {"RssShmem", u.Shmem}} {
+			fmt.Fprintf(&b, "%s:\t%8d kB\n", l.name, l.v>>10)
+		}
+	}
+	fmt.Fprintf(&b, "Threads:\t%d\n", n)
+	return b.Bytes()
+}
+
+// procSmapsRollup is /proc/PID/smaps_rollup: the process's resident
+// memory summed over its mappings, in Linux's format (fs/proc/task_mmu.c
+// show_smaps_rollup). yolk has no huge pages, swap or mlock, so those
+// lines are 0.
+func procSmapsRollup(s *System, p *Process) []byte {
+	mem := p.memory()
+	if mem == nil {
+		return nil
+	}
+	vmas := mem.as.VMAs()
+	if len(vmas) == 0 {
+		return nil
+	}
+	u := mem.as.Usage()
+	var b bytes.Buffer
+	line := fmt.Sprintf("%08x-%08x ---p 00000000 00:00 0", vmas[0].Start, vmas[len(vmas)-1].End)
+	fmt.Fprintf(&b, "%-72s [rollup]\n", line)
+	for _, l := range []struct {
+		name string
+		v    uint64
+	}{
+		{"Rss", u.Rss}, {"Pss", u.Pss >> mm.PssShift}, {"Pss_Dirty", u.PssDirty >> mm.PssShift},
+		{"Pss_Anon", u.PssAnon >> mm.PssShift}, {"Pss_File", u.PssFile >> mm.PssShift}, {"Pss_Shmem", u.PssShmem >> mm.PssShift},
+		{"Shared_Clean", u.SharedClean}, {"Shared_Dirty", u.SharedDirty},
+		{"Private_Clean", u.PrivateClean}, {"Private_Dirty", u.PrivateDirty},
+		{"Referenced", u.Referenced}, {"Anonymous", u.Anon},
+		{"LazyFree", 0}, {"AnonHugePages", 0}, {"ShmemPmdMapped", 0}, {"FilePmdMapped", 0},
+		{"Shared_Hugetlb", 0}, {"Private_Hugetlb", 0}, {"Swap", 0}, {"SwapPss", 0}, {"Locked", 0},
+	} {
+		fmt.Fprintf(&b, "%-16s%8d kB\n", l.name+":", l.v>>10)
+	}
+	return b.Bytes()
 }
 
 // procStat is /proc/PID/stat's first fields (state R, times 0).

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -311,5 +312,46 @@ func TestDynamicAutoRoot(t *testing.T) {
 				t.Errorf("status %d; output:\n%s\nwant (the host's):\n%s\nstderr:\n%s", st, out, want, errb)
 			}
 		})
+	}
+}
+
+// TestDynamicSharedPages runs examples/sharepages: a second process of
+// the same dynamic program shares the libraries' pages with the first,
+// so what it alone holds ("own": Private_Clean + Private_Dirty of
+// /proc/PID/smaps_rollup) is far below what the first held alone, and
+// the first's own share drops as soon as the second maps them too.
+func TestDynamicSharedPages(t *testing.T) {
+	t.Parallel()
+	out, errb, st := runStreams(t, nil, example(t, "sharepages"))
+	if st != 0 {
+		t.Fatalf("status %d\n%s\n%s", st, out, errb)
+	}
+	t.Logf("yolk:\n%s", out)
+	if host, err := exec.Command(example(t, "sharepages")).Output(); err == nil {
+		t.Logf("Linux (the host, where every process shares libc):\n%s", host)
+	}
+	re := regexp.MustCompile(`(?m)^(first|second|first, the second alive): rss (\d+) kB, pss (\d+) kB \(file (\d+) kB\), own (\d+) kB, shared (\d+) kB$`)
+	type line struct{ rss, pss, file, own, shared int }
+	got := map[string]line{}
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		var n [5]int
+		for i := range n {
+			n[i], _ = strconv.Atoi(m[i+2])
+		}
+		got[m[1]] = line{n[0], n[1], n[2], n[3], n[4]}
+	}
+	first, second, again := got["first"], got["second"], got["first, the second alive"]
+	if len(got) != 3 {
+		t.Fatalf("want three report lines, got:\n%s", out)
+	}
+	// Alone, the first holds every page it maps: libc's are most of them.
+	if first.own != first.rss || first.shared != 0 || first.file < 1000 {
+		t.Errorf("first alone: %+v; want own = rss, nothing shared, over 1000 kB of file pages", first)
+	}
+	if second.own*4 > first.own || second.shared < first.file*9/10 {
+		t.Errorf("second %+v: want own below a quarter of the first's %d kB, and the first's %d kB of file pages shared", second, first.own, first.file)
+	}
+	if again.own*4 > first.own || again.pss*10 > first.pss*7 {
+		t.Errorf("first with the second alive %+v: want own below a quarter and pss below 70%% of %+v", again, first)
 	}
 }
