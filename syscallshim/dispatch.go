@@ -152,6 +152,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysSchedGetaffinity(t, a)
 	case unix.SYS_GETCPU:
 		v, err = sysGetcpu(t, a)
+	case unix.SYS_CAPGET:
+		v, err = sysCapget(t, a)
+	case unix.SYS_CAPSET:
+		v, err = sysCapset(t, a)
 	case unix.SYS_PRCTL:
 		v, err = sysPrctl(t, a)
 
@@ -294,6 +298,8 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysFchmod(t, a)
 	case unix.SYS_FCHMODAT:
 		v, err = sysFchmodat(t, a)
+	case unix.SYS_FCHMODAT2:
+		v, err = sysFchmodat2(t, a)
 	case unix.SYS_CHOWN:
 		v, err = sysChown(t, a)
 	case unix.SYS_FCHOWN:

@@ -437,6 +437,7 @@ func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string)
 	}
 	t.clearTID, t.robustList = 0, 0
 	t.altstack = [3]uint64{}
+	t.keepCaps = false // SECBIT_KEEP_CAPS does not survive execve
 	*t.ctx = amd64.Context{}
 	t.ctx.FX.InitFX()
 	t.ctx.Regs.RIP = img.entry
@@ -460,6 +461,18 @@ func abi32(b [32]byte) uint64 {
 // killOtherThreads ends every thread of the process but t and waits
 // until they are gone (execve's de_thread).
 func (p *Process) killOtherThreads(t *Thread) {
+	p.mu.Lock()
+	if p.execer == nil {
+		p.execer = t
+	}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		if p.execer == t {
+			p.execer = nil
+		}
+		p.mu.Unlock()
+	}()
 	for {
 		wake := p.events.wait()
 		p.mu.Lock()

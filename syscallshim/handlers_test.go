@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -2016,4 +2017,122 @@ func TestHandlersClockGettime(t *testing.T) {
 	}
 	e.want(hdErr(unix.EINVAL), unix.SYS_CLOCK_GETTIME, 99, ts)
 	e.want(hdErr(unix.EFAULT), unix.SYS_CLOCK_GETTIME, unix.CLOCK_MONOTONIC, hdBad)
+}
+
+// TestHandlersProcTask lists /proc/self/task and reads a thread's status
+// and stat: its own TID, the process's Tgid.
+func TestHandlersProcTask(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	t2 := e.newThread()
+	pid, tid := e.p.pid, t2.tid
+	dir := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/proc/self/task"), unix.O_RDONLY|unix.O_DIRECTORY)
+	n := e.ok(unix.SYS_GETDENTS64, dir, hdAt(0x4000), 4096)
+	var names []string
+	for _, d := range hdDirents(t, e.m.load(hdAt(0x4000), n)) {
+		names = append(names, d.name)
+		if d.name != "." && d.name != ".." && d.typ != unix.DT_DIR {
+			t.Errorf("task/%s has type %d, want a directory", d.name, d.typ)
+		}
+	}
+	if want := fmt.Sprintf("[. .. %d %d]", pid, tid); fmt.Sprint(names) != want {
+		t.Errorf("/proc/self/task lists %v, want %s", names, want)
+	}
+	read := func(name string) string {
+		fd := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, name), unix.O_RDONLY)
+		defer e.call(unix.SYS_CLOSE, fd)
+		n := e.ok(unix.SYS_READ, fd, hdAt(0x2000), 1024)
+		return string(e.m.load(hdAt(0x2000), n))
+	}
+	st := read(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
+	if !strings.Contains(st, fmt.Sprintf("\nTgid:\t%d\nPid:\t%d\n", pid, tid)) {
+		t.Errorf("thread status:\n%s\nwant Tgid %d, Pid %d", st, pid, tid)
+	}
+	if s := read(fmt.Sprintf("/proc/self/task/%d/stat", tid)); !strings.HasPrefix(s, fmt.Sprintf("%d (prog) ", tid)) {
+		t.Errorf("thread stat %q, want it to start with %d (prog)", s, tid)
+	}
+	if s := read("/proc/self/stat"); !strings.HasPrefix(s, fmt.Sprintf("%d (prog) ", pid)) {
+		t.Errorf("process stat %q, want it to start with %d (prog)", s, pid)
+	}
+	e.want(hdErr(unix.ENOENT), unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, fmt.Sprintf("/proc/self/task/%d/task", tid)), unix.O_RDONLY)
+	e.want(hdErr(unix.ENOENT), unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/proc/self/task/99999/stat"), unix.O_RDONLY)
+}
+
+// TestHandlersFchmodat2: fchmodat ignores a fourth register (it has no
+// flags); fchmodat2 takes AT_SYMLINK_NOFOLLOW (EOPNOTSUPP on a symlink)
+// and AT_EMPTY_PATH (the descriptor's file).
+func TestHandlersFchmodat2(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	mode := func(name string) uint32 {
+		e.t.Helper()
+		e.ok(unix.SYS_NEWFSTATAT, atFDCWD, e.m.cstr(0, name), hdAt(0x3000), unix.AT_SYMLINK_NOFOLLOW)
+		return e.stat(hdAt(0x3000)).mode & 0o7777
+	}
+	e.want(0, unix.SYS_FCHMODAT, atFDCWD, e.m.cstr(0, "/etc/hello.txt"), 0o600, 0xdead)
+	if m := mode("/etc/hello.txt"); m != 0o600 {
+		t.Errorf("after fchmodat: %o, want 600", m)
+	}
+	e.want(0, unix.SYS_FCHMODAT2, atFDCWD, e.m.cstr(0, "/etc/hello.txt"), 0o640, unix.AT_SYMLINK_NOFOLLOW)
+	if m := mode("/etc/hello.txt"); m != 0o640 {
+		t.Errorf("after fchmodat2: %o, want 640", m)
+	}
+	e.want(hdErr(unix.EOPNOTSUPP), unix.SYS_FCHMODAT2, atFDCWD, e.m.cstr(0, "/etc/link"), 0o600, unix.AT_SYMLINK_NOFOLLOW)
+	e.want(hdErr(unix.EINVAL), unix.SYS_FCHMODAT2, atFDCWD, e.m.cstr(0, "/etc/hello.txt"), 0o600, 0x10000)
+	e.want(hdErr(unix.ENOENT), unix.SYS_FCHMODAT2, atFDCWD, e.m.cstr(0, ""), 0o600, 0)
+	fd := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/etc/b"), unix.O_PATH)
+	e.want(0, unix.SYS_FCHMODAT2, fd, e.m.cstr(0, ""), 0o604, unix.AT_EMPTY_PATH)
+	if m := mode("/etc/b"); m != 0o604 {
+		t.Errorf("after fchmodat2 AT_EMPTY_PATH: %o, want 604", m)
+	}
+}
+
+// TestHandlersCopyFileRangeSelf: copying a file onto an overlapping range
+// of itself is EINVAL (Go's os.File.ReadFrom relies on it); a range that
+// does not overlap is copied.
+func TestHandlersCopyFileRangeSelf(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	fd := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/etc/hello.txt"), unix.O_RDWR)
+	e.want(hdErr(unix.EINVAL), unix.SYS_COPY_FILE_RANGE, fd, 0, fd, 0, 12, 0)
+	in, out := e.m.put(0x3000, make([]byte, 8)), e.m.put(0x3008, []byte{5, 0, 0, 0, 0, 0, 0, 0})
+	e.want(hdErr(unix.EINVAL), unix.SYS_COPY_FILE_RANGE, fd, in, fd, out, 10, 0)
+	e.m.put(0x3008, []byte{100, 0, 0, 0, 0, 0, 0, 0})
+	e.want(13, unix.SYS_COPY_FILE_RANGE, fd, in, fd, out, 13, 0)
+	if got := e.m.u64(out); got != 113 {
+		t.Errorf("out offset %d after the copy, want 113", got)
+	}
+	e.want(4, unix.SYS_PREAD64, fd, hdAt(0x4000), 4, 100)
+	e.bytesAt(hdAt(0x4000), []byte("hell"))
+}
+
+// TestHandlersSendfileShortWrite: sendfile into a nearly full
+// non-blocking pipe moves the file position by what the pipe took, and
+// by nothing when it takes nothing (EAGAIN), so no byte is lost.
+func TestHandlersSendfileShortWrite(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	e.pipe(unix.O_NONBLOCK)
+	big := e.m.fill(0x10000, pipeSize-5000, 'q')
+	e.want(pipeSize-5000, unix.SYS_WRITE, hdW, big, pipeSize-5000)
+	fd := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/tmp-data"), unix.O_RDWR|unix.O_CREAT, 0o644)
+	data := make([]byte, 10000)
+	for i := range data {
+		data[i] = byte('a' + i%26)
+	}
+	e.want(10000, unix.SYS_WRITE, fd, e.m.put(0x30000, data), 10000)
+	e.want(0, unix.SYS_LSEEK, fd, 0, unix.SEEK_SET)
+	// A write above PIPE_BUF may be short: the pipe takes 5000 bytes.
+	e.want(5000, unix.SYS_SENDFILE, hdW, fd, 0, 10000)
+	e.want(hdErr(unix.EAGAIN), unix.SYS_SENDFILE, hdW, fd, 0, 10000)
+	e.want(5000, unix.SYS_LSEEK, fd, 0, unix.SEEK_CUR)
+	e.want(pipeSize, unix.SYS_READ, hdR, big, pipeSize)
+	e.bytesAt(big+pipeSize-5000, data[:5000])
+	e.want(5000, unix.SYS_SENDFILE, hdW, fd, 0, 10000)
+	e.want(5000, unix.SYS_READ, hdR, big, 10000)
+	e.bytesAt(big, data[5000:])
+	off := e.m.put(0x3000, []byte{100, 0, 0, 0, 0, 0, 0, 0})
+	e.want(9900, unix.SYS_SENDFILE, hdW, fd, off, 10000)
+	if got := e.m.u64(off); got != 10000 {
+		t.Errorf("offset after sendfile = %d, want 10000", got)
+	}
+	e.want(10000, unix.SYS_LSEEK, fd, 0, unix.SEEK_CUR) // the position is untouched with an offset
+	e.want(9900, unix.SYS_READ, hdR, big, 10000)
+	e.bytesAt(big, data[100:])
 }

@@ -162,9 +162,10 @@ type Process struct {
 	rlimits    map[int][2]uint64
 	threadName string
 	startNs    int64
-	exiting    bool // a group exit is under way: no thread enters the program again
-	exitCode   int  // exit status, or
-	termSig    int  // the signal that ended the process
+	exiting    bool    // a group exit is under way: no thread enters the program again
+	execer     *Thread // the thread in execve ending the others (they end alone, not the process)
+	exitCode   int     // exit status, or
+	termSig    int     // the signal that ended the process
 
 	itimer itimer
 	events *notifier // the system's
@@ -184,6 +185,7 @@ type Thread struct {
 	sig        sigState
 	restart    bool   // the last syscall ended with EINTR and may be restarted
 	restartNr  uint64 // its number (read is 0)
+	keepCaps   bool   // prctl PR_SET_KEEPCAPS (per thread, as Linux's securebits)
 }
 
 func (t *Thread) mask() uint64     { return t.sigmask.Load() }

@@ -180,3 +180,60 @@ func TestProcessExitFreesMemory(t *testing.T) {
 		t.Errorf("frames in use %d after 50 forks, %d before", got, before)
 	}
 }
+
+// TestProcessCredsCalls: capget follows the euid, capset only confirms,
+// PR_SET_KEEPCAPS is per thread and inherited by fork, prlimit64 reaches
+// another process under Linux's rule.
+func TestProcessCredsCalls(t *testing.T) {
+	release := make(chan struct{})
+	e := newPtEnv(t, map[uint64][]ptStep{1: {
+		func(r *amd64.Frame, _ uint64) { r.RAX, r.RDI = unix.SYS_PRCTL, unix.PR_GET_KEEPCAPS },
+		func(r *amd64.Frame, ret uint64) {
+			if ret != 1 {
+				t.Errorf("child PR_GET_KEEPCAPS = %d, want 1 (inherited)", ret)
+			}
+			<-release
+			r.RAX = unix.SYS_GETPID
+		},
+	}})
+	hdr, data := hdAt(0x1000), hdAt(0x1100)
+	e.m.put(hdr-hdBase, []byte{0x22, 0x05, 0x08, 0x20, 0, 0, 0, 0}) // v3, pid 0
+	e.want(0, unix.SYS_CAPGET, hdr, data)
+	want := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0x01, 0, 0, 0xff, 0x01, 0, 0, 0, 0, 0, 0}
+	e.bytesAt(data, want)
+	e.want(0, unix.SYS_CAPSET, hdr, data) // the same sets: fine
+	e.want(0, unix.SYS_CAPGET, hdr, 0)    // a version probe
+	e.want(hdErr(unix.EFAULT), unix.SYS_CAPGET, hdr, hdBad)
+	e.m.put(hdr-hdBase, []byte{1, 2, 3, 4})
+	e.want(hdErr(unix.EINVAL), unix.SYS_CAPGET, hdr, data)
+	if v := e.m.u32(hdr); v != capVersion3 {
+		t.Errorf("capget wrote version %#x, want %#x", v, capVersion3)
+	}
+	e.m.put(data-hdBase, make([]byte, 24)) // drop everything: not modelled
+	e.want(hdErr(unix.EPERM), unix.SYS_CAPSET, hdr, data)
+
+	e.want(0, unix.SYS_PRCTL, unix.PR_GET_KEEPCAPS)
+	e.want(hdErr(unix.EINVAL), unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 2)
+	e.want(0, unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
+	if other := e.newThread(); other.dispatch(unix.SYS_PRCTL, Args{unix.PR_GET_KEEPCAPS}) != 0 {
+		t.Error("PR_SET_KEEPCAPS reached another thread")
+	}
+	e.want(1, unix.SYS_PRCTL, unix.PR_GET_KEEPCAPS)
+
+	pid := e.fork(1)
+	lim := hdAt(0x1200)
+	e.m.put(lim-hdBase, []byte{100, 0, 0, 0, 0, 0, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0})
+	e.want(0, unix.SYS_PRLIMIT64, pid, unix.RLIMIT_NOFILE, lim, hdAt(0x1300))
+	e.want(0, unix.SYS_PRLIMIT64, pid, unix.RLIMIT_NOFILE, 0, hdAt(0x1300))
+	e.bytesAt(hdAt(0x1300), []byte{100, 0, 0, 0, 0, 0, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0})
+	e.m.put(hdr-hdBase, []byte{0x22, 0x05, 0x08, 0x20, byte(pid), byte(pid >> 8), 0, 0})
+	e.want(0, unix.SYS_CAPGET, hdr, data) // another process's sets
+	e.want(hdErr(unix.ESRCH), unix.SYS_PRLIMIT64, 99999, unix.RLIMIT_NOFILE, 0, hdAt(0x1300))
+	e.want(0, unix.SYS_SETRESUID, 1000, 1000, 1000)
+	e.want(hdErr(unix.EPERM), unix.SYS_PRLIMIT64, pid, unix.RLIMIT_NOFILE, 0, hdAt(0x1300))
+	e.m.put(hdr-hdBase, []byte{0x22, 0x05, 0x08, 0x20, 0, 0, 0, 0})
+	e.want(0, unix.SYS_CAPGET, hdr, data)
+	e.bytesAt(data, make([]byte, 24)) // euid 1000: none
+	close(release)
+	e.wait(int64(pid), 0)
+}

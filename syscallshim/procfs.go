@@ -16,9 +16,11 @@ import (
 )
 
 // /proc, as a filesystem of the VFS: a few machine-wide files, and a
-// directory per live process (stat, status, cmdline, maps, smaps_rollup, comm, mounts,
-// mountinfo, the exe, cwd and root links, and fd/ with a link per open
-// descriptor). File contents are made when the file is opened. /proc/self
+// directory per live process (stat, status, cmdline, maps, smaps_rollup,
+// comm, mounts, mountinfo, the exe, cwd and root links, fd/ with a link
+// per open descriptor, and task/ with a directory per thread holding the
+// same files, stat and status the thread's own). File contents are made
+// when the file is opened. /proc/self
 // is resolved by the system call layer before the walk (it names the
 // caller, which the VFS does not know): see Thread.procSelf.
 
@@ -69,6 +71,12 @@ var (
 		"cgroup":       func(*System, *Process) []byte { return []byte("0::/\n") },
 		"environ":      func(*System, *Process) []byte { return nil },
 	}
+	// procTIDFiles are the files of procPIDFiles that differ under
+	// task/TID.
+	procTIDFiles = map[string]func(s *System, p *Process, tid int32) []byte{
+		"stat":   procThreadStat,
+		"status": procThreadStatus,
+	}
 	procPIDLinks = map[string]func(p *Process) string{
 		"exe":  func(p *Process) string { return p.exePath() },
 		"cwd":  func(p *Process) string { return p.cwdName() },
@@ -91,12 +99,13 @@ func (fs *procFS) Statfs() vfs.Statfs {
 type procKind int
 
 const (
-	procRoot   procKind = iota
-	procPIDDir          // /proc/PID
-	procFDDir           // /proc/PID/fd
-	procFile            // a generated file
-	procLink            // exe, cwd, root, fd/N
-	procSubDir          // a directory of machine files: sys, sys/kernel, yolk ... (name is its path)
+	procRoot    procKind = iota
+	procPIDDir           // /proc/PID
+	procFDDir            // /proc/PID/fd
+	procFile             // a generated file
+	procLink             // exe, cwd, root, fd/N
+	procSubDir           // a directory of machine files: sys, sys/kernel, yolk ... (name is its path)
+	procTaskDir          // /proc/PID/task
 )
 
 // procNode is one file of /proc. Nodes are made on each lookup; the VFS
@@ -106,6 +115,7 @@ type procNode struct {
 	fs   *procFS
 	kind procKind
 	p    *Process // nil in the root
+	tid  int32    // under /proc/PID/task/TID: the thread; 0 above
 	name string   // file or link name (the descriptor number under fd/)
 }
 
@@ -118,6 +128,9 @@ func (n *procNode) ino() uint64 {
 	if n.p != nil {
 		pid = uint64(n.p.pid)
 	}
+	if n.tid != 0 {
+		pid = uint64(n.tid) | 1<<38
+	}
 	return pid<<24 | uint64(n.kind)<<20 | h&0xfffff
 }
 
@@ -125,7 +138,7 @@ func (n *procNode) Stat() vfs.Stat {
 	now := vfs.Now()
 	st := vfs.Stat{Dev: n.fs.dev, Ino: n.ino(), Nlink: 1, Blksize: 4096, Atime: now, Mtime: now, Ctime: now, Btime: now}
 	switch n.kind {
-	case procRoot, procPIDDir, procFDDir, procSubDir:
+	case procRoot, procPIDDir, procFDDir, procSubDir, procTaskDir:
 		st.Mode, st.Nlink = unix.S_IFDIR|0o555, 2
 	case procFile:
 		st.Mode = unix.S_IFREG | 0o444
@@ -168,18 +181,25 @@ func (n *procNode) Lookup(name string) (vfs.Inode, error) {
 		}
 	case procPIDDir:
 		if _, ok := procPIDFiles[name]; ok {
-			return &procNode{fs: n.fs, kind: procFile, p: n.p, name: name}, nil
+			return &procNode{fs: n.fs, kind: procFile, p: n.p, tid: n.tid, name: name}, nil
 		}
 		if _, ok := procPIDLinks[name]; ok {
-			return &procNode{fs: n.fs, kind: procLink, p: n.p, name: name}, nil
+			return &procNode{fs: n.fs, kind: procLink, p: n.p, tid: n.tid, name: name}, nil
 		}
 		if name == "fd" {
-			return &procNode{fs: n.fs, kind: procFDDir, p: n.p}, nil
+			return &procNode{fs: n.fs, kind: procFDDir, p: n.p, tid: n.tid}, nil
+		}
+		if name == "task" && n.tid == 0 {
+			return &procNode{fs: n.fs, kind: procTaskDir, p: n.p}, nil
+		}
+	case procTaskDir:
+		if tid := n.p.liveThread(name); tid != 0 {
+			return &procNode{fs: n.fs, kind: procPIDDir, p: n.p, tid: tid}, nil
 		}
 	case procFDDir:
 		if fd, err := strconv.Atoi(name); err == nil && fd >= 0 {
 			if _, err := n.p.fdTarget(fd); err == nil {
-				return &procNode{fs: n.fs, kind: procLink, p: n.p, name: name}, nil
+				return &procNode{fs: n.fs, kind: procLink, p: n.p, tid: n.tid, name: name}, nil
 			}
 		}
 	default:
@@ -196,6 +216,8 @@ func (n *procNode) Revalidate(name string, child vfs.Inode) bool {
 		return false
 	}
 	switch {
+	case c.kind == procPIDDir && c.tid != 0:
+		return c.p.liveThread(name) == c.tid
 	case c.kind == procPIDDir:
 		return n.fs.sys.liveProcess(name) == c.p
 	case n.kind == procFDDir:
@@ -213,8 +235,11 @@ func (n *procNode) Open(flags int) (vfs.FileImpl, error) {
 		if n.p != nil {
 			gen = procPIDFiles[n.name]
 		}
+		if tgen := procTIDFiles[n.name]; n.tid != 0 && tgen != nil {
+			return &procContent{n: n, data: tgen(n.fs.sys, n.p, n.tid)}, nil
+		}
 		return &procContent{n: n, data: gen(n.fs.sys, n.p)}, nil
-	case procRoot, procPIDDir, procFDDir, procSubDir:
+	case procRoot, procPIDDir, procFDDir, procSubDir, procTaskDir:
 		return &procDir{n: n}, nil
 	}
 	return nil, unix.ELOOP
@@ -270,7 +295,14 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 			names = append(names, name)
 		}
 		names = append(names, "fd")
+		if d.n.tid == 0 {
+			names = append(names, "task")
+		}
 		sort.Strings(names)
+	case procTaskDir:
+		for _, tid := range d.n.p.liveTIDs() {
+			names = append(names, strconv.Itoa(int(tid)))
+		}
 	case procFDDir:
 		for _, fd := range d.n.p.openFDs() {
 			names = append(names, strconv.Itoa(fd))
@@ -335,9 +367,14 @@ func (s *System) liveProcess(name string) *Process {
 	if err != nil || pid <= 0 || strconv.Itoa(pid) != name {
 		return nil
 	}
+	return s.live(int32(pid))
+}
+
+// live returns the live process pid, or nil.
+func (s *System) live(pid int32) *Process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.procs[int32(pid)]
+	p := s.procs[pid]
 	if p == nil || p.state != procLive {
 		return nil
 	}
@@ -355,6 +392,33 @@ func (s *System) livePIDs() []int32 {
 	}
 	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
 	return pids
+}
+
+// liveThread returns the TID name names if it is one of p's live
+// threads, else 0.
+func (p *Process) liveThread(name string) int32 {
+	tid, err := strconv.Atoi(name)
+	if err != nil || tid <= 0 || strconv.Itoa(tid) != name {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.threads[int32(tid)] == nil {
+		return 0
+	}
+	return int32(tid)
+}
+
+// liveTIDs lists p's threads in order.
+func (p *Process) liveTIDs() []int32 {
+	p.mu.Lock()
+	var tids []int32
+	for tid := range p.threads {
+		tids = append(tids, tid)
+	}
+	p.mu.Unlock()
+	sort.Slice(tids, func(i, j int) bool { return tids[i] < tids[j] })
+	return tids
 }
 
 func (p *Process) isLive() bool {
@@ -583,17 +647,26 @@ func (p *Process) procIDs() (ppid, pgid, sid int32) {
 	return ppid, p.pgid, p.sid
 }
 
-func procStatus(s *System, p *Process) []byte {
+func procStatus(s *System, p *Process) []byte { return procThreadStatus(s, p, p.pid) }
+
+// procThreadStatus is /proc/PID/task/TID/status: the thread's Pid line.
+func procThreadStatus(s *System, p *Process, tid int32) []byte {
 	ppid, _, _ := p.procIDs()
 	p.mu.Lock()
 	n := len(p.threads)
 	comm := p.comm
 	c := p.cred
+	c.groups = append([]uint32(nil), c.groups...)
 	umask := p.umask
 	p.mu.Unlock()
+	var groups strings.Builder
+	for _, g := range c.groups {
+		fmt.Fprintf(&groups, "%d ", g) // each followed by a blank, as Linux
+	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n",
-		comm, umask, p.pid, p.pid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid)
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"+
+		"Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nGroups:\t%s\n",
+		comm, umask, p.pid, tid, ppid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid, c.fsgid, groups.String())
 	if mem := p.memory(); mem != nil {
 		// The memory lines as Linux writes them (fs/proc/task_mmu.c
 		// task_mem): a name, a tab, the size in kB right-aligned in 8.
@@ -605,7 +678,9 @@ func procStatus(s *System, p *Process) []byte {
 			fmt.Fprintf(&b, "%s:\t%8d kB\n", l.name, l.v>>10)
 		}
 	}
-	fmt.Fprintf(&b, "Threads:\t%d\n", n)
+	caps := capSets(c)
+	fmt.Fprintf(&b, "Threads:\t%d\nCapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",
+		n, 0, caps, caps, uint64(capAll), 0)
 	return b.Bytes()
 }
 
@@ -644,14 +719,17 @@ func procSmapsRollup(s *System, p *Process) []byte {
 }
 
 // procStat is /proc/PID/stat's first fields (state R, times 0).
-func procStat(s *System, p *Process) []byte {
+func procStat(s *System, p *Process) []byte { return procThreadStat(s, p, p.pid) }
+
+// procThreadStat is /proc/PID/task/TID/stat: the thread's ID first.
+func procThreadStat(s *System, p *Process, tid int32) []byte {
 	ppid, pgid, sid := p.procIDs()
 	p.mu.Lock()
 	n := len(p.threads)
 	comm := p.comm
 	p.mu.Unlock()
 	return []byte(fmt.Sprintf("%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 0 0 0\n",
-		p.pid, comm, ppid, pgid, sid, n))
+		tid, comm, ppid, pgid, sid, n))
 }
 
 // procMaps lists the process's mappings in /proc/PID/maps' format.

@@ -123,6 +123,10 @@ func (t *Thread) takeSignals() bool {
 			if defaultIgnored(sig) && sig != int(unix.SIGKILL) {
 				continue
 			}
+			if sig == int(unix.SIGKILL) && t.endedByExec() {
+				t.exited = true // only this thread ends: execve goes on
+				return false
+			}
 			t.killedBy(sig)
 			return false
 		case handler == sigIGN:
@@ -136,6 +140,14 @@ func (t *Thread) takeSignals() bool {
 		return true // one frame per entry; the rest after it returns
 	}
 	return false
+}
+
+// endedByExec reports whether another thread of the process is in execve,
+// ending this one.
+func (t *Thread) endedByExec() bool {
+	t.p.mu.Lock()
+	defer t.p.mu.Unlock()
+	return t.p.execer != nil && t.p.execer != t
 }
 
 // killedBy ends the program by signal sig's default action.

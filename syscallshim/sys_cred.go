@@ -265,3 +265,102 @@ func sysSetgroups(t *Thread, a Args) (uint64, error) {
 		return nil
 	})
 }
+
+// Capabilities (capabilities(7)) follow the effective user ID: a process
+// whose euid is 0 has every capability in its permitted and effective
+// sets, any other none, which is what yolk's permission checks assume
+// (they ask for root, not for a capability). capset can therefore only
+// confirm the sets a process has.
+const (
+	capVersion1 = 0x19980330 // one 32-bit set per field
+	capVersion2 = 0x20071026 // two (deprecated, same layout as 3)
+	capVersion3 = 0x20080522
+	capAll      = 1<<(capLastCap+1) - 1 // every capability
+)
+
+// capSets returns the permitted (= effective) set of creds c; the
+// inheritable set is empty.
+func capSets(c creds) uint64 {
+	if c.euid == 0 {
+		return capAll
+	}
+	return 0
+}
+
+// capHeader reads a __user_cap_header_struct: the version (a wrong one is
+// EINVAL after writing the preferred version back, as Linux) and the
+// process it names (0: the caller).
+func (t *Thread) capHeader(va uint64) (words int, p *Process, err error) {
+	b, err := t.copyIn(va, 8)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch binary.LittleEndian.Uint32(b) {
+	case capVersion1:
+		words = 1
+	case capVersion2, capVersion3:
+		words = 2
+	default:
+		if err := t.put32(va, capVersion3); err != nil {
+			return 0, nil, err
+		}
+		return 0, nil, unix.EINVAL
+	}
+	pid := int32(binary.LittleEndian.Uint32(b[4:]))
+	switch {
+	case pid < 0:
+		return 0, nil, unix.EINVAL
+	case pid == 0 || pid == t.p.pid:
+		return words, t.p, nil
+	}
+	q := t.p.sys.live(pid)
+	if q == nil {
+		return 0, nil, unix.ESRCH
+	}
+	return words, q, nil
+}
+
+// sysCapget implements capget(2).
+func sysCapget(t *Thread, a Args) (uint64, error) {
+	words, p, err := t.capHeader(a[0])
+	if err != nil || a[1] == 0 {
+		return 0, err // a null data pointer asks only for the version
+	}
+	p.mu.Lock()
+	set := capSets(p.cred)
+	p.mu.Unlock()
+	b := make([]byte, 12*words) // {effective, permitted, inheritable} per word
+	for w := 0; w < words; w++ {
+		v := uint32(set >> (32 * w))
+		binary.LittleEndian.PutUint32(b[12*w:], v)
+		binary.LittleEndian.PutUint32(b[12*w+4:], v)
+	}
+	return 0, t.copyOut(a[1], b)
+}
+
+// sysCapset implements capset(2) for the sets the caller already has;
+// changing them (dropping capabilities) is EPERM, logged once, since yolk
+// does not model capabilities apart from the user ID.
+func sysCapset(t *Thread, a Args) (uint64, error) {
+	words, p, err := t.capHeader(a[0])
+	if err != nil {
+		return 0, err
+	}
+	if p != t.p {
+		return 0, unix.EPERM // only the caller's own sets, as since Linux 2.6.24
+	}
+	b, err := t.copyIn(a[1], uint64(12*words))
+	if err != nil {
+		return 0, err
+	}
+	set := capSets(t.creds())
+	for w := 0; w < words; w++ {
+		v := uint32(set >> (32 * w))
+		le := binary.LittleEndian
+		if le.Uint32(b[12*w:]) != v || le.Uint32(b[12*w+4:]) != v || le.Uint32(b[12*w+8:]) != 0 {
+			t.logOnce("capset", "capset changing the capability sets is not supported (capabilities follow the euid): EPERM")
+			return 0, unix.EPERM
+		}
+	}
+	return 0, nil
+}

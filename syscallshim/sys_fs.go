@@ -944,8 +944,8 @@ func sysUmask(t *Thread, a Args) (uint64, error) {
 	return uint64(old), nil
 }
 
-// sysSendfile implements sendfile(2) by reading and writing through a
-// kernel buffer (at most 1 MiB per call, as a short count permits).
+// sysSendfile implements sendfile(2) through a kernel buffer (at most
+// 1 MiB per call, as a short count permits).
 func sysSendfile(t *Thread, a Args) (uint64, error) {
 	out, err := t.open(a[0], true)
 	if err != nil {
@@ -955,26 +955,74 @@ func sysSendfile(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := min(a[3], 1<<20)
-	buf := make([]byte, n)
-	var got int
-	if a[2] != 0 {
-		off, err := t.get64(a[2])
+	return t.copyRange(in, a[2], out, 0, a[3])
+}
+
+// copyRange copies up to n bytes (at most 1 MiB) from in to out, for
+// sendfile(2) and copy_file_range(2). Each side is read or written at the
+// offset at inp or outp (user pointers to a loff_t, updated) or, for a
+// null pointer, at the file's position. The input advances by what was
+// written, not what was read, so that a short or refused write (a full
+// non-blocking socket: EAGAIN) loses nothing; an input that cannot seek
+// (a pipe or socket, with inp null) is read as a stream, as Linux's splice
+// does, and a short write then drops the rest of what was read.
+func (t *Thread) copyRange(in *vfs.File, inp uint64, out *vfs.File, outp uint64, n uint64) (uint64, error) {
+	var inOff, outOff uint64
+	if inp != 0 {
+		v, err := t.get64(inp)
 		if err != nil {
 			return 0, err
 		}
-		if int64(off) < 0 {
+		if int64(v) < 0 {
 			return 0, unix.EINVAL
 		}
-		got, err = in.Pread(buf, int64(off))
+		inOff = v
+	}
+	if outp != 0 {
+		v, err := t.get64(outp)
 		if err != nil {
 			return 0, err
 		}
-		if err := t.put64(a[2], off+uint64(got)); err != nil {
-			return 0, err
+		if int64(v) < 0 {
+			return 0, unix.EINVAL
 		}
-	} else if got, err = t.read(in, buf); err != nil {
+		outOff = v
+	}
+	buf := make([]byte, min(n, 1<<20))
+	pos := int64(inOff)
+	if inp == 0 {
+		pos = in.Offset()
+	}
+	got, err := in.Pread(buf, pos)
+	stream := err == unix.ESPIPE && inp == 0
+	if stream {
+		got, err = t.read(in, buf)
+	}
+	if err != nil || got == 0 {
 		return 0, err
 	}
-	return t.write(out, buf[:got])
+	var w int
+	if outp != 0 {
+		w, err = out.Pwrite(buf[:got], int64(outOff))
+		if w > 0 {
+			t.p.sys.afterWrite(out, int64(outOff), buf[:w])
+		}
+	} else {
+		var wn uint64
+		wn, err = t.write(out, buf[:got])
+		w = int(wn)
+	}
+	if w > 0 {
+		switch {
+		case inp != 0:
+			t.put64(inp, inOff+uint64(w))
+		case !stream:
+			in.Seek(pos+int64(w), unix.SEEK_SET)
+		}
+		if outp != 0 {
+			t.put64(outp, outOff+uint64(w))
+		}
+		return uint64(w), nil
+	}
+	return 0, err
 }

@@ -82,7 +82,20 @@ func (p *Process) rlimit(res int) ([2]uint64, bool) {
 }
 
 func (t *Thread) prlimit(res int, newp, oldp uint64) (uint64, error) {
-	p := t.p
+	return t.prlimitOf(t.p, res, newp, oldp)
+}
+
+// prlimitOf gets and sets process p's limit res.
+func (t *Thread) prlimitOf(p *Process, res int, newp, oldp uint64) (uint64, error) {
+	var nv [2]uint64
+	if newp != 0 {
+		b, err := t.copyIn(newp, 16)
+		if err != nil {
+			return 0, err
+		}
+		nv = [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
+	}
+	root := t.creds().euid == 0
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cur, ok := p.rlimit(res)
@@ -90,15 +103,10 @@ func (t *Thread) prlimit(res int, newp, oldp uint64) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	if newp != 0 {
-		b, err := t.copyIn(newp, 16)
-		if err != nil {
-			return 0, err
-		}
-		nv := [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
 		if nv[0] > nv[1] {
 			return 0, unix.EINVAL
 		}
-		if nv[1] > cur[1] && p.cred.euid != 0 {
+		if nv[1] > cur[1] && !root {
 			return 0, unix.EPERM // raising a hard limit needs CAP_SYS_RESOURCE
 		}
 		if res == unix.RLIMIT_NOFILE {
@@ -120,11 +128,29 @@ func (t *Thread) prlimit(res int, newp, oldp uint64) (uint64, error) {
 	return 0, nil
 }
 
+// sysPrlimit64 implements prlimit64(2): another process's limits need the
+// caller's real user and group IDs to match all of its IDs, or root.
 func sysPrlimit64(t *Thread, a Args) (uint64, error) {
-	if a[0] != 0 && int32(a[0]) != t.p.pid {
+	pid := int32(a[0])
+	if pid == 0 || pid == t.p.pid {
+		return t.prlimit(int(a[1]), a[2], a[3])
+	}
+	if pid < 0 {
 		return 0, unix.ESRCH
 	}
-	return t.prlimit(int(a[1]), a[2], a[3])
+	q := t.p.sys.live(pid)
+	if q == nil {
+		return 0, unix.ESRCH
+	}
+	me := t.creds()
+	q.mu.Lock()
+	c := q.cred
+	q.mu.Unlock()
+	if me.euid != 0 && (me.ruid != c.ruid || me.ruid != c.euid || me.ruid != c.suid ||
+		me.rgid != c.rgid || me.rgid != c.egid || me.rgid != c.sgid) {
+		return 0, unix.EPERM
+	}
+	return t.prlimitOf(q, int(a[1]), a[2], a[3])
 }
 
 func sysGetrlimit(t *Thread, a Args) (uint64, error) { return t.prlimit(int(a[0]), 0, a[1]) }

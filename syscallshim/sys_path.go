@@ -113,12 +113,14 @@ func (t *Thread) chmodat(dirfd, pathp, mode, flags uint64) (uint64, error) {
 }
 
 func sysChmod(t *Thread, a Args) (uint64, error) { return t.chmodat(atFDCWD, a[0], a[1], 0) }
-func sysFchmodat(t *Thread, a Args) (uint64, error) {
-	if a[3]&^unix.AT_SYMLINK_NOFOLLOW != 0 {
-		return 0, unix.EINVAL
-	}
-	return t.chmodat(a[0], a[1], a[2], a[3])
-}
+
+// sysFchmodat implements fchmodat(2), which has no flags argument (the
+// C library's flags go to fchmodat2).
+func sysFchmodat(t *Thread, a Args) (uint64, error) { return t.chmodat(a[0], a[1], a[2], 0) }
+
+// sysFchmodat2 implements fchmodat2(2): AT_SYMLINK_NOFOLLOW (EOPNOTSUPP
+// on a symlink, as Linux) and AT_EMPTY_PATH.
+func sysFchmodat2(t *Thread, a Args) (uint64, error) { return t.chmodat(a[0], a[1], a[2], a[3]) }
 
 // fdPath returns the path an open file was opened by (fchmod, fchown,
 // futimens, fstatfs work on it), EBADF without one.
@@ -407,6 +409,24 @@ func sysMemfdCreate(t *Thread, a Args) (uint64, error) {
 // sysCopyFileRange implements copy_file_range(2) by reading and writing
 // through a kernel buffer (at most 1 MiB per call, a short count as the
 // call permits).
+// overlapsSelf reports whether copying n bytes from in at inOff to out at
+// outOff (-1: the file's position) copies a file onto an overlapping range
+// of itself, which copy_file_range(2) refuses with EINVAL.
+func overlapsSelf(in, out *vfs.File, inOff, outOff, n int64) bool {
+	si, err1 := in.Stat()
+	so, err2 := out.Stat()
+	if err1 != nil || err2 != nil || si.Dev != so.Dev || si.Ino != so.Ino {
+		return false
+	}
+	if inOff < 0 {
+		inOff = in.Offset()
+	}
+	if outOff < 0 {
+		outOff = out.Offset()
+	}
+	return inOff < outOff+n && outOff < inOff+n
+}
+
 func sysCopyFileRange(t *Thread, a Args) (uint64, error) {
 	if a[5] != 0 {
 		return 0, unix.EINVAL
@@ -440,34 +460,10 @@ func sysCopyFileRange(t *Thread, a Args) (uint64, error) {
 		}
 		outOff = int64(v)
 	}
-	buf := make([]byte, min(a[4], 1<<20))
-	var n int
-	if inOff >= 0 {
-		n, err = in.Pread(buf, inOff)
-	} else {
-		n, err = in.Read(buf)
+	if overlapsSelf(in, out, inOff, outOff, int64(min(a[4], 1<<62))) {
+		return 0, unix.EINVAL
 	}
-	if err != nil || n == 0 {
-		return 0, err
-	}
-	var w int
-	if outOff >= 0 {
-		w, err = out.Pwrite(buf[:n], outOff)
-	} else {
-		w, err = out.Write(buf[:n])
-	}
-	if w > 0 {
-		if inOff >= 0 {
-			t.put64(a[1], uint64(inOff+int64(w)))
-		}
-		if outOff >= 0 {
-			t.put64(a[3], uint64(outOff+int64(w)))
-		}
-	}
-	if w == 0 && err != nil {
-		return 0, err
-	}
-	return uint64(w), nil
+	return t.copyRange(in, a[1], out, a[3], a[4])
 }
 
 // sysMount implements mount(2) for new tmpfs, proc and devtmpfs

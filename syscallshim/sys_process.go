@@ -143,6 +143,7 @@ func (t *Thread) cloneProcess(ca cloneArgs) (uint64, error) {
 	ct := c.newThread(t.childContext(ca), pid)
 	ct.setMask(t.mask())
 	ct.altstack = t.altstack
+	ct.keepCaps = t.keepCaps
 	if err := t.cloneTIDs(ct, ca); err != nil {
 		// Nothing ran yet: the child ends before its first instruction.
 		ct.exited = true

@@ -1,6 +1,7 @@
 package syscallshim
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
@@ -108,6 +109,7 @@ func (t *Thread) clone(ca cloneArgs) (uint64, error) {
 	ctx := t.childContext(ca)
 	c := p.newThread(ctx, tid)
 	c.setMask(t.mask())
+	c.keepCaps = t.keepCaps
 	if err := t.cloneTIDs(c, ca); err != nil {
 		return 0, err
 	}
@@ -237,13 +239,29 @@ func sysPrctl(t *Thread, a Args) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 		return 1, nil
+	case unix.PR_GET_KEEPCAPS:
+		if t.keepCaps {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_SET_KEEPCAPS:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		t.keepCaps = a[1] == 1
+		return 0, nil
 	}
 	return t.nosysArg("prctl option", a[0])
 }
 
 // nosysArg answers EINVAL for an unsupported sub-operation, logged once.
 func (t *Thread) nosysArg(what string, v uint64) (uint64, error) {
-	key := what + ":" + strconv.FormatUint(v, 10)
+	t.logOnce(what+":"+strconv.FormatUint(v, 10), fmt.Sprintf("%s %#x is not supported: EINVAL", what, v))
+	return 0, unix.EINVAL
+}
+
+// logOnce prints "yolk: COMM[TID]: msg" the first time key is seen.
+func (t *Thread) logOnce(key, msg string) {
 	s := t.p.sys
 	s.logMu.Lock()
 	if s.loggedOps == nil {
@@ -253,9 +271,8 @@ func (t *Thread) nosysArg(what string, v uint64) (uint64, error) {
 	s.loggedOps[key] = true
 	s.logMu.Unlock()
 	if first {
-		t.p.printf("yolk: %s[%d]: %s %#x is not supported: EINVAL\n", t.p.name(), t.tid, what, v)
+		t.p.printf("yolk: %s[%d]: %s\n", t.p.name(), t.tid, msg)
 	}
-	return 0, unix.EINVAL
 }
 
 // futexTable holds the threads waiting in futex(2), by address.

@@ -107,6 +107,7 @@ func TestProcesses(t *testing.T) {
 		{"threads", "pthread_create: Resource temporarily unavailable after more than 1000 threads\njoined\n"},
 		{"spawn", "spawned\nhi from system\nsystem: 7\n"},
 		{"exec", "missing: No such file or directory\nnot executable: Permission denied\nexec'd\n"},
+		{"exec-threads", "exec from threads\nstatus 5\n"},
 		{"exe", "exe=/processes comm=processes\nexe=/processes comm=processes\nexe=/processes comm=p\n"},
 		{"bigmap", "48 TiB at -1: failed\nticks kept coming: yes\n"},
 		{"identity", "child: own pid yes, parent's pid as ppid yes, tid = pid yes\nthread: own tid yes\n" +

@@ -383,6 +383,39 @@ static int exe(void) {
 	return 0;
 }
 
+// exec-threads: execve from a process whose other threads are busy
+// (spinning, or blocked in a read) ends only those threads: the new
+// program runs and the process exits with its status, not SIGKILL.
+static void *spin(void *arg) {
+	for (;;)
+		if (arg == (void *)1)
+			pause();
+	return 0;
+}
+
+static int execThreads(void) {
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		pthread_t th;
+		for (long i = 0; i < 8; i++)
+			pthread_create(&th, 0, spin, (void *)(i % 2));
+		usleep(20 * 1000);
+		char *argv[] = {"sh", "-c", "echo exec from threads; exit 5", 0};
+		execve("/bin/sh", argv, environ);
+		die("execve");
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	if (WIFSIGNALED(st))
+		printf("killed by signal %d\n", WTERMSIG(st));
+	else
+		printf("status %d\n", WEXITSTATUS(st));
+	return 0;
+}
+
 // bigmap: reserving, protecting and unmapping 64 GiB costs what is
 // mapped, not the size: a thread ticking every 10 ms never waits long; the
 // 48 TiB MAP_FIXED_NOREPLACE at an impossible address fails at once.
@@ -536,6 +569,8 @@ int main(int argc, char **argv) {
 	const char *what = argc > 1 ? argv[1] : "";
 	if (!strcmp(what, "fork1000"))
 		return fork1000();
+	if (!strcmp(what, "exec-threads"))
+		return execThreads();
 	if (!strcmp(what, "exe"))
 		return exe();
 	if (!strcmp(what, "exe-child"))
