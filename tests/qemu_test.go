@@ -187,14 +187,12 @@ func TestKernelCrashReport(t *testing.T) {
 }
 
 // TestGDB attaches gdb to a paused boot, breaks at the program's main
-// and at a kernel Go function, and checks both backtraces.
+// and at a kernel Go function, and checks both backtraces (with source
+// lines through kernel Go code), that the program's output is streamed
+// and its exit status reported, and that gdb starts without auto-load
+// warnings.
 func TestGDB(t *testing.T) {
-	if _, err := exec.LookPath("gdb"); err != nil {
-		if os.Getenv("YOLK_REQUIRE_QEMU") == "1" {
-			t.Fatal("gdb not installed")
-		}
-		t.Skip("gdb not installed")
-	}
+	needTool(t, "gdb")
 	t.Parallel()
 	mk := exec.Command("make", "-C", root, "examples")
 	if out, err := mk.CombinedOutput(); err != nil {
@@ -216,10 +214,126 @@ func TestGDB(t *testing.T) {
 		"Breakpoint 2, main () at",
 		"#0  main () at",
 		"Breakpoint 3, yolk/syscallshim.sysWrite",
-		"Hello world!",
+		"syscallshim/dispatch.go:", // bt through kernel Go code has lines
+		"Hello world!\n",
+		"scripts/gdb: the program exited with status 0\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("gdb session lacks %q", want)
 		}
 	}
+	if strings.Contains(s, "auto-load") || strings.Contains(s, "warning:") {
+		t.Errorf("gdb session has warnings")
+	}
+}
+
+// needTool fails (YOLK_REQUIRE_QEMU=1) or skips without a program.
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("YOLK_REQUIRE_QEMU") == "1" {
+			t.Fatalf("%s not installed (scripts/setup installs it)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+}
+
+// tmuxSession is scripts/gdb at a terminal: a tmux session of its own
+// (a private server), where scripts/gdb splits the window into gdb's
+// pane (0) and the program's (1).
+type tmuxSession struct {
+	t    *testing.T
+	sock string
+}
+
+func newTmux(t *testing.T, command string) *tmuxSession {
+	needTool(t, "tmux")
+	x := &tmuxSession{t, fmt.Sprintf("yolk-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	if out, err := x.cmd("new-session", "-d", "-s", "t", "-x", "160", "-y", "50", command+"; sleep 600").CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		t.Logf("gdb pane:\n%s\nprogram pane:\n%s", x.pane(0), x.pane(1))
+		x.cmd("kill-server").Run()
+	})
+	return x
+}
+
+func (x *tmuxSession) cmd(args ...string) *exec.Cmd {
+	return exec.Command("tmux", append([]string{"-L", x.sock}, args...)...)
+}
+
+// pane is what pane i shows.
+func (x *tmuxSession) pane(i int) string {
+	out, _ := x.cmd("capture-pane", "-p", "-J", "-S", "-200", "-t", fmt.Sprintf("t:0.%d", i)).Output()
+	return string(out)
+}
+
+// keys types into pane i (tmux send-keys: words like Enter and C-c are keys).
+func (x *tmuxSession) keys(i int, keys ...string) {
+	x.t.Helper()
+	if out, err := x.cmd(append([]string{"send-keys", "-t", fmt.Sprintf("t:0.%d", i)}, keys...)...).CombinedOutput(); err != nil {
+		x.t.Fatalf("tmux send-keys: %v\n%s", err, out)
+	}
+}
+
+// wait waits until pane i shows want (a regular expression).
+func (x *tmuxSession) wait(i int, want string, d time.Duration) {
+	x.t.Helper()
+	re := regexp.MustCompile(want)
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if re.MatchString(x.pane(i)) {
+			return
+		}
+	}
+	x.t.Fatalf("pane %d does not show %q after %v:\n%s", i, want, d, x.pane(i))
+}
+
+// TestGDBPanes: at a terminal, make debug's scripts/gdb keeps the
+// program's console live in its own pane while gdb is attached: the
+// program's output appears when it is written (not when gdb quits), its
+// exit status is shown, and an interactive shell can be used, stopped
+// and resumed from gdb.
+func TestGDBPanes(t *testing.T) {
+	needTool(t, "gdb")
+	t.Parallel()
+	mk := exec.Command("make", "-C", root, "examples")
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("make examples: %v\n%s", err, out)
+	}
+	gdb := filepath.Join(root, "scripts/gdb") + " -A tcg -k " + filepath.Join(root, "build/kernel.elf")
+	t.Run("helloworld", func(t *testing.T) {
+		t.Parallel()
+		x := newTmux(t, gdb+" -i "+filepath.Join(root, "build/examples/helloworld")+" -- -ex 'break main' -ex continue")
+		x.wait(0, `Breakpoint 2, main \(\) at examples/helloworld/helloworld.c:5`, 3*time.Minute)
+		if p := x.pane(1); strings.Contains(p, "Hello") {
+			t.Fatalf("output before main ran:\n%s", p)
+		}
+		x.keys(0, "next", "Enter")
+		x.wait(0, `helloworld.c:6|\n6\s`, time.Minute)
+		x.wait(1, `(?m)^Hello world!$`, time.Minute) // written, while gdb holds the program
+		x.keys(0, "continue", "Enter")
+		x.wait(1, `scripts/gdb: the program exited with status 0`, time.Minute)
+		if p := x.pane(0); strings.Contains(p, "auto-load") || strings.Contains(p, "warning:") {
+			t.Errorf("gdb's pane has warnings:\n%s", p)
+		}
+	})
+	t.Run("busybox sh", func(t *testing.T) {
+		t.Parallel()
+		x := newTmux(t, gdb+" busybox sh -- -ex continue")
+		x.wait(1, `(?m)^/ #`, 3*time.Minute)
+		x.keys(1, "echo hi-$((6*7))", "Enter")
+		x.wait(1, `(?m)^hi-42$`, time.Minute)
+		x.keys(0, "C-c")
+		x.wait(0, `(?m)^\(gdb\)`, time.Minute) // the machine is stopped
+		x.keys(1, "echo back-$((2*3))", "Enter")
+		time.Sleep(3 * time.Second)
+		if strings.Contains(x.pane(1), "back-6") {
+			t.Fatalf("the shell ran while gdb had stopped the machine")
+		}
+		x.keys(0, "continue", "Enter")
+		x.wait(1, `(?m)^back-6$`, time.Minute)
+		x.keys(1, "exit 7", "Enter")
+		x.wait(1, `scripts/gdb: the program exited with status 7`, time.Minute)
+	})
 }
