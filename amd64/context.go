@@ -118,6 +118,12 @@ type Context struct {
 	// state Go expects: MXCSR at its default and X15 zero. Go never
 	// uses x87 or MMX on amd64, so their state is left as it is.
 	FXUnsaved uint64
+	// XArea is the address of the Context's XSAVE area (64-byte
+	// aligned, XStateSize bytes), or 0: FX holds its vector state. Only
+	// program Contexts have one (NewContext); whoever makes it keeps it
+	// alive and mapped.
+	XArea uint64
+	_     uint64 // keeps the size a multiple of 16
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)

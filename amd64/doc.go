@@ -7,11 +7,13 @@
 //
 // Every kernel entry saves the complete register state of the running
 // thread into the [Context] that [SetCurrent] last named (general
-// registers, the hardware interrupt frame, and the FXSAVE image), switches
+// registers, the hardware interrupt frame, and the vector state: an
+// XSAVE area for programs, an FXSAVE image for the kernel), switches
 // to a dedicated trap stack, points FS at a private TLS block whose g covers
 // that stack, and calls the handler installed with [SetTrapHandler]. When
 // the handler returns, the trap path resumes whatever Context is current
-// then, with IRETQ. Switching threads is therefore just naming another
+// then, with IRETQ (SYSRET into a program after a system call). Switching
+// threads is therefore just naming another
 // Context before returning: there is no separate context-switch routine.
 //
 // The handler runs with interrupts disabled and without a Go M or P, so it
@@ -23,6 +25,6 @@
 // calls the handler installed with [SetNestedHandler].
 //
 // References: Intel SDM Vol. 3A ch. 6 (interrupt and exception handling,
-// IST), ch. 5.8.8 (SYSCALL/SYSRET), ch. 4.5 (4-level paging), ch. 10.5
-// (FXSAVE); AMD APM Vol. 2 ch. 8.
+// IST), ch. 5.8.8 (SYSCALL/SYSRET), ch. 4.5 (4-level paging); Vol. 1
+// ch. 10.5 (FXSAVE) and ch. 13 (XSAVE); AMD APM Vol. 2 ch. 8 and 11.5.
 package amd64

@@ -115,8 +115,7 @@ func InitCPU() {
 }
 
 // InitFPU enables SSE (CR0.MP|NE, CR4.OSFXSR|OSXMMEXCPT, Intel SDM Vol. 3A
-// 13.1.4). XSAVE and AVX stay off: the Go runtime then never uses AVX, and
-// FXSAVE covers the whole state a thread can touch.
+// 13.1.4). XSAVE and AVX are InitXSave's and EnableProgramXState's.
 func InitFPU() {
 	cr0 := ReadCR0()
 	cr0 &^= CR0_EM | CR0_TS

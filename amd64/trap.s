@@ -135,8 +135,22 @@ syscallDead:
 
 // saved: the Context at AX holds the general registers and the frame.
 TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
-	FXSAVE64	Context_FX(AX)
 	MOVQ	$0, Context_FXUnsaved(AX)
+	MOVQ	Context_XArea(AX), BX
+	TESTQ	BX, BX
+	JNE	xsave
+	FXSAVE64	Context_FX(AX)
+	JMP	handle<>(SB)
+xsave:
+	// A program's Context: every component of XCR0 (EDX:EAX all ones).
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	CMPB	·xsaveOpt(SB), $0
+	JEQ	plainXSave
+	XSAVEOPT64	(BX)
+	JMP	handle<>(SB)
+plainXSave:
+	XSAVE64	(BX)
 	JMP	handle<>(SB)
 
 // handle runs the Go trap handler on the trap stack, then resumes
@@ -171,7 +185,15 @@ TEXT ·resume(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	·current(SB), SI
 	CMPQ	Context_FXUnsaved(SI), $0
 	JNE	cleanFX
+	MOVQ	Context_XArea(SI), BX
+	TESTQ	BX, BX
+	JNE	xrstor
 	FXRSTOR64	Context_FX(SI)
+	JMP	fsBase
+xrstor:
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	XRSTOR64	(BX)
 	JMP	fsBase
 cleanFX:
 	LDMXCSR	·defaultMXCSR(SB)

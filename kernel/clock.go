@@ -137,4 +137,11 @@ func BootStats() (names []string, us []int64) {
 var stageTSCMain uint64
 
 // MarkMain records that the kernel's main function started.
-func MarkMain() { stageTSCMain = amd64.RDTSC() }
+//
+// It also gives programs the whole vector unit: the kernel's runtime has
+// read XCR0 by now (and found AVX off), so turning the rest on cannot make
+// the kernel's own code use it (amd64.EnableProgramXState).
+func MarkMain() {
+	stageTSCMain = amd64.RDTSC()
+	amd64.EnableProgramXState()
+}

@@ -54,7 +54,7 @@ func deliverSignal(t *Thread) {
 		return // default or ignored: nothing the kernel's runtime asked for
 	}
 	r := &t.Regs
-	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.AltStack, act.Flags&abi.SA_ONSTACK != 0)
+	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.AltStack, act.Flags&abi.SA_ONSTACK != 0, abi.FPStateSize)
 	fpb, ok1 := kmem(fp, abi.FPStateSize, true)
 	fb, ok2 := kmem(frame, abi.SigframeSize, true)
 	if !ok1 || !ok2 {

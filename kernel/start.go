@@ -26,6 +26,7 @@ func Start(p BootParams) {
 	amd64.SetNestedHandler(nestedFault)
 	amd64.InitCPU()
 	amd64.InitFPU() // SSE (already on from entry.s) and CR0.WP: read-only pages bind the kernel too
+	amd64.InitXSave()
 
 	bootRead := func(phys uint64, n int) []byte {
 		if phys+uint64(n) > 1<<30 || phys == 0 {

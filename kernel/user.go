@@ -95,6 +95,13 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 		return errnoRet(unix.EFAULT)
 	}
 	u := (*amd64.Context)(unsafe.Pointer(&b[0]))
+	if u.XArea != 0 {
+		// The XSAVE area too: XSAVE and XRSTOR need it mapped and
+		// 64-byte aligned.
+		if _, ok := kmem(u.XArea, uint64(amd64.XStateSize()), true); !ok || u.XArea%64 != 0 {
+			return errnoRet(unix.EFAULT)
+		}
+	}
 	if !amd64.Canonical(u.Regs.RIP) || u.Regs.RIP >= UserHi || !amd64.Canonical(u.FSBase) {
 		u.Regs.Vector = amd64.VecGP
 		u.Regs.ErrorCode = 0
@@ -168,6 +175,7 @@ func leaveUser(t *Thread, faultAddr uint64) {
 // returns to the EnterUser caller.
 func userTrap(t *Thread, v uint64) {
 	r := &t.user().Regs
+
 	cr2 := uint64(0)
 	if v != amd64.VecSyscall {
 		cr2 = amd64.ReadCR2()

@@ -13,6 +13,7 @@ import (
 
 	"yolk/amd64"
 	"yolk/elfload"
+	"yolk/linux/abi"
 	"yolk/mm"
 	"yolk/vfs"
 )
@@ -143,7 +144,7 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 	s.m.Random(random[:])
 	sp, err := elfload.BuildStack(mem, StackTop, img, elfload.StackSpec{
 		Argv: argv, Envp: envp, ExecFn: execPath, Platform: "x86_64",
-		Random: random, HWCap: hwcap(), ClkTck: 100, MinSigStkSz: 2048,
+		Random: random, HWCap: hwcap(), ClkTck: 100, MinSigStkSz: abi.MinSigStackSize(amd64.XStateSize()),
 		InterpBase: interpBase, SysinfoEHDR: vdsoBase,
 	})
 	if err != nil {
@@ -438,8 +439,7 @@ func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string)
 	t.clearTID, t.robustList = 0, 0
 	t.altstack = [3]uint64{}
 	t.keepCaps = false // SECBIT_KEEP_CAPS does not survive execve
-	*t.ctx = amd64.Context{}
-	t.ctx.FX.InitFX()
+	t.ctx.Reset()
 	t.ctx.Regs.RIP = img.entry
 	t.ctx.Regs.RSP = img.sp
 	t.ctx.Regs.RFLAGS = 0x202
@@ -550,7 +550,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 	s.mu.Unlock()
 	p.files = newFDTable(s)
 	p.startNs = cfg.Machine.Monotonic()
-	t := p.newThread(new(amd64.Context), pid)
+	t := p.newThread(amd64.NewContext(), pid)
 	if cfg.Cwd != "" {
 		d, err := v.Lookup(t.vctx(), vfs.Path{}, cfg.Cwd, 0)
 		if err == nil {
@@ -588,7 +588,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 	}
 	p.mem = img.mem
 	p.exe, p.argv, p.comm = exeName, argv, commName(cfg.Path)
-	t.ctx.FX.InitFX()
+	t.ctx.InitFPU()
 	t.ctx.Regs.RIP = img.entry
 	t.ctx.Regs.RSP = img.sp
 	t.ctx.Regs.RFLAGS = 0x202

@@ -1620,7 +1620,7 @@ func TestHandlersKillSelf(t *testing.T) {
 				}
 				return
 			}
-			_, frame, _ := abi.FrameAddrs(rsp, [3]uint64{}, false)
+			_, frame, _ := abi.FrameAddrs(rsp, [3]uint64{}, false, abi.FPStateSize)
 			if r.RIP != handler || r.RSP != frame || r.RDI != usr1 || r.RSI != frame+8+abi.UcontextSize || r.RDX != frame+8 {
 				t.Errorf("handler entry: rip %#x rsp %#x rdi %d rsi %#x rdx %#x; want %#x %#x %d %#x %#x",
 					r.RIP, r.RSP, r.RDI, r.RSI, r.RDX, handler, frame, usr1, frame+8+abi.UcontextSize, frame+8)

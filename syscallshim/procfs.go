@@ -534,6 +534,44 @@ func procMeminfo(s *System, _ *Process) []byte {
 	return b.Bytes()
 }
 
+// xstateFlags are the /proc/cpuinfo flags of XSAVE and of the instruction
+// sets that need its state (AVX, AVX2, AVX-512), listed, as Linux lists
+// them, only when the kernel has enabled that state for programs (what
+// CPUID's OSXSAVE bit and XGETBV tell the program too). ecx1 is
+// CPUID.1:ECX.
+func xstateFlags(ecx1 uint32) []string {
+	x := amd64.XFeatures()
+	if ecx1&(1<<26) == 0 || x == 0 {
+		return nil
+	}
+	var flags []string
+	add := func(reg uint32, bit uint, name string, needs uint64) {
+		if reg&(1<<bit) != 0 && x&needs == needs {
+			flags = append(flags, name)
+		}
+	}
+	const avx, avx512 = amd64.XFeatureAVX, amd64.XFeatureAVX | amd64.XFeatureOpmask | amd64.XFeatureZMMHi256 | amd64.XFeatureHi16ZMM
+	add(ecx1, 12, "fma", avx)
+	add(ecx1, 26, "xsave", 0)
+	add(ecx1, 28, "avx", avx)
+	add(ecx1, 29, "f16c", avx)
+	if max, _, _, _ := amd64.CPUID(0, 0); max >= 7 {
+		_, b7, _, _ := amd64.CPUID(7, 0)
+		add(b7, 3, "bmi1", 0)
+		add(b7, 5, "avx2", avx)
+		add(b7, 8, "bmi2", 0)
+		add(b7, 16, "avx512f", avx512)
+		add(b7, 17, "avx512dq", avx512)
+		add(b7, 28, "avx512cd", avx512)
+		add(b7, 30, "avx512bw", avx512)
+		add(b7, 31, "avx512vl", avx512)
+	}
+	a, _, _, _ := amd64.CPUID(0xd, 1)
+	add(a, 0, "xsaveopt", 0)
+	add(a, 1, "xsavec", 0)
+	return flags
+}
+
 func procCpuinfo(s *System, _ *Process) []byte {
 	_, ebx, ecx, edx := amd64.CPUID(0, 0)
 	vendor := string([]byte{
@@ -571,6 +609,7 @@ func procCpuinfo(s *System, _ *Process) []byte {
 			flags = append(flags, f.name)
 		}
 	}
+	flags = append(flags, xstateFlags(c1)...)
 	return []byte(fmt.Sprintf("processor\t: 0\nvendor_id\t: %s\ncpu family\t: %d\nmodel\t\t: %d\nmodel name\t: %s\nstepping\t: %d\ncpu cores\t: 1\nflags\t\t: %s\n\n",
 		vendor, family, model, strings.TrimRight(strings.TrimSpace(string(brand)), "\x00"), eax&0xf, strings.Join(flags, " ")))
 }

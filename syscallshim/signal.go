@@ -168,7 +168,9 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 		r.RAX = t.restartNr
 	}
 	t.restart = false
-	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.altstack, act.Flags&abi.SA_ONSTACK != 0)
+	area := t.ctx.XState()
+	fpSize := abi.FrameFPSize(len(area))
+	fp, frame, onAlt := abi.FrameAddrs(r.RSP, t.altstack, act.Flags&abi.SA_ONSTACK != 0, fpSize)
 	saved := t.mask()
 	if t.sig.hasRestore {
 		saved, t.sig.hasRestore = t.sig.restore, false
@@ -181,7 +183,14 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 	}
 	var b [abi.SigframeSize]byte
 	abi.PutSigframe(&b, act.Restorer, &regs, fp, saved, t.altstack, onAlt, int32(sig), info.code, addr)
-	if t.copyOut(frame, b[:]) != nil || t.copyOut(fp, t.ctx.FX[:]) != nil {
+	fpstate := t.ctx.FX[:]
+	if area != nil {
+		// The whole XSAVE area, as Linux saves it (UC_FP_XSTATE).
+		b[8] |= abi.UC_FP_XSTATE // uc_flags, the ucontext's first word
+		fpstate = make([]byte, fpSize)
+		abi.PutXStateFrame(fpstate, area, amd64.XFeatures())
+	}
+	if t.copyOut(frame, b[:]) != nil || t.copyOut(fp, fpstate) != nil {
 		return false
 	}
 	r.RSP, r.RIP = frame, act.Handler
@@ -212,19 +221,29 @@ func sysRtSigreturn(t *Thread, a Args) (uint64, error) {
 	}
 	regs, fp, mask := abi.ReadUcontext((*[abi.UcontextSize]byte)(b))
 	var fx amd64.FXArea
+	area := t.ctx.XState()
+	var xstate []byte
 	if fp != 0 {
 		b, err := t.copyIn(fp, abi.FPStateSize)
+		if err == nil && area != nil && abi.XStateInFrame(b, len(area)) {
+			b, err = t.copyIn(fp, uint64(abi.XStateFrameSize(len(area))))
+		}
 		if err != nil {
 			t.forceSegv(fp)
 			return r.RAX, nil
 		}
 		copy(fx[:], b)
 		abi.SanitizeFPState((*[abi.FPStateSize]byte)(&fx))
+		xstate = b
 	} else {
 		fx.InitFX()
+		xstate = fx[:]
 	}
 	r.SetSigRegs(&regs) // the kernel sanitises RFLAGS on entry
 	t.ctx.FX = fx
+	if area != nil {
+		abi.ReadXStateFrame(area, xstate, amd64.XFeatures())
+	}
 	t.setMask(mask &^ (sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))))
 	return r.RAX, nil
 }

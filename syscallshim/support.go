@@ -148,7 +148,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_EXECVE:            {Partial, "static, static-PIE and dynamically linked ELF (the PT_INTERP interpreter from the root) and #! scripts; a vDSO is mapped"},
 	unix.SYS_EXECVEAT:          {Partial, "as execve; AT_EMPTY_PATH runs the descriptor's file, O_PATH too (fexecve)"},
 
-	unix.SYS_RT_SIGACTION:   {Full, "handlers run on the thread's stack or alternate stack (rt_sigframe with FXSAVE state)"},
+	unix.SYS_RT_SIGACTION:   {Full, "handlers run on the thread's stack or alternate stack (rt_sigframe with XSAVE state where the CPU has it, FXSAVE otherwise)"},
 	unix.SYS_RT_SIGRETURN:   {Full, ""},
 	unix.SYS_PAUSE:          {Full, ""},
 	unix.SYS_RT_SIGSUSPEND:  {Full, ""},

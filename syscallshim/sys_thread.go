@@ -120,8 +120,8 @@ func (t *Thread) clone(ca cloneArgs) (uint64, error) {
 // childContext returns the registers a clone child starts with: the
 // caller's, returning 0, on the new stack and TLS when given.
 func (t *Thread) childContext(ca cloneArgs) *amd64.Context {
-	ctx := new(amd64.Context)
-	*ctx = *t.ctx
+	ctx := amd64.NewContext()
+	ctx.CopyFrom(t.ctx)
 	ctx.Fast = amd64.FastCalls{} // the child's own, published when it runs
 	ctx.Regs.RAX = 0
 	if ca.stack != 0 {

@@ -54,10 +54,11 @@ func DecodeSigaction(b *[32]byte) Sigaction {
 }
 
 // FrameAddrs places a signal frame for a thread at sp with alternate
-// stack alt (ss_sp, ss_flags, ss_size): it returns the address of the FP
-// state, of the frame (where the handler's RSP points) and whether the
-// frame is on the alternate stack.
-func FrameAddrs(sp uint64, alt [3]uint64, onstack bool) (fp, frame uint64, onAlt bool) {
+// stack alt (ss_sp, ss_flags, ss_size) and fpSize bytes of FP state
+// (FrameFPSize): it returns the address of the FP state, of the frame
+// (where the handler's RSP points) and whether the frame is on the
+// alternate stack.
+func FrameAddrs(sp uint64, alt [3]uint64, onstack bool, fpSize int) (fp, frame uint64, onAlt bool) {
 	altOn := uint32(alt[1])&SS_DISABLE == 0 && alt[2] != 0
 	inAlt := altOn && sp > alt[0] && sp <= alt[0]+alt[2]
 	if onstack && altOn && !inAlt {
@@ -66,7 +67,7 @@ func FrameAddrs(sp uint64, alt [3]uint64, onstack bool) (fp, frame uint64, onAlt
 	} else {
 		sp -= RedZone
 	}
-	fp = (sp - FPStateSize) &^ 63
+	fp = (sp - uint64(fpSize)) &^ 63
 	frame = ((fp - SigframeSize) &^ 15) - 8
 	return fp, frame, inAlt
 }

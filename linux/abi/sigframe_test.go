@@ -8,23 +8,23 @@ import (
 func TestFrameAddrs(t *testing.T) {
 	// On the thread's stack: below the red zone, FP state 64-aligned,
 	// frame+8 16-byte aligned (the ABI's state at function entry).
-	fp, frame, onAlt := FrameAddrs(0x7fffffffe000, [3]uint64{0, SS_DISABLE, 0}, true)
+	fp, frame, onAlt := FrameAddrs(0x7fffffffe000, [3]uint64{0, SS_DISABLE, 0}, true, FPStateSize)
 	if onAlt || fp != (0x7fffffffe000-RedZone-FPStateSize)&^63 || (frame+8)%16 != 0 || frame+SigframeSize > fp {
 		t.Errorf("stack frame: fp %#x frame %#x onAlt %v", fp, frame, onAlt)
 	}
 	// SA_ONSTACK with an alternate stack: at its top, no red zone.
 	alt := [3]uint64{0x10000, 0, 0x8000}
-	fp, frame, onAlt = FrameAddrs(0x7fffffffe000, alt, true)
+	fp, frame, onAlt = FrameAddrs(0x7fffffffe000, alt, true, FPStateSize)
 	if !onAlt || fp != (0x18000-FPStateSize)&^63 || frame < 0x10000 {
 		t.Errorf("alt frame: fp %#x frame %#x onAlt %v", fp, frame, onAlt)
 	}
 	// Already on the alternate stack: stay there, below the red zone.
-	fp, _, onAlt = FrameAddrs(0x14000, alt, true)
+	fp, _, onAlt = FrameAddrs(0x14000, alt, true, FPStateSize)
 	if !onAlt || fp != (0x14000-RedZone-FPStateSize)&^63 {
 		t.Errorf("nested alt frame: fp %#x onAlt %v", fp, onAlt)
 	}
 	// Without SA_ONSTACK the alternate stack is not used.
-	if _, _, onAlt = FrameAddrs(0x7fffffffe000, alt, false); onAlt {
+	if _, _, onAlt = FrameAddrs(0x7fffffffe000, alt, false, FPStateSize); onAlt {
 		t.Error("used the alternate stack without SA_ONSTACK")
 	}
 }
