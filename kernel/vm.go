@@ -148,6 +148,13 @@ func (as *AddressSpace) pteFlags(prot uint32) uint64 {
 // releasePages frees the frames backing [start, end).
 func (as *AddressSpace) releasePages(start, end uint64) {
 	for va := start; va < end; va += amd64.PageSize {
+		if va&(1<<21-1) == 0 || va == start {
+			// Each 2 MiB: skip what has no page table below it (the
+			// runtime unmaps gigabytes of reservations it never touched).
+			if va = as.skipAbsent(va, end); va >= end {
+				break
+			}
+		}
 		e, ok := as.entry(va)
 		if !ok {
 			continue
@@ -171,6 +178,37 @@ func (as *AddressSpace) entry(va uint64) (uint64, bool) {
 		return *e, true
 	}
 	return 0, false
+}
+
+// skipAbsent returns the first address in [va, end) whose page tables go
+// down to a level-0 table (or a large page), or end: nothing below an
+// absent upper-level entry is mapped or held, so whole 2 MiB, 1 GiB and
+// 512 GiB spans go at once.
+func (as *AddressSpace) skipAbsent(va, end uint64) uint64 {
+	for va < end {
+		t := as.Mem.Table(as.PT.Root)
+		level := 3
+		for ; level > 0; level-- {
+			e := t[int(va>>(12+9*uint(level)))&511]
+			if e&amd64.PTE_P == 0 {
+				break
+			}
+			if e&amd64.PTE_PS != 0 {
+				return va
+			}
+			t = as.Mem.Table(e & amd64.PTE_ADDR)
+		}
+		if level == 0 {
+			return va
+		}
+		span := uint64(1) << (12 + 9*uint(level))
+		next := (va + span) &^ (span - 1)
+		if next <= va {
+			return end // the top of the address space
+		}
+		va = next
+	}
+	return end
 }
 
 // heldEntry returns the level-0 slot for va without creating tables.
@@ -344,6 +382,11 @@ func (as *AddressSpace) Protect(addr, length uint64, prot uint32) unix.Errno {
 	}
 	flags := as.pteFlags(prot)
 	for va := addr; va < end; va += amd64.PageSize {
+		if va&(1<<21-1) == 0 || va == addr {
+			if va = as.skipAbsent(va, end); va >= end {
+				break
+			}
+		}
 		e, ok := as.entry(va)
 		if !ok {
 			continue

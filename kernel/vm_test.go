@@ -18,6 +18,7 @@ type fakeMem struct {
 	frames map[uint64]*amd64.Table
 	next   uint64
 	limit  int // most frames live at once; 0: no limit
+	reads  int // Table calls
 }
 
 func newFakeMem(t *testing.T) *fakeMem {
@@ -35,6 +36,7 @@ func (m *fakeMem) Alloc() (uint64, bool) {
 }
 
 func (m *fakeMem) Table(phys uint64) *amd64.Table {
+	m.reads++
 	tab, ok := m.frames[phys]
 	if !ok {
 		m.t.Fatalf("Table(%#x): frame not live", phys)
@@ -842,4 +844,32 @@ func TestLengthWrapsToStart(t *testing.T) {
 	if e := as.Discard(a+pg, ^uint64(0)-2*pg); e != unix.EINVAL {
 		t.Errorf("Discard with a wrapping length = %v, want EINVAL", e)
 	}
+}
+
+// TestUnmapSparseSkipsAbsentTables: unmapping and protecting a 64 GiB
+// reservation with a few pages backed (the runtime's arena hints) walks
+// only the page tables that exist, not 16 M pages, and frees every frame.
+func TestUnmapSparseSkipsAbsentTables(t *testing.T) {
+	mem := newFakeMem(t)
+	root, _ := mem.Alloc()
+	const lo, size = 1 << 39, 64 << 30
+	as := &AddressSpace{PT: amd64.PageTable{Root: root, Mem: mem}, Mem: mem, Lo: lo, Hi: lo + 2*size}
+	mustMap(t, as, lo, size, rw, true)
+	for _, off := range []uint64{0, 5 * pg, 1<<30 - pg, 1 << 30, 33<<30 + 7*pg, size - pg} {
+		mustFault(t, as, lo+off, true)
+	}
+	mem.reads = 0
+	if e := as.Protect(lo, size, protRead); e != 0 {
+		t.Fatal(e)
+	}
+	if e := as.Unmap(lo, size); e != 0 {
+		t.Fatal(e)
+	}
+	if mem.reads > 100_000 {
+		t.Errorf("Protect and Unmap read %d page tables for 6 pages", mem.reads)
+	}
+	if as.Resident != 0 {
+		t.Errorf("Resident = %d after unmapping everything", as.Resident)
+	}
+	checkFrames(t, as, mem)
 }
