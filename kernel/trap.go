@@ -1,6 +1,9 @@
 package kernel
 
-import "yolk/amd64"
+import (
+	"yolk/amd64"
+	"yolk/linux/sysno"
+)
 
 // trap is the kernel's trap handler (see package amd64 for the contract:
 // interrupts off, no allocation, no pointer writes to globals).
@@ -56,6 +59,13 @@ func kernelTrap(t *Thread, v uint64) bool {
 	switch v {
 	case amd64.VecSyscall:
 		r.CS, r.SS = amd64.KernelCS, amd64.KernelDS
+		if nr := r.RAX; stageTSCMain == 0 && nr < uint64(len(bootSyscallTSC)) {
+			t0 := amd64.RDTSC()
+			resched := runtimeSyscall(t)
+			bootSyscallTSC[nr] += amd64.RDTSC() - t0
+			bootSyscallN[nr]++
+			return resched
+		}
 		return runtimeSyscall(t)
 	case amd64.VecPageFault:
 		cr2 := amd64.ReadCR2()
@@ -210,6 +220,36 @@ func outOfMemory() {
 	kprintDec(int64(free))
 	kprint(" frames); give the VM more memory (-m)\n")
 	poweroff(ExitNoMemory)
+}
+
+// bootSyscallTSC and bootSyscallN are the TSC ticks the kernel spent in
+// each of its runtime's system calls before main, and their counts (for
+// bootstats).
+var (
+	bootSyscallTSC [512]uint64
+	bootSyscallN   [512]uint64
+)
+
+// BootSyscalls returns the runtime's system calls before main that took
+// the most time, longest first (at most n): name, count and microseconds.
+func BootSyscalls(n int) (names []string, counts, us []int64) {
+	var done [len(bootSyscallTSC)]bool
+	for range n {
+		best := -1
+		for nr, c := range bootSyscallTSC {
+			if !done[nr] && c > 0 && (best < 0 || c > bootSyscallTSC[best]) {
+				best = nr
+			}
+		}
+		if best < 0 {
+			break
+		}
+		done[best] = true
+		names = append(names, sysno.Name(uintptr(best)))
+		counts = append(counts, int64(bootSyscallN[best]))
+		us = append(us, tscToNs(bootSyscallTSC[best])/1000)
+	}
+	return names, counts, us
 }
 
 // trapCounts counts traps by vector (VecSyscall included), for bootstats.

@@ -37,6 +37,10 @@ func main() {
 			fmt.Printf("yolk:   %-14s %8d us\n", names[i], us[i])
 		}
 		fmt.Printf("yolk: before main: %d syscalls, %d page faults, %d timer interrupts, %d us idle\n", sc, pf, ticks, idle/1000)
+		names, counts, us := kernel.BootSyscalls(4)
+		for i := range names {
+			fmt.Printf("yolk:   %-14s %8d us in %d calls\n", names[i], us[i], counts[i])
+		}
 	}
 	switch opts.CrashTest {
 	case "nil":

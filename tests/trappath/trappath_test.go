@@ -76,6 +76,7 @@ var indirectCalls = map[string]indirect{
 	"yolk/amd64.(*PageTable).walk":             {sites: 3, targets: []string{"itab:yolk/amd64.FrameSource"}, why: "pt.Mem.Table, pt.Mem.Alloc"},
 	"yolk/amd64.(*PageTable).Lookup":           {sites: 2, targets: []string{"itab:yolk/amd64.FrameSource"}, why: "pt.Mem.Table"},
 	"yolk/kernel.(*AddressSpace).heldEntry":    {sites: 2, targets: []string{"itab:yolk/kernel.PhysMem"}, why: "as.Mem.Table"},
+	"yolk/kernel.(*AddressSpace).skipAbsent":   {sites: 2, targets: []string{"itab:yolk/kernel.PhysMem"}, why: "as.Mem.Table"},
 	"yolk/kernel.(*AddressSpace).Resolve":      {sites: 2, targets: []string{"itab:yolk/kernel.PhysMem"}, why: "as.Mem.Alloc, as.Mem.Free"},
 	"yolk/kernel.(*AddressSpace).releasePages": {sites: 2, targets: []string{"itab:yolk/kernel.PhysMem", "yolk/kernel.flushPage"}, why: "as.Mem.Free, as.Flush"},
 	// AddressSpace.Flush: kernelAS and userAS get flushPage (start.go,
