@@ -40,7 +40,8 @@ type Options struct {
 func ParseCmdline(s string) Options {
 	var o Options
 	words := splitWords(s)
-	for i, w := range words {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
 		if w == "--" {
 			o.Args = append([]string{}, words[i+1:]...)
 			break
@@ -54,6 +55,12 @@ func ParseCmdline(s string) Options {
 			o.Strace = true
 		case strings.HasPrefix(w, "strace="):
 			o.Strace, o.StraceOpt = true, w[len("strace="):]
+			// strace's own spacing (qemu/run -o "strace=-f,-e trace=file"):
+			// an option left waiting for its value takes the next word.
+			for i+1 < len(words) && words[i+1] != "--" && straceWantsValue(o.StraceOpt) {
+				i++
+				o.StraceOpt += "," + words[i]
+			}
 		case w == "profile":
 			o.ProfileHz = DefaultProfileHz
 		case strings.HasPrefix(w, "profile=") && parseHz(w[len("profile="):], &o):
@@ -84,6 +91,13 @@ func ParseCmdline(s string) Options {
 		}
 	}
 	return o
+}
+
+// straceWantsValue reports whether strace options end with an option
+// whose value is the next word (-e, -o).
+func straceWantsValue(opts string) bool {
+	last := opts[strings.LastIndexByte(opts, ',')+1:]
+	return last == "-e" || last == "-o"
 }
 
 // splitWords splits on blanks, honouring double quotes and backslashes.

@@ -24,6 +24,10 @@ func TestParseCmdline(t *testing.T) {
 			Options{Mounts: []Mount{{Tag: "share0", Path: "/mnt"}, {Tag: "share1", Path: "/a:b", ReadOnly: true}}, Cwd: "/mnt", P9Probe: true,
 				Ignored: []string{"mount=x", "mount=:/y", "mount=t:rel", "cwd="}}},
 		{`mount=share0:"/with space":rw`, Options{Mounts: []Mount{{Tag: "share0", Path: "/with space"}}}},
+		// qemu/run -o "strace=-f,-e trace=process,file -o out": the words an option waits for join it.
+		{"strace=-f,-e trace=process,file,-o out selftest", Options{Strace: true, StraceOpt: "-f,-e,trace=process,file,-o,out", Selftest: true}},
+		{"strace=-c,-e -- x", Options{Strace: true, StraceOpt: "-c,-e", Args: []string{"x"}}},
+		{"profile profile=250 profile=0", Options{ProfileHz: 250, Ignored: []string{"profile=0"}}},
 	} {
 		got := ParseCmdline(c.in)
 		if !reflect.DeepEqual(got, c.want) {

@@ -15,6 +15,7 @@ import (
 	"yolk/elfload"
 	"yolk/linux/abi"
 	"yolk/mm"
+	"yolk/strace"
 	"yolk/vfs"
 )
 
@@ -525,7 +526,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 	s.con = &console{m: cfg.Machine, sys: s, s: machineStreams(cfg.Machine), tio: defaultTermios(), fg: 1}
 	s.trace = cfg.Trace
 	if cfg.Strace && !s.trace.On {
-		s.trace = TraceOptions{On: true}
+		s.trace = strace.Options{On: true, Lines: true}
 	}
 	s.startProfiler()
 	var memBytes uint64 = 256 << 20

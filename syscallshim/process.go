@@ -12,6 +12,7 @@ import (
 	"yolk/linux/abi"
 	"yolk/linux/sysno"
 	ynet "yolk/net"
+	"yolk/strace"
 	"yolk/vfs"
 )
 
@@ -26,9 +27,9 @@ type Config struct {
 	Path   string // the first program's path: AT_EXECFN, /proc/self/exe
 	Argv   []string
 	Envp   []string
-	Strace bool         // print each syscall in strace's format
-	Trace  TraceOptions // strace's options (strace=OPTS); Strace alone means the defaults
-	Debug  bool         // print each syscall request in the Unikraft shim's format
+	Strace bool           // print each syscall in strace's format
+	Trace  strace.Options // strace's options (strace=OPTS); Strace alone means the defaults
+	Debug  bool           // print each syscall request in the Unikraft shim's format
 	// MemInfo reports total and free memory in bytes, for sysinfo.
 	MemInfo func() (total, free uint64)
 	// MaxThreads bounds the program threads of all processes together
@@ -75,9 +76,11 @@ type System struct {
 	fifos fifoTable // open FIFOs
 	locks lockTable // file locks
 
-	prof       *profiler    // the sampling profiler's drain (profile.go), or nil
-	trace      TraceOptions // what to trace and how (traceopts.go)
-	traceStats traceStats
+	prof       *profiler      // the sampling profiler's drain (profile.go), or nil
+	trace      strace.Options // what to trace and how (traceopts.go)
+	traceStats strace.Stats
+	traceMu    sync.Mutex
+	traceLast  int64 // monotonic ns of the last line, for -r
 
 	filemaps fileMaps // the pages of mapped files (filemap.go)
 

@@ -1,6 +1,9 @@
 package syscallshim
 
-import "yolk/mm"
+import (
+	"yolk/mm"
+	"yolk/strace"
+)
 
 // newTestProcess builds a system with one process (PID 1, session and
 // group leader) over cfg.Machine: the namespace of cfg.Root, the console
@@ -15,7 +18,7 @@ func newTestProcess(cfg Config, as *mm.AddressSpace, comm string) *Process {
 	}
 	sys.con = &console{m: m, sys: sys, tio: defaultTermios(), fg: 1}
 	if cfg.Strace {
-		sys.trace = TraceOptions{On: true}
+		sys.trace = strace.Options{On: true, Lines: true}
 	}
 	p := &Process{
 		sys: sys, m: m, cfg: &sys.cfg, pid: 1, children: map[*Process]struct{}{}, pgid: 1, sid: 1,

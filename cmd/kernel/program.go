@@ -11,6 +11,7 @@ import (
 
 	"yolk/initrd"
 	"yolk/kernel"
+	"yolk/strace"
 	"yolk/syscallshim"
 	"yolk/vfs"
 	"yolk/vfs/p9fs"
@@ -93,9 +94,9 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		fmt.Println(err)
 		return syscallshim.ExitCannotExecute
 	}
-	var trace syscallshim.TraceOptions
+	var trace strace.Options
 	if opts.StraceOpt != "" {
-		if trace, err = syscallshim.ParseTraceOptions(opts.StraceOpt); err != nil {
+		if trace, err = strace.Parse(opts.StraceOpt); err != nil {
 			fmt.Printf("yolk: %v\n", err)
 			return syscallshim.ExitCannotExecute
 		}

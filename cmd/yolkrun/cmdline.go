@@ -54,3 +54,30 @@ func kernelCmdline(kopts string, extra []string, env []string, haveArgs bool, ra
 	}
 	return strings.Join(words, " ")
 }
+
+// straceOutput is the FILE of strace's -o FILE among the kernel options
+// (-o "strace=-f,-o,trace.txt", or strace's own spacing, as the kernel
+// reads it: a trailing -e or -o takes the next word), or "".
+func straceOutput(kopts string) string {
+	words := strings.Fields(kopts)
+	for i := 0; i < len(words); i++ {
+		opts, ok := strings.CutPrefix(words[i], "strace=")
+		if !ok {
+			continue
+		}
+		for i+1 < len(words) && (strings.HasSuffix(opts, ",-e") || strings.HasSuffix(opts, ",-o") || opts == "-e" || opts == "-o") {
+			i++
+			opts += "," + words[i]
+		}
+		parts := strings.Split(opts, ",")
+		for j, p := range parts {
+			switch {
+			case p == "-o" && j+1 < len(parts):
+				return parts[j+1]
+			case strings.HasPrefix(p, "-o") && len(p) > 2:
+				return strings.TrimPrefix(p[2:], "=")
+			}
+		}
+	}
+	return ""
+}

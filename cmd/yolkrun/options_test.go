@@ -162,3 +162,20 @@ func TestRelayStdin(t *testing.T) {
 		}
 	}
 }
+
+func TestStraceOutput(t *testing.T) {
+	for in, want := range map[string]string{
+		"strace":                      "",
+		"strace=-f,-c":                "",
+		"strace=-f,-o,trace.txt":      "trace.txt",
+		"selftest strace=-otrace.txt": "trace.txt",
+		"strace=-f,-e trace=process,file,-o out.txt": "out.txt",
+		"strace=-f,-e trace=file,-o /tmp/x net=off":  "/tmp/x",
+		"strace=-o /tmp/y":                           "/tmp/y",
+		"bootstats -o x":                             "",
+	} {
+		if got := straceOutput(in); got != want {
+			t.Errorf("straceOutput(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -144,6 +144,15 @@ func (s *setup) runStreams() (int, error) {
 	if s.prof != nil {
 		r.prof = s.prof
 	}
+	if name := straceOutput(s.o.kopts); name != "" {
+		// strace -o FILE: the trace lines (and -c's table) go to FILE.
+		f, err := os.Create(name)
+		if err != nil {
+			return 0, fail(exitRunner, "strace -o: %v", err)
+		}
+		defer f.Close()
+		r.trace = f
+	}
 	fromGuest := make(chan struct{})
 	go func() {
 		if err := r.fromGuest(); err != nil {

@@ -1,4 +1,4 @@
-package syscallshim
+package strace
 
 import (
 	"bytes"
@@ -13,19 +13,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"yolk/linux/abi"
-	"yolk/linux/sysno"
 )
 
 // Tracing in strace's format: "name(args) = result", decoded with
 // strace's conventions (its default -s 32, abbreviated structs).
-// traceEnter formats the arguments known before the call (strings,
-// flags, input structs); traceExit adds what the call filled in (read
+// Enter formats the arguments known before the call (strings,
+// flags, input structs); Exit adds what the call filled in (read
 // buffers, structs) and the result. Tracing only reads the program's
 // memory, and a pointer it cannot read is shown as its address, as
 // strace does: it never fails and never changes what the call does.
 //
-// The decoding is table-driven: traceSpecs maps a syscall number to the
-// kinds of its arguments, in order; a few multiplexed syscalls (futex,
+// The decoding is table-driven: the generated table (syscalls.txt) gives
+// a syscall number the kinds of its arguments, in order; a few multiplexed syscalls (futex,
 // fcntl, ioctl, prctl, arch_prctl) pick their argument kinds from the
 // operation. Kinds from kOut on are shown after the call; so is every
 // argument after the first of them, which keeps strace's order.
@@ -59,6 +58,9 @@ const (
 	kOFlags                        // O_* flags alone (dup3, pipe2)
 	kCreatMode                     // mode, shown only with O_CREAT/O_TMPFILE in the previous argument
 	kMode                          // file mode, octal
+	kSockFamily                    // AF_*
+	kSockType                      // SOCK_* and SOCK_CLOEXEC|SOCK_NONBLOCK
+	kSockProto                     // IPPROTO_* for AF_INET and AF_INET6 (family in argument 0), else decimal
 	kProt                          // PROT_*
 	kMmapFlags                     // MAP_*
 	kMremapFlags                   // MREMAP_*
@@ -175,160 +177,13 @@ type traceCallSpec struct {
 	pick func(a Args) traceCallSpec // for syscalls whose arguments depend on an operation
 }
 
-var traceSpecs = map[uint64]traceCallSpec{
-	// Files.
-	unix.SYS_READ:       {args: argKinds{kFd, kBufOut, kUint}},
-	unix.SYS_WRITE:      {args: argKinds{kFd, kBufIn, kUint}},
-	unix.SYS_READV:      {args: argKinds{kFd, kIovOut, kUint}},
-	unix.SYS_WRITEV:     {args: argKinds{kFd, kIovIn, kUint}},
-	unix.SYS_PREAD64:    {args: argKinds{kFd, kBufOut, kUint, kLong}},
-	unix.SYS_PWRITE64:   {args: argKinds{kFd, kBufIn, kUint, kLong}},
-	unix.SYS_OPEN:       {args: argKinds{kPath, kOpenFlags, kCreatMode}},
-	unix.SYS_OPENAT:     {args: argKinds{kDirfd, kPath, kOpenFlags, kCreatMode}},
-	unix.SYS_CREAT:      {args: argKinds{kPath, kMode}},
-	unix.SYS_CLOSE:      {args: argKinds{kFd}},
-	unix.SYS_STAT:       {args: argKinds{kPath, kStatOut}},
-	unix.SYS_LSTAT:      {args: argKinds{kPath, kStatOut}},
-	unix.SYS_FSTAT:      {args: argKinds{kFd, kStatOut}},
-	unix.SYS_NEWFSTATAT: {args: argKinds{kDirfd, kPath, kStatOut, kAtFlags}},
-	unix.SYS_STATX:      {args: argKinds{kDirfd, kPath, kStatxFlags, kStatxMask, kStatxOut}},
-	unix.SYS_LSEEK:      {args: argKinds{kFd, kLong, kWhence}},
-	unix.SYS_GETDENTS64: {args: argKinds{kFd, kDentsOut, kUint}},
-	unix.SYS_ACCESS:     {args: argKinds{kPath, kAccess}},
-	unix.SYS_FACCESSAT:  {args: argKinds{kDirfd, kPath, kAccess}},
-	unix.SYS_FACCESSAT2: {args: argKinds{kDirfd, kPath, kAccess, kFaccessatFlags}},
-	unix.SYS_READLINK:   {args: argKinds{kPath, kBufOut, kUint}},
-	unix.SYS_READLINKAT: {args: argKinds{kDirfd, kPath, kBufOut, kUint}},
-	unix.SYS_GETCWD:     {args: argKinds{kPathOut, kUint}},
-	unix.SYS_CHDIR:      {args: argKinds{kPath}},
-	unix.SYS_FCHDIR:     {args: argKinds{kFd}},
-	unix.SYS_IOCTL:      {pick: traceIoctlSpec},
-	unix.SYS_FCNTL:      {pick: traceFcntlSpec},
-	unix.SYS_DUP:        {args: argKinds{kFd}},
-	unix.SYS_DUP2:       {args: argKinds{kFd, kFd}},
-	unix.SYS_DUP3:       {args: argKinds{kFd, kFd, kOFlags}},
-	unix.SYS_UMASK:      {args: argKinds{kMode}, ret: rOctal},
-	unix.SYS_SENDFILE:   {args: argKinds{kFd, kFd, kSendfileOff, kUint}},
-	unix.SYS_PIPE:       {args: argKinds{kPipeOut}},
-	unix.SYS_PIPE2:      {args: argKinds{kPipeOut, kOFlags}},
-	unix.SYS_MKDIR:      {args: argKinds{kPath, kMode}},
-	unix.SYS_MKDIRAT:    {args: argKinds{kDirfd, kPath, kMode}},
-	unix.SYS_RMDIR:      {args: argKinds{kPath}},
-	unix.SYS_UNLINK:     {args: argKinds{kPath}},
-	unix.SYS_UNLINKAT:   {args: argKinds{kDirfd, kPath, kAtFlags}},
-	unix.SYS_RENAME:     {args: argKinds{kPath, kPath}},
-	unix.SYS_RENAMEAT:   {args: argKinds{kDirfd, kPath, kDirfd, kPath}},
-	unix.SYS_CHMOD:      {args: argKinds{kPath, kMode}},
-	unix.SYS_FCHMOD:     {args: argKinds{kFd, kMode}},
-	unix.SYS_FCHMODAT:   {args: argKinds{kDirfd, kPath, kMode}},
-	unix.SYS_TRUNCATE:   {args: argKinds{kPath, kLong}},
-	unix.SYS_FTRUNCATE:  {args: argKinds{kFd, kLong}},
-	unix.SYS_FSYNC:      {args: argKinds{kFd}},
-	unix.SYS_FDATASYNC:  {args: argKinds{kFd}},
-	unix.SYS_EXECVE:     {args: argKinds{kPath, kArgv, kEnvp}},
-
-	// Memory.
-	unix.SYS_BRK:      {args: argKinds{kPtr}, ret: rHex},
-	unix.SYS_MMAP:     {args: argKinds{kPtr, kUint, kProt, kMmapFlags, kFd, kHex}, ret: rHex},
-	unix.SYS_MUNMAP:   {args: argKinds{kPtr, kUint}},
-	unix.SYS_MPROTECT: {args: argKinds{kPtr, kUint, kProt}},
-	unix.SYS_MREMAP:   {args: argKinds{kPtr, kUint, kUint, kMremapFlags, kMremapAddr}, ret: rHex},
-	unix.SYS_MADVISE:  {args: argKinds{kPtr, kUint, kMadvise}},
-
-	// Threads and processes.
-	unix.SYS_ARCH_PRCTL:         {pick: traceArchPrctlSpec},
-	unix.SYS_PRCTL:              {pick: tracePrctlSpec},
-	unix.SYS_SET_TID_ADDRESS:    {args: argKinds{kPtr}},
-	unix.SYS_SET_ROBUST_LIST:    {args: argKinds{kPtr, kUint}},
-	unix.SYS_GET_ROBUST_LIST:    {args: argKinds{kInt, kPtrPtrOut, kUlongPtrOut}},
-	unix.SYS_CLONE:              {args: argKinds{kCloneStack, kCloneFlags, kClonePtid, kCloneTls, kCloneCtid}},
-	unix.SYS_CLONE3:             {args: argKinds{kPtr, kUint}},
-	unix.SYS_FUTEX:              {pick: traceFutexSpec},
-	unix.SYS_EXIT:               {args: argKinds{kInt}, ret: rNone},
-	unix.SYS_EXIT_GROUP:         {args: argKinds{kInt}, ret: rNone},
-	unix.SYS_GETPID:             {},
-	unix.SYS_GETPPID:            {},
-	unix.SYS_GETTID:             {},
-	unix.SYS_GETUID:             {},
-	unix.SYS_GETEUID:            {},
-	unix.SYS_GETGID:             {},
-	unix.SYS_GETEGID:            {},
-	unix.SYS_GETPGRP:            {},
-	unix.SYS_SETSID:             {},
-	unix.SYS_GETPGID:            {args: argKinds{kInt}},
-	unix.SYS_GETSID:             {args: argKinds{kInt}},
-	unix.SYS_SETPGID:            {args: argKinds{kInt, kInt}},
-	unix.SYS_GETGROUPS:          {args: argKinds{kInt, kGroupsOut}},
-	unix.SYS_SCHED_YIELD:        {},
-	unix.SYS_SCHED_GETAFFINITY:  {args: argKinds{kInt, kU32, kAffinityOut}},
-	unix.SYS_GETCPU:             {args: argKinds{kU32PtrOut, kU32PtrOut, kPtr}},
-	unix.SYS_RSEQ:               {args: argKinds{kPtr, kU32, kRseqFlags, kX32}},
-	unix.SYS_PAUSE:              {},
-	unix.SYS_FORK:               {},
-	unix.SYS_VFORK:              {},
-	unix.SYS_RT_SIGRETURN:       {args: argKinds{kSigreturnMask}},
-	unix.SYS_RT_SIGACTION:       {args: argKinds{kSignal, kSigaction, kSigactionOut, kUint}},
-	unix.SYS_RT_SIGPROCMASK:     {args: argKinds{kSigHow, kSigset, kSigsetOut, kUint}},
-	unix.SYS_SIGALTSTACK:        {args: argKinds{kStack, kStackOut}},
-	unix.SYS_KILL:               {args: argKinds{kInt, kSignal}},
-	unix.SYS_WAIT4:              {args: argKinds{kInt, kWstatusOut, kWaitOptions, kPtr}},
-	unix.SYS_WAITID:             {args: argKinds{kIDType, kInt, kPtr, kWaitOptions, kPtr}},
-	unix.SYS_EXECVEAT:           {args: argKinds{kDirfd, kPath, kArgv, kEnvp, kAtFlags}},
-	unix.SYS_PIDFD_OPEN:         {args: argKinds{kInt, kUint}},
-	unix.SYS_PIDFD_SEND_SIGNAL:  {args: argKinds{kFd, kSignal, kPtr, kUint}},
-	unix.SYS_SETUID:             {args: argKinds{kInt}},
-	unix.SYS_SETGID:             {args: argKinds{kInt}},
-	unix.SYS_SETREUID:           {args: argKinds{kInt, kInt}},
-	unix.SYS_SETREGID:           {args: argKinds{kInt, kInt}},
-	unix.SYS_SETRESUID:          {args: argKinds{kInt, kInt, kInt}},
-	unix.SYS_SETRESGID:          {args: argKinds{kInt, kInt, kInt}},
-	unix.SYS_GETRESUID:          {args: argKinds{kU32PtrOut, kU32PtrOut, kU32PtrOut}},
-	unix.SYS_GETRESGID:          {args: argKinds{kU32PtrOut, kU32PtrOut, kU32PtrOut}},
-	unix.SYS_SETFSUID:           {args: argKinds{kInt}},
-	unix.SYS_SETFSGID:           {args: argKinds{kInt}},
-	unix.SYS_SETGROUPS:          {args: argKinds{kInt, kPtr}},
-	unix.SYS_TGKILL:             {args: argKinds{kInt, kInt, kSignal}},
-	unix.SYS_TKILL:              {args: argKinds{kInt, kSignal}},
-	unix.SYS_CLOCK_GETTIME:      {args: argKinds{kClock, kTimespecOut}},
-	unix.SYS_CLOCK_GETRES:       {args: argKinds{kClock, kTimespecOut}},
-	unix.SYS_CLOCK_SETTIME:      {args: argKinds{kClock, kTimespec}},
-	unix.SYS_GETTIMEOFDAY:       {args: argKinds{kTimevalOut, kTimezoneOut}},
-	unix.SYS_TIME:               {args: argKinds{kTimeOut}, ret: rTime},
-	unix.SYS_NANOSLEEP:          {args: argKinds{kTimespec, kRemOut}},
-	unix.SYS_CLOCK_NANOSLEEP:    {args: argKinds{kClock, kClockFlags, kTimespec, kRemOut}},
-	unix.SYS_POLL:               {args: argKinds{kPollFds, kU32, kInt}, ret: rPoll},
-	unix.SYS_PPOLL:              {args: argKinds{kPollFds, kU32, kTimespec, kSigset, kUint}, ret: rPoll},
-	unix.SYS_SELECT:             {args: argKinds{kInt, kFdSet, kFdSet, kFdSet, kTimeval}, ret: rSelect},
-	unix.SYS_PSELECT6:           {args: argKinds{kInt, kFdSet, kFdSet, kFdSet, kTimespec, kKernelSigset}, ret: rSelect},
-	unix.SYS_EPOLL_CREATE:       {args: argKinds{kInt}},
-	unix.SYS_EPOLL_CREATE1:      {args: argKinds{kEpollFlags}},
-	unix.SYS_EPOLL_CTL:          {args: argKinds{kFd, kEpollOp, kFd, kEpollEvent}},
-	unix.SYS_EPOLL_WAIT:         {args: argKinds{kFd, kEpollEventsOut, kInt, kInt}},
-	unix.SYS_EPOLL_PWAIT:        {args: argKinds{kFd, kEpollEventsOut, kInt, kInt, kSigset, kUint}},
-	unix.SYS_EVENTFD2:           {args: argKinds{kU32, kEfdFlags}},
-	unix.SYS_EVENTFD:            {args: argKinds{kU32}},
-	unix.SYS_UNAME:              {args: argKinds{kUnameOut}},
-	unix.SYS_GETRANDOM:          {args: argKinds{kRandomOut, kUint, kGrndFlags}},
-	unix.SYS_PRLIMIT64:          {args: argKinds{kInt, kResource, kRlimit, kRlimitOut}},
-	unix.SYS_GETRLIMIT:          {args: argKinds{kResource, kRlimitOut}},
-	unix.SYS_SETRLIMIT:          {args: argKinds{kResource, kRlimit}},
-	unix.SYS_SYSINFO:            {args: argKinds{kSysinfoOut}},
-	unix.SYS_ALARM:              {args: argKinds{kU32}},
-	unix.SYS_SCHED_SETAFFINITY:  {args: argKinds{kInt, kU32, kPtr}},
-	unix.SYS_RT_SIGSUSPEND:      {args: argKinds{kSigset, kUint}},
-	unix.SYS_RT_SIGPENDING:      {args: argKinds{kSigsetOut, kUint}},
-	unix.SYS_RESTART_SYSCALL:    {},
-	unix.SYS_MEMBARRIER:         {args: argKinds{kHex, kHex, kInt}},
-	unix.SYS_SCHED_GETSCHEDULER: {args: argKinds{kInt}},
-}
-
 // traceSpec is the spec of syscall nr with arguments a; unknown syscalls
 // show all six arguments in hexadecimal, as strace does.
 func traceSpec(nr uint64, a Args) traceCallSpec {
-	s, ok := traceSpecs[nr]
-	if !ok {
+	if nr >= uint64(len(table)) || !table[nr].known {
 		return traceCallSpec{args: argKinds{kHex, kHex, kHex, kHex, kHex, kHex}}
 	}
+	s := table[nr].spec
 	if s.pick != nil {
 		return s.pick(a)
 	}
@@ -448,26 +303,26 @@ func tracePrctlSpec(a Args) traceCallSpec {
 	return traceCallSpec{args: argKinds{kPrctlOp, kHex, kHex, kHex, kHex}}
 }
 
-// traceName is the syscall's name, or strace's syscall_0x... for numbers
-// with none.
-func traceName(nr uint64) string {
-	if s := sysno.Name(uintptr(nr)); s != sysno.Unknown {
-		return s
+// Name is the syscall's name, or strace's syscall_0x... for numbers with
+// none.
+func Name(nr uint64) string {
+	if nr < uint64(len(table)) && table[nr].name != "" {
+		return table[nr].name
 	}
 	return "syscall_" + trHex(nr)
 }
 
-// traceEnter formats what is known before syscall nr runs: its name and
-// the arguments up to the first one the call fills in.
-func (t *Thread) traceEnter(nr uint64, a Args) (pre string) {
-	name := traceName(nr)
+// Enter formats what is known before syscall nr runs: its name and the
+// arguments up to the first one the call fills in.
+func Enter(m Memory, nr uint64, a Args) (pre string) {
+	name := Name(nr)
 	defer func() {
 		if recover() != nil { // a decoding bug must not take the program down
 			pre = name + "("
 		}
 	}()
 	sp := traceSpec(nr, a)
-	c := &tracer{t: t, a: a, n: len(sp.args)}
+	c := &tracer{m: m, a: a, n: len(sp.args)}
 	var b strings.Builder
 	b.WriteString(name)
 	b.WriteByte('(')
@@ -492,9 +347,10 @@ func (t *Thread) traceEnter(nr uint64, a Args) (pre string) {
 	return b.String()
 }
 
-// traceExit prints the line for syscall nr: pre, the arguments the call
-// filled in (and those after them), and the result ret.
-func (t *Thread) traceExit(nr uint64, a Args, pre string, ret uint64, prefix, suffix string) {
+// Exit is the line for syscall nr (without prefixes, suffixes or the
+// newline): pre (from Enter), the arguments the call filled in (and those
+// after them), and the result ret.
+func Exit(m Memory, nr uint64, a Args, pre string, ret uint64) string {
 	line, done := pre, false
 	func() {
 		defer func() {
@@ -503,7 +359,7 @@ func (t *Thread) traceExit(nr uint64, a Args, pre string, ret uint64, prefix, su
 			}
 		}()
 		sp := traceSpec(nr, a)
-		c := &tracer{t: t, a: a, n: len(sp.args), exit: true, ret: ret, failed: traceIsErrno(ret)}
+		c := &tracer{m: m, a: a, n: len(sp.args), exit: true, ret: ret, failed: IsErrno(ret)}
 		var b strings.Builder
 		b.WriteString(pre)
 		first := strings.HasSuffix(pre, "(")
@@ -538,11 +394,11 @@ func (t *Thread) traceExit(nr uint64, a Args, pre string, ret uint64, prefix, su
 	if !done {
 		line += ") = " + formatRet(ret)
 	}
-	t.p.printf("%s%s%s\n", prefix, line, suffix)
+	return line
 }
 
-// traceIsErrno reports whether a raw return value is -errno.
-func traceIsErrno(ret uint64) bool {
+// IsErrno reports whether a raw return value is -errno.
+func IsErrno(ret uint64) bool {
 	r := int64(ret)
 	return r < 0 && r > -4096
 }
@@ -568,7 +424,7 @@ func errnoText(e unix.Errno) string {
 
 // tracer formats one syscall's arguments and result.
 type tracer struct {
-	t      *Thread
+	m      Memory
 	a      Args
 	n      int // number of arguments in the spec
 	exit   bool
@@ -654,6 +510,19 @@ func (c *tracer) arg(k argKind, i int) (string, bool) {
 			return "", false
 		}
 		return trOctal(uint64(uint16(v))), true
+	case kSockFamily:
+		return trXval(v, trFamilyNames, "AF_???"), true
+	case kSockType:
+		t := trXval(v&0xf, trSockTypeNames, "SOCK_???")
+		if f := v &^ 0xf; f != 0 {
+			t += "|" + trFlags(f, trSockFlagNames, "")
+		}
+		return t, true
+	case kSockProto:
+		if c.a[0] == unix.AF_INET || c.a[0] == unix.AF_INET6 {
+			return trXval(v, trIPProtoNames, ""), true
+		}
+		return strconv.Itoa(int(int32(v))), true
 	case kMode:
 		return trOctal(uint64(uint16(v))), true
 	case kProt:
@@ -781,10 +650,11 @@ func (c *tracer) arg(k argKind, i int) (string, bool) {
 	case kSigreturnMask:
 		// The handler's return popped the frame's return address: the
 		// ucontext is at the stack pointer, its uc_sigmask 296 bytes in.
-		if c.t.ctx == nil || c.t.ctx.Regs.RSP == 0 {
+		sp := c.m.StackPointer()
+		if sp == 0 {
 			return "", false
 		}
-		va := c.t.ctx.Regs.RSP + 296
+		va := sp + 296
 		b, ok := c.fetch(va, 8)
 		if !ok {
 			return "{mask=" + trAddr(va) + "}", true
@@ -938,7 +808,7 @@ func (c *tracer) mem(va, n uint64) ([]byte, bool) {
 	if n == 0 {
 		return nil, true
 	}
-	b, err := c.t.copyIn(va, n)
+	b, err := c.m.CopyIn(va, n)
 	return b, err == nil
 }
 
@@ -1316,6 +1186,23 @@ func trOpenFlags(f uint32) string {
 		s += "|" + trFlags(rest, trOpenFlagNames, "")
 	}
 	return s
+}
+
+var trFamilyNames = xlat{
+	{unix.AF_UNSPEC, "AF_UNSPEC"}, {unix.AF_UNIX, "AF_UNIX"}, {unix.AF_INET, "AF_INET"}, {unix.AF_INET6, "AF_INET6"},
+	{unix.AF_NETLINK, "AF_NETLINK"}, {unix.AF_PACKET, "AF_PACKET"}, {unix.AF_VSOCK, "AF_VSOCK"},
+}
+
+var trSockTypeNames = xlat{
+	{unix.SOCK_STREAM, "SOCK_STREAM"}, {unix.SOCK_DGRAM, "SOCK_DGRAM"}, {unix.SOCK_RAW, "SOCK_RAW"},
+	{unix.SOCK_RDM, "SOCK_RDM"}, {unix.SOCK_SEQPACKET, "SOCK_SEQPACKET"}, {unix.SOCK_PACKET, "SOCK_PACKET"},
+}
+
+var trSockFlagNames = xlat{{unix.SOCK_CLOEXEC, "SOCK_CLOEXEC"}, {unix.SOCK_NONBLOCK, "SOCK_NONBLOCK"}}
+
+var trIPProtoNames = xlat{
+	{unix.IPPROTO_IP, "IPPROTO_IP"}, {unix.IPPROTO_ICMP, "IPPROTO_ICMP"}, {unix.IPPROTO_TCP, "IPPROTO_TCP"},
+	{unix.IPPROTO_UDP, "IPPROTO_UDP"}, {unix.IPPROTO_ICMPV6, "IPPROTO_ICMPV6"},
 }
 
 var trProtNames = xlat{
