@@ -72,7 +72,7 @@ func usage() {
 type runFlags struct {
 	root, work, linux, kernel, out, accel, mem string
 	rounds                                     int
-	bzImage                                    bool
+	bzImage, native                            bool
 	timeout                                    time.Duration
 }
 
@@ -88,6 +88,7 @@ func cmdRun(args []string) error {
 	fs.StringVar(&f.mem, "m", "512M", "guest memory, both sides")
 	fs.IntVar(&f.rounds, "rounds", 5, "rounds; each boots every VM once, the order alternating")
 	fs.BoolVar(&f.bzImage, "bzimage", true, "also boot Linux from its bzImage (firmware and XZ decompression: about 25 s under TCG)")
+	fs.BoolVar(&f.native, "native", true, "also run the clock benchmarks on the host itself (nativeJobs), once a round")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
 	fs.Parse(args)
 
@@ -97,7 +98,7 @@ func cmdRun(args []string) error {
 		Accel:  f.accel,
 		Mem:    f.mem,
 		Rounds: f.rounds,
-		Yolk:   map[string][]float64{}, Linux: map[string][]float64{}, Profiled: map[string][]float64{},
+		Yolk:   map[string][]float64{}, Linux: map[string][]float64{}, Profiled: map[string][]float64{}, Native: map[string][]float64{},
 		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
 	}
 	r.fillEnv(f)
@@ -182,6 +183,13 @@ func cmdRun(args []string) error {
 			}
 			fmt.Fprintf(os.Stderr, "bench: round %d/%d: %-22s first output %6.2f s, whole run %6.2f s\n",
 				round+1, f.rounds, vm.vm.Name, b.FirstOutput.Seconds(), b.Total.Seconds())
+		}
+		if f.native {
+			if err := runNative(r, f, round); err != nil {
+				msg := fmt.Sprintf("round %d: native: %v", round+1, err)
+				r.Errors = append(r.Errors, msg)
+				fmt.Fprintln(os.Stderr, "bench:", msg)
+			}
 		}
 	}
 	r.Elapsed = time.Since(began).Seconds()
@@ -333,6 +341,38 @@ func relPaths(argv []string, root string) []string {
 		out[i] = tmpDir.ReplaceAllString(a, "$$TMP")
 	}
 	return out
+}
+
+// nativeJobs run on the host itself (from the work initramfs's tree):
+// the clock loops, whose point is the cost of a call beside a VM's.
+var nativeJobs = [][]string{
+	{"bin/bench", "-n", "20000", "getppid", "clock_gettime", "clock_gettime_vdso"},
+	{"bin/gobench", "clock"},
+}
+
+// runNative runs nativeJobs once and records their samples for round.
+func runNative(r *Results, f runFlags, round int) error {
+	for _, job := range nativeJobs {
+		cmd := exec.Command(filepath.Join(f.work, "work", job[0]), job[1:]...)
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("%s: %v", strings.Join(job, " "), err)
+		}
+		o, err := ParseOutput(strings.NewReader(string(out)))
+		if err != nil {
+			return fmt.Errorf("%s: %v", strings.Join(job, " "), err)
+		}
+		for k, s := range o.Samples {
+			if _, ok := r.Native[k]; !ok {
+				r.Native[k] = make([]float64, f.rounds)
+				for j := range r.Native[k] {
+					r.Native[k][j] = Missing
+				}
+			}
+			r.Native[k][round] = s.NS
+		}
+	}
+	return nil
 }
 
 // isMicro says whether sample k is one of examples/bench's loops, timed in

@@ -60,17 +60,17 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
 	p("- Host: %s\n- QEMU: %s\n- Linux: Debian's %s\n- Whole run: %.0f s\n\n", r.Host, r.QEMU, r.LinuxKernel, r.Elapsed)
 
-	p("| metric | unit | yolk | Linux VM | yolk/Linux |")
+	p("| metric | unit | yolk | Linux VM | native | yolk/Linux |")
 	if cycles {
 		p(" yolk cycles | Linux cycles |")
 	}
-	p("\n|---|---|---|---|---|")
+	p("\n|---|---|---|---|---|---|")
 	if cycles {
 		p("---|---|")
 	}
 	p("\n")
 	for _, row := range rows {
-		p("| %s | %s | %s | %s | %s |", row.Label, row.Unit, fmtSummary(row.Yolk), fmtSummary(row.Linux), fmtRatio(row))
+		p("| %s | %s | %s | %s | %s | %s |", row.Label, row.Unit, fmtSummary(row.Yolk), fmtSummary(row.Linux), fmtSummary(row.Native), fmtRatio(row))
 		if cycles {
 			p(" %s | %s |", fmtSummary(row.YolkCycles), fmtSummary(row.LinuxCycles))
 		}
@@ -116,6 +116,9 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("  jiffies; `tsc=reliable` keeps it on the TSC (see cmd/bench's linuxCmdline). A boot whose clock stays coarse has its\n")
 	p("  micro-benchmarks left out and listed above.\n")
 	p("- **Programs**: `/init` fork+execs each with its output to /dev/null and times it to the end of its wait.\n")
+	p("- **Clocks**: `clock_gettime` through the vDSO and Go's `time.Now()` are loops of 1,000,000 calls; their forced-syscall\n")
+	p("  variants (`syscall(SYS_clock_gettime)`, `syscall.RawSyscall`) loops of 20,000. The native column runs the same\n")
+	p("  static programs (examples/bench, examples/gobench clock) on the host itself, once a round.\n")
 	if !cycles {
 		p("- Under TCG rdtsc counts host time, not guest cycles, so the cycle columns are left out; with `ACCEL=kvm` they appear.\n")
 	}

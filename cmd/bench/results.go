@@ -13,6 +13,9 @@ type Results struct {
 	Rounds                  int
 	Elapsed                 float64 // seconds, the whole run
 	Yolk, Linux             map[string][]float64
+	// Native are the host's own samples of the programs that run
+	// outside a VM too (nativeJobs), one run per round.
+	Native map[string][]float64
 	// Profiled are yolk's samples of the work boot run under the
 	// sampling profiler (qemu/run --profile, default rate): its cost.
 	Profiled                map[string][]float64
@@ -34,6 +37,7 @@ type Command struct {
 type Row struct {
 	Metric
 	Yolk, Linux             Summary // in Metric.Unit
+	Native                  Summary
 	YolkCycles, LinuxCycles Summary // per operation, rdtsc
 	Ratio                   float64 // median yolk / median Linux
 	RatioMin, RatioMax      float64 // spread of the per-round ratios
@@ -44,7 +48,7 @@ func (r *Results) Rows(ms []Metric) []Row {
 	var rows []Row
 	for _, m := range ms {
 		y, l := scaled(r.Yolk[m.YolkKey], m.NSPerUnit), scaled(r.Linux[m.LinuxKey], m.NSPerUnit)
-		row := Row{Metric: m, Yolk: Summarize(y), Linux: Summarize(l),
+		row := Row{Metric: m, Yolk: Summarize(y), Linux: Summarize(l), Native: Summarize(scaled(r.Native[m.YolkKey], m.NSPerUnit)),
 			YolkCycles: Summarize(r.YolkCycles[m.YolkKey]), LinuxCycles: Summarize(r.LinuxCycles[m.LinuxKey])}
 		if row.Yolk.N == 0 && row.Linux.N == 0 {
 			continue

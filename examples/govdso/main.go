@@ -26,9 +26,13 @@ func main() {
 		fmt.Printf("govdso: FAIL "+format+"\n", a...)
 		failed = true
 	}
-	n := 100000
+	n := 100000 // govdso [N [M]]: N clock reads, M system calls to compare
 	if len(os.Args) > 1 {
 		fmt.Sscan(os.Args[1], &n)
+	}
+	m := n/10 + 1
+	if len(os.Args) > 2 {
+		fmt.Sscan(os.Args[2], &m)
 	}
 	const slack = 20000 // ns
 	before := sysClock(0)
@@ -49,10 +53,10 @@ func main() {
 	}
 	perCall := float64(time.Since(start).Nanoseconds()) / float64(n)
 	sysStart := time.Now()
-	for i := 0; i < n/10+1; i++ {
+	for i := 0; i < m; i++ {
 		sysClock(1)
 	}
-	sysPerCall := float64(time.Since(sysStart).Nanoseconds()) / float64(n/10+1)
+	sysPerCall := float64(time.Since(sysStart).Nanoseconds()) / float64(m)
 	fmt.Printf("govdso: time.Since %.1f ns/call, system call %.1f ns/call\n", perCall, sysPerCall)
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {

@@ -2,7 +2,8 @@
  * (AT_SYSINFO_EHDR, /proc/self/maps), that a loop of clock_gettime calls
  * is monotonic and agrees with the clock_gettime system call, and prints
  * the cost of a call each way. Built for glibc and musl (static-PIE).
- * Usage: vdso [N]   (N loop iterations, default 100000) */
+ * Usage: vdso [N [M]]   (N loop iterations, default 100000; M system
+ * calls to compare with, default N/10+1) */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ int main(int argc, char **argv) {
 	}
 	long long lib_ns = prev - start;
 	CHECK(backwards == 0, "the monotonic clock went backwards %lld times", backwards);
-	long m = n / 10 + 1;
+	long m = argc > 2 ? atol(argv[2]) : n / 10 + 1;
 	start = lib_clock(CLOCK_MONOTONIC);
 	for (long i = 0; i < m; i++)
 		sys_clock(CLOCK_MONOTONIC);
