@@ -14,8 +14,8 @@ func testResults() *Results {
 	return &Results{
 		Date: "2026-01-02 03:04 UTC", Commit: "abc1234", Accel: "tcg", Mem: "512M", Rounds: 3,
 		Host: "a CPU, 2 CPUs", QEMU: "QEMU 7.2", LinuxKernel: "linux-image-6.1.0-57-amd64 6.1.192-3",
-		Yolk:  map[string][]float64{"boot": {0.5e9, 0.7e9, 0.6e9}, "getppid": {10e3, 12e3, 11e3}, "gzip": {Missing, Missing, Missing}},
-		Linux: map[string][]float64{"boot": {4e9, 5e9, Missing}, "getppid": {2e3, 2e3, 2e3}, "gzip": {1e9, 1.1e9, 1.2e9}},
+		Yolk:   map[string][]float64{"boot": {0.5e9, 0.7e9, 0.6e9}, "getppid": {10e3, 12e3, 11e3}, "gzip": {Missing, Missing, Missing}},
+		Linux:  map[string][]float64{"boot": {4e9, 5e9, Missing}, "getppid": {2e3, 2e3, 2e3}, "gzip": {1e9, 1.1e9, 1.2e9}},
 		Native: map[string][]float64{"getppid": {0.2e3, 0.3e3, 0.25e3}},
 		Commands: []Command{
 			{"yolk work", []string{"qemu/run", "-i", "build/bench/work.cpio", "/init"}, []string{"-M", "microvm", "-append", "init=/init a b"}},
