@@ -18,7 +18,7 @@ import (
 // perf's fp unwinder does). It reads page tables and frames through the
 // direct map, never at the program's addresses, so it cannot fault; it
 // does not allocate, lock or write Go pointers, and gives up (just the
-// leaf) while a goroutine is changing the space.
+// leaf) while a goroutine is changing the space or after it was released.
 func (as *AddressSpace) UserStack(rip, rbp uint64, pcs []uint64) int {
 	if len(pcs) == 0 {
 		return 0
@@ -28,7 +28,9 @@ func (as *AddressSpace) UserStack(rip, rbp uint64, pcs []uint64) int {
 	if !as.state.CompareAndSwap(stIdle, stFast) {
 		return n
 	}
-	for n < len(pcs) && rbp%8 == 0 && rbp >= as.lo && rbp+16 <= as.hi {
+	// A released space has no root (Release clears it, holding the space
+	// busy): its thread is exiting or execing as the timer fires.
+	for as.root != 0 && n < len(pcs) && rbp%8 == 0 && rbp >= as.lo && rbp+16 <= as.hi {
 		next, ok1 := as.peek(rbp)
 		ret, ok2 := as.peek(rbp + 8)
 		if !ok1 || !ok2 || ret == 0 {

@@ -61,3 +61,17 @@ func TestUserStack(t *testing.T) {
 		t.Errorf("looping chain gave %d frames", n)
 	}
 }
+
+// TestUserStackReleased: a sample of a thread whose space was released
+// (the process exiting or execing as the timer fires) gives the leaf
+// only; the walk must not follow the freed root (it did, and the kernel
+// took a #GP in the trap handler under make bench's profiled run).
+func TestUserStackReleased(t *testing.T) {
+	as := mmtest.NewAS(t)
+	stack := mustMap(t, as, 0x700000, pg, rw, mm.Fixed)
+	as.Release()
+	pcs := make([]uint64, 4)
+	if n := as.UserStack(1, stack+0x100, pcs); n != 1 {
+		t.Errorf("a released space walked %d frames", n)
+	}
+}
