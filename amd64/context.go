@@ -123,7 +123,6 @@ type Context struct {
 	// program Contexts have one (NewContext); whoever makes it keeps it
 	// alive and mapped.
 	XArea uint64
-	_     uint64 // keeps the size a multiple of 16
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)
@@ -140,6 +139,11 @@ type FastCalls struct {
 	// Nr[i] is a system call number whose result is Ret[i].
 	Nr  [MaxFastCalls]uint64
 	Ret [MaxFastCalls]uint64
+	// Clock, when set with N, lets the kernel's trap handler answer
+	// clock_gettime for the clocks it keeps itself, storing the result
+	// where a store would not fault (the kernel decides which; the
+	// shim says only that nothing stands in the way).
+	Clock uint64
 }
 
 // MaxFastCalls is how many system calls a FastCalls holds.

@@ -124,9 +124,12 @@ func profTick(now int64) {
 		if t.userCtx == 0 || t.userG == 0 || curG(t) != t.userG {
 			return // the kernel's own work
 		}
-		switch u := &t.user().Regs; u.Vector {
+		// The program's Context and address space may be gone by now
+		// (a thread that exited, its page released: reading them here
+		// faulted in the trap handler), so only what leaveUser kept.
+		switch t.leftVector {
 		case amd64.VecSyscall:
-			kind, nr = ProfSyscall, u.RAX
+			kind, nr = ProfSyscall, t.leftRAX
 		case amd64.VecPageFault:
 			kind = ProfFault
 		default:
@@ -139,9 +142,13 @@ func profTick(now int64) {
 		return
 	}
 	s := &r.s[head%profRingSize]
-	u := t.user()
 	s.as, s.kind, s.nr = t.userAS, kind, nr
-	s.n = uint32(t.as().UserStack(u.Regs.RIP, u.Regs.RBP, s.pc[:]))
+	if t.inUser {
+		u := t.user()
+		s.n = uint32(t.as().UserStack(u.Regs.RIP, u.Regs.RBP, s.pc[:]))
+	} else {
+		s.pc[0], s.n = t.leftRIP, 1
+	}
 	r.head.Store(head + 1)
 }
 

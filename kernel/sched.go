@@ -59,6 +59,12 @@ type Thread struct {
 	userAS  uint64 // the *mm.AddressSpace the program runs in (kept alive by EnterUser's caller)
 	cr3     uint64 // its root
 	userG   uint64 // the goroutine that called EnterUser (the profiler's curG)
+	// enterUser found the Context at ctxChecked backed when the kernel's
+	// space had released pages ctxReleased times.
+	ctxChecked, ctxReleased uint64
+	// leaveUser's copy of the vector, RAX and RIP the program left with.
+	leftVector, leftRAX, leftRIP uint64
+	_                            [8]byte // keeps the size a multiple of 16
 }
 
 // The trap path FXSAVEs into Thread.Context, which needs 16-byte

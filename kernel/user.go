@@ -88,20 +88,31 @@ func EnterUser(ctx *amd64.Context, as *mm.AddressSpace) uint64 {
 // state of the call, which resumes (returning 0) when the program traps
 // back. Nothing is copied either way.
 func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
-	// Backed now, so that the trap entry never faults writing it: the
-	// Context is a live heap object, whose pages the runtime keeps.
-	b, ok := kmem(ctxAddr, uint64(unsafe.Sizeof(amd64.Context{})), true)
-	if !ok || ctxAddr%16 != 0 { // FXSAVE needs 16-byte alignment
+	if ctxAddr%16 != 0 { // FXSAVE needs 16-byte alignment
 		return errnoRet(unix.EFAULT)
 	}
-	u := (*amd64.Context)(unsafe.Pointer(&b[0]))
-	if u.XArea != 0 {
-		// The XSAVE area too: XSAVE and XRSTOR need it mapped and
-		// 64-byte aligned.
-		if _, ok := kmem(u.XArea, uint64(amd64.XStateSize()), true); !ok || u.XArea%64 != 0 {
+	// Backed now, so that the trap entry never faults writing it: the
+	// Context is a live heap object, whose pages the runtime keeps. A
+	// thread enters with the same Context again and again; once found
+	// backed it stays so until the kernel's space releases pages.
+	if t.ctxChecked != ctxAddr || t.ctxReleased != kernelAS.Released {
+		b, ok := kmem(ctxAddr, uint64(unsafe.Sizeof(amd64.Context{})), true)
+		if !ok {
 			return errnoRet(unix.EFAULT)
 		}
+		u := (*amd64.Context)(unsafe.Pointer(&b[0]))
+		if u.XArea != 0 {
+			// The XSAVE area too: XSAVE and XRSTOR need it mapped and
+			// 64-byte aligned. It lies in the Context's own object
+			// (amd64.NewContext), which wrote it, so a Context later
+			// made at the same address has its area backed too.
+			if _, ok := kmem(u.XArea, uint64(amd64.XStateSize()), true); !ok || u.XArea%64 != 0 {
+				return errnoRet(unix.EFAULT)
+			}
+		}
+		t.ctxChecked, t.ctxReleased = ctxAddr, kernelAS.Released
 	}
+	u := (*amd64.Context)(ptr(uintptr(ctxAddr)))
 	if !amd64.Canonical(u.Regs.RIP) || u.Regs.RIP >= UserHi || !amd64.Canonical(u.FSBase) {
 		u.Regs.Vector = amd64.VecGP
 		u.Regs.ErrorCode = 0
@@ -162,7 +173,11 @@ func (t *Thread) context() *amd64.Context {
 // program's state (saved there by the trap path), and the thread resumes
 // in ring 0 where it called EnterUser.
 func leaveUser(t *Thread, faultAddr uint64) {
-	t.user().FaultAddr = faultAddr
+	u := t.user()
+	u.FaultAddr = faultAddr
+	// What the profiler needs once the program is out: the Context may
+	// be freed (and its page released) while the goroutine goes on.
+	t.leftVector, t.leftRAX, t.leftRIP = u.Regs.Vector, u.Regs.RAX, u.Regs.RIP
 	t.inUser = false
 	if &sched.T[sched.Cur] == t {
 		amd64.SetCurrent(&t.Context)
@@ -176,6 +191,9 @@ func leaveUser(t *Thread, faultAddr uint64) {
 func userTrap(t *Thread, v uint64) {
 	r := &t.user().Regs
 
+	if v == amd64.VecSyscall && fastSyscall(t, r) {
+		return // straight back to the program, with SYSRET
+	}
 	cr2 := uint64(0)
 	if v != amd64.VecSyscall {
 		cr2 = amd64.ReadCR2()

@@ -52,6 +52,9 @@ type AddressSpace struct {
 	vmas     [maxVMAs]VMA
 	n        int
 	Resident uint64 // pages currently backed
+	// Released counts the calls that unbacked pages or made them
+	// inaccessible: a range found backed stays backed until it changes.
+	Released uint64
 }
 
 func pageDown(a uint64) uint64 { return a &^ (amd64.PageSize - 1) }
@@ -147,6 +150,7 @@ func (as *AddressSpace) pteFlags(prot uint32) uint64 {
 
 // releasePages frees the frames backing [start, end).
 func (as *AddressSpace) releasePages(start, end uint64) {
+	as.Released++
 	for va := start; va < end; va += amd64.PageSize {
 		if va&(1<<21-1) == 0 || va == start {
 			// Each 2 MiB: skip what has no page table below it (the
@@ -381,6 +385,7 @@ func (as *AddressSpace) Protect(addr, length uint64, prot uint32) unix.Errno {
 		as.vmas[i].Prot = prot
 	}
 	flags := as.pteFlags(prot)
+	as.Released++ // pages may become inaccessible or read-only
 	for va := addr; va < end; va += amd64.PageSize {
 		if va&(1<<21-1) == 0 || va == addr {
 			if va = as.skipAbsent(va, end); va >= end {

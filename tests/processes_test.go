@@ -112,6 +112,9 @@ func TestProcesses(t *testing.T) {
 		{"bigmap", "48 TiB at -1: failed\nticks kept coming: yes\n"},
 		{"identity", "child: own pid yes, parent's pid as ppid yes, tid = pid yes\nthread: own tid yes\n" +
 			"grandchild adopted: yes\nthread saw uid 1000\nsignal 10 taken while spinning on getpid\n"},
+		{"clock", "monotonic: ordered with the vDSO yes\ninto an unbacked page: 0, year > 2000 yes\n" +
+			"child's copy-on-write page: written, parent's still 7: yes\nread-only page: -1 Bad address\n" +
+			"unmapped: -1 Bad address\nunknown clock: -1 Invalid argument\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

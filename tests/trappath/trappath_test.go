@@ -92,7 +92,8 @@ var indirectCalls = map[string]indirect{
 	"yolk/mm.(*AddressSpace).slot":      {sites: 3, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Alloc, as.phys.Page"},
 	// The profiler's user stack walk (kernel.profTick) reads program
 	// memory through mm.Phys's direct map.
-	"yolk/mm.(*AddressSpace).peek": {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Page"},
+	"yolk/mm.(*AddressSpace).peek":     {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Page"},
+	"yolk/mm.(*AddressSpace).pokeFast": {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Page"},
 	"yolk/mm.(*AddressSpace).breakCOW": {sites: 6, targets: []string{"itab:yolk/mm.Phys", "yolk/kernel.flushUser"},
 		why: "as.phys.Refs/Alloc/Page/DecRef, as.cfg.Flush"},
 }

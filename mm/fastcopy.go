@@ -1,0 +1,41 @@
+package mm
+
+import "yolk/amd64"
+
+// CopyOutFast writes b to the program's memory at va from the trap
+// handler, as the program's own store would: only when every page of the
+// range is present, user-accessible and writable (a store that would
+// fault, into a copy-on-write, unbacked or read-only page, is the slow
+// path's to resolve) and no goroutine is changing the space. It marks the
+// pages accessed and dirty, as the CPU does, and reports whether it wrote;
+// it writes nothing when it reports false.
+func (as *AddressSpace) CopyOutFast(va uint64, b []byte) bool {
+	if !as.state.CompareAndSwap(stIdle, stFast) {
+		return false
+	}
+	ok := as.pokeFast(va, b)
+	as.state.Store(stIdle)
+	return ok
+}
+
+// pokeFast is CopyOutFast with the fast state held.
+func (as *AddressSpace) pokeFast(va uint64, b []byte) bool {
+	const want = amd64.PTE_P | amd64.PTE_U | amd64.PTE_W
+	end := va + uint64(len(b))
+	if len(b) == 0 || end < va || va < as.lo || end > as.hi {
+		return false
+	}
+	for p := va &^ pageMask; p < end; p += amd64.PageSize {
+		if e := as.slot(p, false); e == nil || *e&want != want {
+			return false
+		}
+	}
+	for i := 0; i < len(b); {
+		p := va + uint64(i)
+		e := as.slot(p, false)
+		*e |= amd64.PTE_A | amd64.PTE_D
+		pg := as.phys.Page(*e & amd64.PTE_ADDR)
+		i += copy(pg[p&pageMask:], b[i:])
+	}
+	return true
+}
