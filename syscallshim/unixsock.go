@@ -34,6 +34,7 @@ type unixQueue struct {
 	bytes    int
 	eof      bool // the writer shut down or closed: reads end
 	noReader bool // the reader closed: writes fail with EPIPE
+	reset    bool // the peer closed with data unread: the next empty read fails with ECONNRESET, once
 }
 
 type unixSock struct {
@@ -91,6 +92,9 @@ func (u *unixSock) poll() uint32 {
 	if len(u.rx.msgs) > 0 || u.rx.eof || u.shutRd {
 		r |= unix.EPOLLIN
 	}
+	if u.rx.reset {
+		r |= unix.EPOLLERR
+	}
 	if u.rx.eof || u.shutRd {
 		r |= unix.EPOLLRDHUP
 	}
@@ -142,6 +146,7 @@ func (u *unixSock) close() {
 	}
 	u.rx.mu.Lock()
 	u.rx.noReader = true
+	unread := len(u.rx.msgs) > 0
 	msgs := u.rx.msgs
 	u.rx.msgs, u.rx.bytes = nil, 0
 	u.rx.mu.Unlock()
@@ -153,6 +158,10 @@ func (u *unixSock) close() {
 	if peer != nil && u.typ != unix.SOCK_DGRAM {
 		peer.rx.mu.Lock()
 		peer.rx.eof = true
+		// Linux (unix_release_sock): closing with data unread resets
+		// the connection; the peer's next read that finds nothing
+		// fails with ECONNRESET.
+		peer.rx.reset = peer.rx.reset || unread
 		peer.rx.mu.Unlock()
 	}
 	for _, p := range pending {
@@ -479,6 +488,10 @@ func (u *unixSock) recv(t *Thread, so *socket, b []byte, flags int, files *[]*vf
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		if len(q.msgs) == 0 {
+			if q.reset && !peek {
+				q.reset = false
+				return unix.ECONNRESET
+			}
 			if q.eof || shutRd {
 				return nil
 			}

@@ -43,7 +43,7 @@ type options struct {
 	workdir        string    // -w
 	rootDir        string    // -R: a host directory is the whole root
 	printRoot      bool      // --print-root: list the root built for a dynamic program
-	network        string    // -n: "user" for a virtio-net card on QEMU user networking (-p implies it)
+	network        string    // -n: "user" (QEMU user networking; -p implies it), "tap=IFNAME", "none" or "" (none)
 	ports          []portFwd // -p, in order
 	profile        string    // --profile FILE: write a pprof CPU profile of the program
 	profileHz      int       // --profile-hz: samples a second (0: the kernel's default)
@@ -180,6 +180,9 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 		if o.haveArgs && len(o.progArgs) > 0 {
 			return nil, usagef("give the program's arguments either with -a or after PROGRAM, not both")
 		}
+	}
+	if err := o.checkNetwork(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -34,28 +34,48 @@ func (o *options) addPort(v string) error {
 		return bad()
 	}
 	o.ports = append(o.ports, portFwd{host: h, guest: g, udp: proto == "udp"})
-	o.network = "user"
+	if o.network == "" {
+		o.network = "user"
+	}
 	return nil
 }
 
-// setNetwork parses -n user|none.
+// setNetwork parses -n user|none|tap=IFNAME.
 func (o *options) setNetwork(v string) error {
-	if v != "user" && v != "none" {
-		return usagef("-n wants user or none, got '%s'", v)
+	name, isTap := strings.CutPrefix(v, "tap=")
+	switch {
+	case isTap && (name == "" || len(name) > 15 || strings.ContainsAny(name, ",/ \t")):
+		return usagef("-n tap= wants a network interface name (at most 15 characters, no comma, slash or blank), got '%s'", name)
+	case !isTap && v != "user" && v != "none":
+		return usagef("-n wants user, none or tap=IFNAME, got '%s'", v)
 	}
 	o.network = v
 	return nil
 }
 
-// netArgs are QEMU's arguments for the network: none unless -n user or
-// -p asked for one, else a virtio-net card on the machine's virtio
+// checkNetwork reports options that contradict each other: -p forwards
+// through QEMU user networking, which a tap device replaces.
+func (o *options) checkNetwork() error {
+	if len(o.ports) > 0 && o.network != "user" {
+		return usagef("-p forwards ports through user networking; with -n %s reach the guest at its own address", o.network)
+	}
+	return nil
+}
+
+// netArgs are QEMU's arguments for the network: none unless -n or -p
+// asked for one, else a virtio-net card on the machine's virtio
 // transport behind QEMU user networking (the guest is 10.0.2.15, the
-// host 10.0.2.2, DNS 10.0.2.3) with a hostfwd rule per -p.
+// host 10.0.2.2, DNS 10.0.2.3) with a hostfwd rule per -p, or behind the
+// host's tap device IFNAME (-n tap=IFNAME: made beforehand, e.g. `ip
+// tuntap add IFNAME mode tap user USER`; QEMU runs no scripts; the guest
+// takes its address from the kernel's net.* options).
 func (s *setup) netArgs() []string {
-	if s.o.network != "user" {
+	netdev := "user,id=n0"
+	if tap, ok := strings.CutPrefix(s.o.network, "tap="); ok {
+		netdev = "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"
+	} else if s.o.network != "user" {
 		return []string{"-nic", "none"}
 	}
-	netdev := "user,id=n0"
 	for _, p := range s.o.ports {
 		proto := "tcp"
 		if p.udp {

@@ -39,7 +39,16 @@ func TestPortsAndNetwork(t *testing.T) {
 			t.Errorf("-p %s accepted", bad)
 		}
 	}
-	if _, err := parse("-n", "tap", "prog"); err == nil {
-		t.Error("-n tap accepted")
+	for _, bad := range [][]string{{"-n", "tap"}, {"-n", "tap="}, {"-n", "tap=a,b"}, {"-n", "tap=0123456789abcdef"}, {"-n", "tap=t0", "-p", "80:80"}, {"-n", "none", "-p", "80:80"}} {
+		if _, err := parse(append(bad, "prog")...); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	o, err = parse("-n", "tap=yolk0", "prog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := strings.Join((&setup{o: o}).netArgs(), " "); !strings.Contains(a, "-netdev tap,id=n0,ifname=yolk0,script=no,downscript=no -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=n0") {
+		t.Errorf("tap args %q", a)
 	}
 }

@@ -52,11 +52,14 @@ Flags:
   -p HOSTPORT:GUESTPORT[/udp]
               forward the host's TCP (or UDP) port HOSTPORT to the guest's
               GUESTPORT (repeatable; implies -n user)
-  -n user|none
+  -n user|none|tap=IFNAME
               user: give the guest a virtio-net card on QEMU user
               networking: the guest is 10.0.2.15/24, the host is reachable
               at 10.0.2.2, QEMU's DNS forwarder is 10.0.2.3; none (the
-              default without -p): loopback only
+              default without -p): loopback only; tap=IFNAME: the card is
+              on the host's tap device IFNAME (made beforehand, e.g. ip
+              tuntap add IFNAME mode tap user $USER; no scripts run): give
+              the guest its address with -o "net.ip=ADDR/N net.gw=ADDR"
   -w DIR      the program's working directory (kernel option cwd=DIR)
   -o "OPTS"   kernel options, space separated, e.g. "selftest", "strace",
               "bootstats", "debug", "init=/bin/sh"
