@@ -189,6 +189,10 @@ type Thread struct {
 	restart    bool   // the last syscall ended with EINTR and may be restarted
 	restartNr  uint64 // its number (read is 0)
 	keepCaps   bool   // prctl PR_SET_KEEPCAPS (per thread, as Linux's securebits)
+
+	// recvDeadline, when not 0, bounds the socket waits of the call in
+	// progress (monotonic ns): recvmmsg's timeout.
+	recvDeadline int64
 }
 
 func (t *Thread) mask() uint64     { return t.sigmask.Load() }

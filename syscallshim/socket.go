@@ -139,8 +139,8 @@ var errTimedOut = unix.EAGAIN
 
 // block runs op until it stops returning EAGAIN, waiting for readiness
 // changes in between unless the socket or the call is non-blocking. A
-// signal for t ends the wait with EINTR; timeout (ns, 0 for none) with
-// EAGAIN.
+// signal for t ends the wait with EINTR; timeout (ns, 0 for none) or
+// t's recvDeadline with EAGAIN.
 func (so *socket) block(t *Thread, dontwait bool, timeout int64, op func() error) error {
 	var timer <-chan time.Time
 	for {
@@ -148,6 +148,15 @@ func (so *socket) block(t *Thread, dontwait bool, timeout int64, op func() error
 		err := op()
 		if err != unix.EAGAIN || dontwait || so.nonblock.Load() {
 			return err
+		}
+		if t != nil && t.recvDeadline != 0 && timer == nil {
+			left := t.recvDeadline - t.p.m.Monotonic()
+			if left <= 0 {
+				return errTimedOut
+			}
+			if timeout == 0 || left < timeout {
+				timeout = left
+			}
 		}
 		if timeout > 0 && timer == nil {
 			tm := time.NewTimer(time.Duration(timeout))

@@ -263,8 +263,9 @@ func TestSocketNetlinkRoute(t *testing.T) {
 }
 
 // TestSocketMmsg: sendmmsg sends each message of the vector and stores
-// its length; recvmmsg takes what is queued and stops without waiting
-// after the first.
+// its length; recvmmsg with MSG_WAITFORONE takes what is queued and
+// stops without waiting after the first; with a timeout, it waits for
+// more until the timeout and writes back the time left.
 func TestSocketMmsg(t *testing.T) {
 	e := newHdEnv(t, nil)
 	e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_DGRAM, 0, hdAt(0x10))
@@ -280,12 +281,34 @@ func TestSocketMmsg(t *testing.T) {
 	r2 := e.m.u64s(0x460, hdAt(0x2100), 64)
 	r3 := e.m.u64s(0x480, hdAt(0x2200), 64)
 	rvec := e.m.u64s(0x200, 0, 0, r1, 1, 0, 0, 0, 0, 0, 0, r2, 1, 0, 0, 0, 0, 0, 0, r3, 1, 0, 0, 0, 0)
-	e.want(2, unix.SYS_RECVMMSG, b, rvec, 3, 0, 0)
+	e.want(2, unix.SYS_RECVMMSG, b, rvec, 3, unix.MSG_WAITFORONE, 0)
 	if l1, l2 := e.m.u32(rvec+56), e.m.u32(rvec+64+56); l1 != 3 || l2 != 5 {
 		t.Fatalf("recvmmsg msg_len %d and %d, want 3 and 5", l1, l2)
 	}
 	e.bytesAt(hdAt(0x2000), []byte("one"))
 	e.bytesAt(hdAt(0x2100), []byte("three"))
+	// A timeout: two queued, the wait for the third ends after 30 ms
+	// and the time left is written back (by the test machine's clock,
+	// which steps on each reading).
+	e.want(2, unix.SYS_SENDMMSG, a, vec, 2, 0)
+	ts := e.m.u64s(0x600, 0, 30_000_000)
+	start := time.Now()
+	e.want(2, unix.SYS_RECVMMSG, b, rvec, 3, 0, ts)
+	if el := time.Since(start); el < 30*time.Millisecond {
+		t.Errorf("recvmmsg returned after %v, before its 30 ms timeout", el)
+	}
+	if sec, nsec := e.m.u64(ts), e.m.u64(ts+8); sec != 0 || nsec >= 30_000_000 {
+		t.Errorf("time left %d.%09d, want less than the 0.03 s given", sec, nsec)
+	}
+	// A long timeout and two queued with MSG_WAITFORONE: time is left.
+	e.want(2, unix.SYS_SENDMMSG, a, vec, 2, 0)
+	e.m.u64s(0x600, 10, 0)
+	e.want(2, unix.SYS_RECVMMSG, b, rvec, 3, unix.MSG_WAITFORONE, ts)
+	if sec := e.m.u64(ts); sec != 9 && sec != 10 {
+		t.Errorf("time left %d s of 10", sec)
+	}
+	e.m.u64s(0x600, 0, 1_000_000_000)
+	e.want(hdErr(unix.EINVAL), unix.SYS_RECVMMSG, b, rvec, 3, 0, ts)
 	// Nothing queued: the first receive reports the error.
 	e.want(hdErr(unix.EAGAIN), unix.SYS_RECVMMSG, b, rvec, 3, unix.MSG_DONTWAIT, 0)
 }

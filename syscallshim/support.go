@@ -243,7 +243,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_SENDMSG:            {Partial, "SCM_RIGHTS on AF_UNIX; other control messages ignored"},
 	unix.SYS_RECVMSG:            {Partial, "SCM_RIGHTS on AF_UNIX (MSG_CTRUNC, MSG_CMSG_CLOEXEC); no other control messages"},
 	unix.SYS_SENDMMSG:           {Full, "sendmsg in a loop"},
-	unix.SYS_RECVMMSG:           {Partial, "recvmsg in a loop; waits only for the first message, the timeout is ignored"},
+	unix.SYS_RECVMMSG:           {Partial, "recvmsg in a loop; the timeout is checked after each message as on Linux, and also ends a wait for a later one, where Linux waits on (its documented bug)"},
 	unix.SYS_GETSOCKNAME:        {Full, ""},
 	unix.SYS_GETPEERNAME:        {Full, ""},
 	unix.SYS_SETSOCKOPT:         {Partial, "SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, TCP_KEEPIDLE/INTVL/CNT, IPV6_V6ONLY; others ENOPROTOOPT"},

@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"strings"
 
@@ -760,21 +761,52 @@ func (t *Thread) eachMmsghdr(vec, vlen uint64, one func(va, i uint64) (uint64, e
 	return vlen, nil
 }
 
-// Recvmmsg implements Linux syscall recvmmsg(2) as recvmsg in a loop:
-// after the first message it does not wait (MSG_WAITFORONE's behaviour);
-// the timeout is not implemented (the first receive waits as recvmsg).
+// errMmsgDone ends a recvmmsg vector early (after a message).
+var errMmsgDone = errors.New("recvmmsg: timeout passed")
+
+// Recvmmsg implements Linux syscall recvmmsg(2) as recvmsg in a loop.
+// With MSG_WAITFORONE only the first receive waits. The timeout is
+// checked after each message, as Linux does, and the time left is
+// written back; where Linux would then wait on for the next message
+// without bound (recvmmsg(2), BUGS), the wait here ends with the timeout
+// and the call returns what it has. The first receive waits as recvmsg
+// does (SO_RCVTIMEO), as on Linux.
 func sysRecvmmsg(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
 		return 0, err
 	}
-	flags := int(a[3]) &^ unix.MSG_WAITFORONE
-	return t.eachMmsghdr(a[1], a[2], func(va, i uint64) (uint64, error) {
-		if i > 0 {
-			return t.recvmsg(so, va, flags|unix.MSG_DONTWAIT)
+	flags := int(a[3])
+	waitOne := flags&unix.MSG_WAITFORONE != 0
+	flags &^= unix.MSG_WAITFORONE
+	var end int64
+	if a[4] != 0 {
+		d, err := t.timespec(a[4])
+		if err != nil {
+			return 0, err
 		}
-		return t.recvmsg(so, va, flags)
+		end = t.p.m.Monotonic() + d
+	}
+	n, err := t.eachMmsghdr(a[1], a[2], func(va, i uint64) (uint64, error) {
+		f := flags
+		if i > 0 {
+			if waitOne {
+				f |= unix.MSG_DONTWAIT
+			}
+			if end != 0 {
+				if t.p.m.Monotonic() >= end {
+					return 0, errMmsgDone
+				}
+				t.recvDeadline = end
+				defer func() { t.recvDeadline = 0 }()
+			}
+		}
+		return t.recvmsg(so, va, f)
 	})
+	if err == nil && n > 0 && end != 0 {
+		err = t.putTimespec(a[4], max(end-t.p.m.Monotonic(), 0))
+	}
+	return n, err
 }
 
 // Setsockopt implements Linux syscall setsockopt(2): SO_RCVTIMEO and
