@@ -2135,4 +2135,5 @@ func TestHandlersSendfileShortWrite(t *testing.T) {
 	e.want(10000, unix.SYS_LSEEK, fd, 0, unix.SEEK_CUR) // the position is untouched with an offset
 	e.want(9900, unix.SYS_READ, hdR, big, 10000)
 	e.bytesAt(big, data[100:])
+	e.want(hdErr(unix.EINVAL), unix.SYS_SENDFILE, fd, hdR, 0, 100) // from a pipe: EINVAL, as sendfile(2) says
 }

@@ -945,7 +945,10 @@ func sysUmask(t *Thread, a Args) (uint64, error) {
 }
 
 // sysSendfile implements sendfile(2) through a kernel buffer (at most
-// 1 MiB per call, as a short count permits).
+// 1 MiB per call, as a short count permits). The input must be a file
+// that can seek: a pipe, socket or terminal is EINVAL, as sendfile(2)
+// says, which is how Go's io.Copy between sockets learns to copy by read
+// and write.
 func sysSendfile(t *Thread, a Args) (uint64, error) {
 	out, err := t.open(a[0], true)
 	if err != nil {
@@ -954,6 +957,9 @@ func sysSendfile(t *Thread, a Args) (uint64, error) {
 	in, err := t.open(a[1], false)
 	if err != nil {
 		return 0, err
+	}
+	if streamOf(in) != nil {
+		return 0, unix.EINVAL
 	}
 	return t.copyRange(in, a[2], out, 0, a[3])
 }
