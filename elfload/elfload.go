@@ -39,6 +39,14 @@
 // p_filesz is zero even when p_memsz == p_filesz (Linux maps the file page
 // and shows whatever file bytes follow the segment there).
 //
+// A Memory that is also a FileMemory gets the file's pages mapped rather
+// than copied, as Linux's elf_map does, for every PT_LOAD that shares no
+// page with another and whose p_vaddr and p_offset agree modulo the page
+// size: its file pages [pagedown(vaddr), pageup(vaddr+filesz)) are one
+// MapFile (private: copy on write), the rest of its pages one Map, and
+// padzero as above. There, as on Linux, the bytes after p_filesz in the
+// last file page are the file's when p_memsz == p_filesz.
+//
 // The user address space ends at 0x7ffffffff000 (Linux TASK_SIZE with
 // 4-level paging); segments beyond it are BadSegment. Low addresses (Linux
 // forbids mappings below vm.mmap_min_addr, 64 KiB) and the kernel's own
@@ -65,6 +73,14 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// FileMemory is a Memory that can map pages of the program file itself
+// (see the package documentation): MapFile maps [va, va+n) to the file's
+// bytes from offset off (page aligned), private and copy on write.
+type FileMemory interface {
+	Memory
+	MapFile(va, n uint64, prot uint32, off uint64) error
+}
 
 // Memory is the program's address space as the loader sees it.
 type Memory interface {
@@ -258,16 +274,41 @@ func Load(r io.ReaderAt, size int64, mem Memory, opt Options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range img.Segments {
-		if err := mem.Map(s.VA, s.Memsz, s.Prot); err != nil {
-			return nil, &Error{Kind: MemoryFailed, Msg: fmt.Sprintf("mapping [%#x, %#x)", s.VA, s.VA+s.Memsz), Err: err}
+	// The PT_LOADs whose pages are mapped from the file (FileMemory).
+	mapped := make([]bool, len(loads))
+	fm, _ := mem.(FileMemory)
+	for _, sg := range img.Segments {
+		var in []int
+		for i, l := range loads {
+			if l.pstart >= sg.VA && l.pend <= sg.VA+sg.Memsz {
+				in = append(in, i)
+			}
+		}
+		if fm != nil && len(in) == 1 {
+			l := loads[in[0]]
+			if l.prog.Filesz > 0 && (l.prog.Vaddr-l.prog.Off)%pageSize == 0 {
+				fileEnd, _ := pageUp(l.start + l.prog.Filesz) // <= l.pend
+				if err := fm.MapFile(l.pstart, fileEnd-l.pstart, l.prot, pageDown(l.prog.Off)); err != nil {
+					return nil, &Error{Kind: MemoryFailed, Msg: fmt.Sprintf("mapping [%#x, %#x) from the file", l.pstart, fileEnd), Err: err}
+				}
+				if fileEnd < l.pend {
+					if err := mem.Map(fileEnd, l.pend-fileEnd, l.prot); err != nil {
+						return nil, &Error{Kind: MemoryFailed, Msg: fmt.Sprintf("mapping [%#x, %#x)", fileEnd, l.pend), Err: err}
+					}
+				}
+				mapped[in[0]] = true
+				continue
+			}
+		}
+		if err := mem.Map(sg.VA, sg.Memsz, sg.Prot); err != nil {
+			return nil, &Error{Kind: MemoryFailed, Msg: fmt.Sprintf("mapping [%#x, %#x)", sg.VA, sg.VA+sg.Memsz), Err: err}
 		}
 	}
 	var buf []byte
 	var zeros [pageSize]byte
-	for _, l := range loads {
+	for i, l := range loads {
 		// File data, in chunks.
-		for done := uint64(0); done < l.prog.Filesz; {
+		for done := uint64(0); !mapped[i] && done < l.prog.Filesz; {
 			n := l.prog.Filesz - done
 			if n > copyChunk {
 				n = copyChunk

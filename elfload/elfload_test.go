@@ -896,3 +896,86 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// fileMem is a fakeMem that is also a FileMemory: MapFile maps the range
+// and fills it with the file's bytes (as a page cache would show them),
+// and logs the calls.
+type fileMem struct {
+	*fakeMem
+	file  []byte
+	calls []string
+}
+
+func (m *fileMem) Map(va, n uint64, prot uint32) error {
+	m.calls = append(m.calls, fmt.Sprintf("Map %#x+%#x %d", va, n, prot))
+	return m.fakeMem.Map(va, n, prot)
+}
+
+func (m *fileMem) MapFile(va, n uint64, prot uint32, off uint64) error {
+	m.calls = append(m.calls, fmt.Sprintf("MapFile %#x+%#x %d @%#x", va, n, prot, off))
+	if err := m.fakeMem.Map(va, n, prot); err != nil {
+		return err
+	}
+	b := make([]byte, n)
+	if off < uint64(len(m.file)) {
+		copy(b, m.file[off:])
+	}
+	w := m.written
+	err := m.fakeMem.Write(va, b)
+	m.written = w // what Load wrote is what counts
+	return err
+}
+
+// TestLoadFileMemory: with a FileMemory, each PT_LOAD alone in its pages
+// is mapped from the file (MapFile at pagedown(p_offset)), its bss pages
+// with Map, and only padzero is written; PT_LOADs sharing a page are
+// copied as before.
+func TestLoadFileMemory(t *testing.T) {
+	b := twoSegs()
+	mem := &fileMem{fakeMem: newFakeMem(), file: b}
+	if _, err := loadBytes(b, mem, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("MapFile 0x400000+0x2000 %d @0x0", unix.PROT_READ|unix.PROT_EXEC),
+		fmt.Sprintf("MapFile 0x602000+0x1000 %d @0x2000", unix.PROT_READ|unix.PROT_WRITE),
+		fmt.Sprintf("Map 0x603000+0x4000 %d", unix.PROT_READ|unix.PROT_WRITE),
+	}
+	if fmt.Sprint(mem.calls) != fmt.Sprint(want) {
+		t.Errorf("calls\n%q\nwant\n%q", mem.calls, want)
+	}
+	if mem.written != 0x1000-0x100 {
+		t.Errorf("%#x bytes written, want only the padzero of the data page (0xf00)", mem.written)
+	}
+	// Text: the file's bytes, also after p_filesz in its last page (as Linux).
+	if got := mem.read(0x400000, 0x2000); !bytes.Equal(got, b[:0x2000]) {
+		t.Error("text differs from the file")
+	}
+	if got := mem.read(0x602000, 0x100); !bytes.Equal(got, b[0x2000:0x2100]) {
+		t.Error("data differs from the file")
+	}
+	if z := mem.read(0x602100, 0x4f00); !bytes.Equal(z, make([]byte, len(z))) {
+		t.Error("bss not zero")
+	}
+
+	// Shared pages: copied, no MapFile.
+	shared := synELF(elf.ET_DYN, 0x100, 0x3000,
+		synProg{typ: elf.PT_LOAD, flags: pRX, off: 0, vaddr: 0x400000, filesz: 0x1100, memsz: 0x1100, palign: 0x1000},
+		synProg{typ: elf.PT_LOAD, flags: pRW, off: 0x1100, vaddr: 0x401100, filesz: 0x800, memsz: 0x1f00, palign: 0x1000},
+		synProg{typ: elf.PT_LOAD, flags: pR, off: 0x2000, vaddr: 0x405000, filesz: 0x10, memsz: 0x10, palign: 0x1000},
+	)
+	mem = &fileMem{fakeMem: newFakeMem(), file: shared}
+	if _, err := loadBytes(shared, mem, Options{PIEBase: 0x7000000}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{
+		fmt.Sprintf("Map 0x7000000+0x3000 %d", unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC),
+		fmt.Sprintf("MapFile 0x7005000+0x1000 %d @0x2000", unix.PROT_READ),
+	}
+	if fmt.Sprint(mem.calls) != fmt.Sprint(want) {
+		t.Errorf("shared pages: calls\n%q\nwant\n%q", mem.calls, want)
+	}
+	if got := mem.read(0x7000000, 0x1900); !bytes.Equal(got, shared[:0x1900]) {
+		t.Error("shared pages: file data differs")
+	}
+}

@@ -66,6 +66,47 @@ func (a memAdapter) Write(va uint64, b []byte) error {
 	return err
 }
 
+// fileMemAdapter is memAdapter for a program file with a page cache: the
+// loader maps the file's pages from it (private, copy on write) instead
+// of copying them, so that every process running the program shares
+// them, as on Linux.
+type fileMemAdapter struct {
+	memAdapter
+	file mm.Backing
+}
+
+// MapFile implements elfload.FileMemory (writable until the loader is
+// done, as Map).
+func (a fileMemAdapter) MapFile(va, n uint64, prot uint32, off uint64) error {
+	_, err := a.as.Map(va, n, prot|unix.PROT_WRITE, mm.FixedNoReplace, a.file, off, a.name)
+	return err
+}
+
+// execFile is a program file read for execve: its bytes, its absolute
+// name ("" when it has none), and its page cache with a reference the
+// holder drops with release (nil for a script or a file without one).
+type execFile struct {
+	data  []byte
+	name  string
+	cache *fileCache
+}
+
+func (x *execFile) release() {
+	if x.cache != nil {
+		x.cache.DecRef()
+		x.cache = nil
+	}
+}
+
+// memory is the loader's view of as for x: its pages mapped from the
+// cache when x has one.
+func (x *execFile) memory(as *mm.AddressSpace, name string) elfload.Memory {
+	if x.cache != nil {
+		return fileMemAdapter{memAdapter{as, name}, x.cache}
+	}
+	return memAdapter{as, name}
+}
+
 // loaded is a program image ready to run in a new address space.
 type loaded struct {
 	mem   *memory
@@ -84,7 +125,7 @@ func (e *execError) Error() string { return e.msg }
 
 // load builds a new address space holding the ELF image file, its stack
 // with argv, envp and the auxiliary vector, and an empty break.
-func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loaded, error) {
+func (t *Thread) load(x *execFile, execPath string, argv, envp []string) (*loaded, error) {
 	s := t.p.sys
 	as, err := s.m.NewAddressSpace()
 	if err != nil {
@@ -98,7 +139,12 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 	if s.cfg.MemInfo != nil {
 		maxMem, _ = s.cfg.MemInfo()
 	}
-	mem := memAdapter{as, execPath}
+	name := x.name
+	if name == "" {
+		name = execPath
+	}
+	file := x.data
+	mem := x.memory(as, name)
 	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), mem, elfload.Options{
 		// Below mmap_min_addr nothing may be mapped (NULL must fault).
 		Forbidden:   []elfload.Range{{Start: 0, End: MinAddr}},
@@ -118,16 +164,16 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 			return fail(unix.ENOMEM, "cannot protect a segment: "+err.Error())
 		}
 	}
-	entry, interpBase := img.Entry, uint64(0)
+	entry, interpBase, interpName := img.Entry, uint64(0), ""
 	if img.Interp != "" {
 		// A dynamically linked program: its interpreter (ld.so) is
 		// loaded too, where Linux puts it (below the mmap base), and runs
 		// first; it finds the program through AT_PHDR and AT_ENTRY.
-		ie, ib, errno, msg := t.loadInterp(as, img.Interp, execPath, maxMem)
+		ie, ib, iname, errno, msg := t.loadInterp(as, img.Interp, execPath, maxMem)
 		if errno != 0 {
 			return fail(errno, msg)
 		}
-		entry, interpBase = ie, ib
+		entry, interpBase, interpName = ie, ib, iname
 	}
 	vdsoImage, vvar := s.m.VDSO()
 	vdsoBase, err := mapVDSO(as, vdsoImage, vvar)
@@ -159,50 +205,57 @@ func (t *Thread) load(file []byte, execPath string, argv, envp []string) (*loade
 	m := newMemory(as)
 	m.brkStart, m.brk, m.brkMax = img.Brk, img.Brk, img.Brk+brkMaxSize
 	m.syms = newSymtab(file, img.Base)
-	m.elfBase = map[string]uint64{execPath: img.Base}
+	m.elfBase = map[string]uint64{name: img.Base}
 	if img.Interp != "" {
-		m.elfBase[img.Interp] = interpBase
+		m.elfBase[interpName] = interpBase
 	}
 	return &loaded{mem: m, entry: entry, sp: sp}, nil
 }
 
 // loadInterp maps the interpreter at path into as for the program
-// execPath and returns its entry and load base, or the errno and message
-// when it cannot: a missing interpreter is ENOENT, as on Linux.
-func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem uint64) (entry, base uint64, errno unix.Errno, msg string) {
-	data, _, err := t.readExecutable(atFDCWD, path, true)
+// execPath and returns its entry, load base and the name its mappings
+// have, or the errno and message when it cannot: a missing interpreter
+// is ENOENT, as on Linux.
+func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem uint64) (entry, base uint64, name string, errno unix.Errno, msg string) {
+	x, err := t.readExecutable(atFDCWD, path, true)
 	if err != nil {
 		e, ok := err.(unix.Errno)
 		if !ok {
 			e = unix.ENOEXEC
 		}
-		return 0, 0, e, fmt.Sprintf("cannot run the interpreter %s that %s needs: %v", path, execPath, err)
+		return 0, 0, "", e, fmt.Sprintf("cannot run the interpreter %s that %s needs: %v", path, execPath, err)
+	}
+	defer x.release()
+	data := x.data
+	name = x.name
+	if name == "" {
+		name = path
 	}
 	span, err := loadSpan(data)
 	if err != nil {
-		return 0, 0, unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
+		return 0, 0, "", unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
 	}
 	// Below the mmap base, as Linux places it with ASLR off: take the
 	// range mm would give an mmap of that size.
 	at, err := as.Map(0, span, unix.PROT_NONE, 0, nil, 0, "")
 	if err != nil {
-		return 0, 0, unix.ENOMEM, "no room for the interpreter " + path
+		return 0, 0, "", unix.ENOMEM, "no room for the interpreter " + path
 	}
 	as.Unmap(at, span)
-	iimg, err := elfload.Load(bytes.NewReader(data), int64(len(data)), memAdapter{as, path}, elfload.Options{
+	iimg, err := elfload.Load(bytes.NewReader(data), int64(len(data)), x.memory(as, name), elfload.Options{
 		PIEBase:   at,
 		Forbidden: []elfload.Range{{Start: 0, End: MinAddr}},
 		MaxMem:    maxMem,
 	})
 	if err != nil {
-		return 0, 0, unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
+		return 0, 0, "", unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
 	}
 	for _, sg := range iimg.Segments {
 		if err := as.Protect(sg.VA, sg.Memsz, sg.Prot); err != nil {
-			return 0, 0, unix.ENOMEM, "cannot protect the interpreter: " + err.Error()
+			return 0, 0, "", unix.ENOMEM, "cannot protect the interpreter: " + err.Error()
 		}
 	}
-	return iimg.Entry, iimg.Base, 0, ""
+	return iimg.Entry, iimg.Base, name, 0, ""
 }
 
 // loadSpan is the size of the address range an ELF file's PT_LOADs cover.
@@ -235,21 +288,22 @@ const maxInterpDepth = 4
 // given (AT_EXECFN); exeName is the file's absolute name from the root,
 // symlinks resolved (/proc/self/exe). An empty p means the file open as
 // dirfd (execveat's AT_EMPTY_PATH, fexecve), named /dev/fd/N as Linux does.
-func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bool) (file []byte, execPath, exeName string, _ []string, err error) {
+func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bool) (x *execFile, execPath string, _ []string, err error) {
 	execPath = p
 	if p == "" {
 		execPath = "/dev/fd/" + strconv.Itoa(int(int32(dirfd)))
 	}
 	for depth := 0; ; depth++ {
-		data, name, err := t.readExecutable(dirfd, p, follow)
+		x, err := t.readExecutable(dirfd, p, follow)
 		if err != nil {
-			return nil, "", "", nil, err
+			return nil, "", nil, err
 		}
+		data := x.data
 		if !bytes.HasPrefix(data, []byte("#!")) {
-			return data, execPath, name, argv, nil
+			return x, execPath, argv, nil
 		}
 		if depth == maxInterpDepth {
-			return nil, "", "", nil, unix.ELOOP
+			return nil, "", nil, unix.ELOOP
 		}
 		if p == "" {
 			p = execPath // the script's name for its interpreter
@@ -260,7 +314,7 @@ func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bo
 		}
 		fields := strings.Fields(strings.TrimSpace(string(line)))
 		if len(fields) == 0 {
-			return nil, "", "", nil, unix.ENOEXEC
+			return nil, "", nil, unix.ENOEXEC
 		}
 		interp := fields[0]
 		// The rest of the line is one argument, as on Linux.
@@ -280,14 +334,14 @@ func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bo
 // readExecutable returns the contents of the program file at p (the file
 // open as dirfd when p is empty), a regular file the caller may execute
 // (EACCES otherwise, as execve(2) says; root needs one execute bit), and
-// its absolute name.
-func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) ([]byte, string, error) {
+// its absolute name, and (unless it is a "#!" script) its page cache.
+func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) (*execFile, error) {
 	at, err := t.at(dirfd)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if p == "" && at.IsZero() {
-		return nil, "", unix.ENOENT
+		return nil, unix.ENOENT
 	}
 	flags := unix.O_RDONLY
 	if !follow {
@@ -301,28 +355,28 @@ func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) ([]byte, st
 		f, err = v.Openat(c, at, t.procSelf(p), vfs.OpenHow{Flags: flags})
 	}
 	if err == unix.ELOOP && !follow {
-		return nil, "", unix.ELOOP
+		return nil, unix.ELOOP
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer f.DecRef()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if st.Type() != unix.S_IFREG || !c.Cred.Permits(&st, vfs.MayExec) || st.Mode&0o111 == 0 {
-		return nil, "", unix.EACCES
+		return nil, unix.EACCES
 	}
 	if st.Size > maxExecSize {
-		return nil, "", unix.ENOMEM
+		return nil, unix.ENOMEM
 	}
 	data := make([]byte, st.Size)
 	n := 0
 	for n < len(data) {
 		m, err := f.Pread(data[n:], int64(n))
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if m == 0 {
 			break
@@ -333,7 +387,13 @@ func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) ([]byte, st
 	if err != nil {
 		name = p // unreachable from the root (a chroot's outside): as given
 	}
-	return data[:n], name, nil
+	x := &execFile{data: data[:n], name: name}
+	if !bytes.HasPrefix(x.data, []byte("#!")) {
+		if c, err := t.p.sys.filemaps.get(f, t.p.m.Phys()); err == nil {
+			x.cache = c
+		}
+	}
+	return x, nil
 }
 
 // maxExecSize bounds a program file (it is read whole into memory).
@@ -369,11 +429,13 @@ func (t *Thread) execve(dirfd, pathp, argvp, envpp, flags uint64) (uint64, error
 	if err != nil {
 		return 0, err
 	}
-	file, execPath, exeName, argv, err := t.findExecutable(dirfd, p, argv, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	x, execPath, argv, err := t.findExecutable(dirfd, p, argv, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 	if err != nil {
 		return 0, err
 	}
-	img, err := t.load(file, execPath, argv, envp)
+	defer x.release()
+	exeName := x.name
+	img, err := t.load(x, execPath, argv, envp)
 	if err != nil {
 		var ee *execError
 		if errors.As(err, &ee) {
@@ -564,8 +626,9 @@ func Start(cfg Config, file []byte) (*System, error) {
 
 	argv := cfg.Argv
 	execPath, exeName := cfg.Path, cfg.Path
+	x := &execFile{data: file}
 	if cfg.Root != nil || cfg.RootFS != nil {
-		f, ep, en, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
+		f, ep, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
 		if err != nil {
 			st := ExitCannotExecute
 			if err == unix.ENOENT || err == unix.ENOTDIR {
@@ -577,9 +640,10 @@ func Start(cfg Config, file []byte) (*System, error) {
 			}
 			return nil, &StartError{st, "yolk: " + cfg.Path + ": " + msg}
 		}
-		file, execPath, exeName, argv = f, ep, en, av
+		x, execPath, exeName, argv = f, ep, f.name, av
+		defer x.release()
 	}
-	img, err := t.load(file, execPath, argv, cfg.Envp)
+	img, err := t.load(x, execPath, argv, cfg.Envp)
 	if err != nil {
 		st := ExitCannotExecute
 		if ee, ok := err.(*execError); ok && ee.errno == unix.ENOENT {

@@ -117,12 +117,27 @@ func TestLoadDynamicLayout(t *testing.T) {
 	prog := synELF(elf.ET_DYN, progEntry, "/lib/ld-yolk.so")
 	interp := synELF(elf.ET_DYN, interpEntry, "")
 	e := newHdEnv(t, execRoot(t, map[string][]byte{"lib/ld-yolk.so": interp, "bin/dyn": prog}))
-	img, err := e.th.load(prog, "/bin/dyn", []string{"dyn", "a1"}, []string{"K=V"})
+	x, err := e.th.readExecutable(atFDCWD, "/bin/dyn", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.release()
+	img, err := e.th.load(x, "/bin/dyn", []string{"dyn", "a1"}, []string{"K=V"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.mem.release()
 	as := img.mem.as
+	// Both files' pages are mapped from their page caches (Linux's
+	// elf_map), the bss beyond the last file page anonymous.
+	for _, v := range as.VMAs() {
+		if v.Name != "/bin/dyn" && v.Name != "/lib/ld-yolk.so" {
+			continue
+		}
+		if fileBacked := v.Backing != nil; fileBacked != (v.Offset == 0 && v.End-v.Start == 0x1000 || v.Offset == 0x2000) {
+			t.Errorf("mapping %+v: file-backed %v", v, fileBacked)
+		}
+	}
 
 	// The two images, by the names of their mappings.
 	var progLo, progHi, interpLo, interpHi, stackLo uint64
@@ -225,7 +240,7 @@ func TestLoadInterpErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newHdEnv(t, execRoot(t, c.files))
-			_, err := e.th.load(prog, "/bin/dyn", []string{"dyn"}, nil)
+			_, err := e.th.load(&execFile{data: prog}, "/bin/dyn", []string{"dyn"}, nil)
 			ee, ok := err.(*execError)
 			if !ok || ee.errno != c.errno || !strings.Contains(ee.msg, c.msg) {
 				t.Fatalf("error %v, want %v mentioning %q", err, c.errno, c.msg)
@@ -244,7 +259,7 @@ func FuzzLoadInterp(f *testing.F) {
 	prog := synELF(elf.ET_DYN, 0x1040, "/lib/ld-yolk.so")
 	f.Fuzz(func(t *testing.T, interp []byte) {
 		e := newHdEnv(t, execRoot(t, map[string][]byte{"lib/ld-yolk.so": interp}))
-		img, err := e.th.load(prog, "/bin/dyn", []string{"dyn"}, nil)
+		img, err := e.th.load(&execFile{data: prog}, "/bin/dyn", []string{"dyn"}, nil)
 		if err != nil {
 			if _, ok := err.(*execError); !ok {
 				t.Fatalf("error %T %v, want an execError", err, err)
