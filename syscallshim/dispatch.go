@@ -152,6 +152,8 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysSchedGetaffinity(t, a)
 	case unix.SYS_GETCPU:
 		v, err = sysGetcpu(t, a)
+	case unix.SYS_UNSHARE:
+		v, err = sysUnshare(t, a)
 	case unix.SYS_CAPGET:
 		v, err = sysCapget(t, a)
 	case unix.SYS_CAPSET:

@@ -477,14 +477,7 @@ func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string)
 		p.sys.profileFlush(p.pid, old, false)
 		old.release()
 	}
-	if files.sharedWithOthers() {
-		nf := files.fork()
-		p.mu.Lock()
-		p.files = nf
-		p.mu.Unlock()
-		files.release(p.sys)
-		files = nf
-	}
+	files = p.unshareFiles(files)
 	files.closeOnExec()
 	if t.tid != p.pid {
 		// The thread takes the process's ID, as the leader it now is.
@@ -557,6 +550,20 @@ func (p *Process) killOtherThreads(t *Thread) {
 		}
 		<-wake
 	}
+}
+
+// unshareFiles gives p its own copy of files, its descriptor table, if
+// another process shares it (CLONE_FILES), and returns the table p has.
+func (p *Process) unshareFiles(files *fdTable) *fdTable {
+	if !files.sharedWithOthers() {
+		return files
+	}
+	nf := files.fork()
+	p.mu.Lock()
+	p.files = nf
+	p.mu.Unlock()
+	files.release(p.sys)
+	return nf
 }
 
 // sharedWithOthers reports whether another process uses the table

@@ -237,3 +237,31 @@ func TestProcessCredsCalls(t *testing.T) {
 	close(release)
 	e.wait(int64(pid), 0)
 }
+
+// TestProcessUnshare: unshare(CLONE_FILES) copies a table another process
+// shares; namespaces and unknown flags are EINVAL, and so is a table
+// split in a multi-threaded process.
+func TestProcessUnshare(t *testing.T) {
+	e := newHdEnv(t, nil)
+	e.want(0, unix.SYS_UNSHARE, 0)
+	e.want(0, unix.SYS_UNSHARE, unix.CLONE_FS|unix.CLONE_SYSVSEM)
+	e.want(hdErr(unix.EINVAL), unix.SYS_UNSHARE, unix.CLONE_NEWNS)
+	e.want(hdErr(unix.EINVAL), unix.SYS_UNSHARE, unix.CLONE_PARENT)
+	old := e.p.files
+	e.want(0, unix.SYS_UNSHARE, unix.CLONE_FILES) // not shared: kept
+	if e.p.files != old {
+		t.Fatal("unshare(CLONE_FILES) replaced a table nobody shares")
+	}
+	old.share() // as a CLONE_FILES child would
+	e.want(0, unix.SYS_UNSHARE, unix.CLONE_FILES)
+	if e.p.files == old || old.sharedWithOthers() {
+		t.Fatal("unshare(CLONE_FILES) kept the shared table")
+	}
+	if len(e.p.files.fds) != len(old.fds) {
+		t.Errorf("the copy has %d slots, the table %d", len(e.p.files.fds), len(old.fds))
+	}
+	e.newThread()
+	e.want(hdErr(unix.EINVAL), unix.SYS_UNSHARE, unix.CLONE_FILES)
+	e.want(hdErr(unix.EINVAL), unix.SYS_UNSHARE, unix.CLONE_VM)
+	e.want(0, unix.SYS_UNSHARE, unix.CLONE_FS)
+}

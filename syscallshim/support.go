@@ -225,6 +225,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_MSYNC:              {Partial, "MS_SYNC and MS_ASYNC write back every dirty page of the files mapped in the range (not just the range's); MS_INVALIDATE does nothing (mappings are the page cache)"},
 	unix.SYS_GETRANDOM:          {Full, "RDRAND when the CPU has it"},
 	unix.SYS_PRLIMIT64:          {Partial, "limits recorded, for any process the caller may (Linux's rule); RLIMIT_NOFILE enforced (soft 1024, hard 65536)"},
+	unix.SYS_UNSHARE:            {Partial, "CLONE_FILES (a single-threaded process), CLONE_FS, CLONE_SYSVSEM; namespaces EINVAL, logged"},
 	unix.SYS_CAPGET:             {Partial, "capabilities follow the euid: 0 has all (to CAP_LAST_CAP 40) permitted and effective, others none"},
 	unix.SYS_CAPSET:             {Partial, "confirms the sets the caller has; changing them is EPERM, logged (capabilities follow the euid)"},
 	unix.SYS_GETRLIMIT:          {Partial, "as prlimit64"},

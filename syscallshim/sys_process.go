@@ -536,3 +536,40 @@ func (t *Thread) threadKill(tid, tgid int32, sig int) (uint64, error) {
 	}
 	return 0, nil
 }
+
+// unshareKnown are the flags unshare(2) takes.
+const unshareKnown = unix.CLONE_FILES | unix.CLONE_FS | unix.CLONE_SYSVSEM | unix.CLONE_THREAD |
+	unix.CLONE_SIGHAND | unix.CLONE_VM | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWNET | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+
+// sysUnshare implements unshare(2) without namespaces: CLONE_FILES gives a
+// single-threaded process its own copy of a descriptor table it shares
+// with another process; CLONE_FS and CLONE_SYSVSEM hold already (a
+// process's working directory and umask are its own, and there are no
+// System V semaphore undo lists); CLONE_THREAD, CLONE_SIGHAND and
+// CLONE_VM are EINVAL in a multi-threaded process, as on Linux. The
+// namespace flags are EINVAL, logged once.
+func sysUnshare(t *Thread, a Args) (uint64, error) {
+	flags := a[0]
+	if flags&^unshareKnown != 0 {
+		return 0, unix.EINVAL
+	}
+	const namespaces = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+		unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+	if flags&namespaces != 0 {
+		return t.nosysArg("unshare of namespaces", flags&namespaces)
+	}
+	p := t.p
+	p.mu.Lock()
+	threads, files := len(p.threads), p.files
+	p.mu.Unlock()
+	if threads > 1 && flags&(unix.CLONE_THREAD|unix.CLONE_SIGHAND|unix.CLONE_VM|unix.CLONE_FILES) != 0 {
+		// Linux gives the calling thread its own table; yolk's belongs to
+		// the process.
+		return 0, unix.EINVAL
+	}
+	if flags&unix.CLONE_FILES != 0 {
+		p.unshareFiles(files)
+	}
+	return 0, nil
+}
