@@ -415,6 +415,8 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysGetsockopt(t, a)
 	case unix.SYS_SPLICE:
 		v, err = sysSplice(t, a)
+	case unix.SYS_TEE:
+		v, err = sysTee(t, a)
 
 	// Known and deliberately absent: the C libraries probe these and
 	// fall back (glibc runs without restartable sequences), so they are

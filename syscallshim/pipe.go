@@ -105,6 +105,12 @@ func (e *pipeEnd) Write(b []byte) (int, error) { return e.writeT(b, nil) }
 // writeT writes all of b, waiting for room; a signal for t ends the wait
 // with what was written so far, or EINTR.
 func (e *pipeEnd) writeT(b []byte, t *Thread) (int, error) {
+	return e.writeOpt(b, t, e.nonblock.Load())
+}
+
+// writeOpt is writeT, not waiting when nonblock (O_NONBLOCK, or splice's
+// SPLICE_F_NONBLOCK).
+func (e *pipeEnd) writeOpt(b []byte, t *Thread, nonblock bool) (int, error) {
 	if !e.write {
 		return 0, unix.EBADF
 	}
@@ -134,7 +140,7 @@ func (e *pipeEnd) writeT(b []byte, t *Thread) (int, error) {
 		if done == len(b) {
 			return done, nil
 		}
-		if e.nonblock.Load() {
+		if nonblock {
 			if done > 0 {
 				return done, nil
 			}

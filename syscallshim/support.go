@@ -249,5 +249,6 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_GETPEERNAME:        {Full, ""},
 	unix.SYS_SETSOCKOPT:         {Partial, "SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, TCP_KEEPIDLE/INTVL/CNT, IPV6_V6ONLY; others ENOPROTOOPT"},
 	unix.SYS_GETSOCKOPT:         {Partial, "as setsockopt, plus SO_ERROR, SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_PEERCRED"},
-	unix.SYS_SPLICE:             {Partial, "EINVAL for every pair of files (callers such as Go's io.Copy fall back to read and write)"},
+	unix.SYS_SPLICE:             {Full, "through a kernel buffer, at most 1 MiB per call; a pipe and a pipe, regular file or socket"},
+	unix.SYS_TEE:                {Full, "through a kernel buffer, at most 1 MiB per call"},
 }

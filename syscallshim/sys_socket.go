@@ -935,16 +935,3 @@ func (so *socket) buffered() int {
 	return so.inet.Buffered()
 }
 
-// Splice implements Linux syscall splice(2) partially: no pair of files
-// supports it yet, so it is EINVAL, which Go's io.Copy between sockets
-// and pipes (and other callers probing for it) take as "copy by read
-// and write instead".
-func sysSplice(t *Thread, a Args) (uint64, error) {
-	if _, err := t.p.files.file(a[0]); err != nil {
-		return 0, err
-	}
-	if _, err := t.p.files.file(a[2]); err != nil {
-		return 0, err
-	}
-	return 0, unix.EINVAL
-}

@@ -191,7 +191,8 @@ func TestFilesGzipHost(t *testing.T) {
 	}
 }
 
-// TestFilesMisc: memfd_create, copy_file_range, O_TMPFILE, a FIFO
+// TestFilesMisc: memfd_create, copy_file_range, splice, tee, sendfile,
+// O_TMPFILE, a FIFO
 // between two processes (opens wait for the other side), and
 // RLIMIT_NOFILE enforced by dup.
 func TestFilesMisc(t *testing.T) {
@@ -199,6 +200,7 @@ func TestFilesMisc(t *testing.T) {
 	r := run(t, "-i", root, "/fsops", "misc", "/tmp")
 	expect(t, r, 0, `memfd: memfd, size 11
 copy_file_range: 5 bytes, 23456, in offset now 7
+splice: 4 and 4 bytes (0123), tee: 4 (0123), sendfile: 4 (6789), in offset now 4
 O_TMPFILE: open
 fifo: through the fifo
 RLIMIT_NOFILE soft <= hard: yes

@@ -11,6 +11,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,6 +154,25 @@ static int misc(const char *dir) {
 	memset(b, 0, sizeof b);
 	pread(out, b, sizeof b - 1, 0);
 	printf("copy_file_range: %zd bytes, %s, in offset now %ld\n", n, b, (long)off);
+
+	// splice a file into a pipe, tee it into a second pipe, splice the
+	// first into a socket; sendfile from the file into the socket.
+	int p[2], q[2], sv[2];
+	pipe(p);
+	pipe(q);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	loff_t soff = 0;
+	ssize_t sn = splice(in, &soff, p[1], 0, 4, 0);
+	ssize_t tn = tee(p[0], q[1], 100, 0);
+	ssize_t un = splice(p[0], 0, sv[0], 0, 100, 0);
+	char viaSock[8] = {0}, viaTee[8] = {0}, viaSend[8] = {0};
+	read(sv[1], viaSock, 4);
+	read(q[0], viaTee, 4);
+	off_t sfoff = 6;
+	ssize_t fn = sendfile(sv[0], in, &sfoff, 4);
+	read(sv[1], viaSend, 4);
+	printf("splice: %zd and %zd bytes (%s), tee: %zd (%s), sendfile: %zd (%s), in offset now %ld\n",
+	       sn, un, viaSock, tn, viaTee, fn, viaSend, (long)soff);
 
 	int tf = open(dir, O_TMPFILE | O_RDWR, 0600);
 	printf("O_TMPFILE: %s\n", tf >= 0 ? "open" : strerror(errno));
