@@ -934,4 +934,3 @@ func (so *socket) buffered() int {
 	}
 	return so.inet.Buffered()
 }
-
