@@ -94,6 +94,12 @@ func (Machine) ProfileWrite(b []byte) {
 // ProfilePeriod is the time between profiler samples (0: off).
 func (Machine) ProfilePeriod() int64 { return ProfilePeriod() }
 
+// ProfilePending reports whether samples wait to be drained.
+func (Machine) ProfilePending() bool { return ProfilePending() }
+
+// ProfileCost is the sampler's own cost (see ProfileCost).
+func (Machine) ProfileCost() (tickNs, ticks, sinceNs int64) { return ProfileCost() }
+
 // ProfileDrain hands over the profiler's samples (see ProfileDrain).
 func (Machine) ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) uint64 {
 	return ProfileDrain(fn)

@@ -59,6 +59,9 @@ var (
 	prof       *profRing // nil: not profiling
 	profPeriod int64     // ns between samples
 	profNext   int64     // monotonic ns of the next sample
+	profStart  int64     // monotonic ns profiling started
+	profCost   int64     // ns spent in profTick, all told
+	profTicks  int64     // profTick calls
 )
 
 // ProfileStart starts sampling at hz samples a second.
@@ -73,7 +76,8 @@ func ProfileStart(hz int) {
 		r.s[i].n = 0
 	}
 	profPeriod = int64(1e9 / hz)
-	profNext = nanotime() + profPeriod
+	profStart = nanotime()
+	profNext = profStart + profPeriod
 	f := amd64.IRQSave()
 	prof = r
 	sched.dirty = true // rearm the timer with the sampling deadline
@@ -86,6 +90,22 @@ func ProfilePeriod() int64 {
 		return 0
 	}
 	return profPeriod
+}
+
+// ProfileCost reports the sampler's own cost so far: the time spent in
+// the timer interrupt taking samples, how many interrupts that was, and
+// the time since profiling started (all in ns of the monotonic clock).
+func ProfileCost() (tickNs, ticks, sinceNs int64) {
+	f := amd64.IRQSave()
+	tickNs, ticks = profCost, profTicks
+	amd64.IRQRestore(f)
+	return tickNs, ticks, nanotime() - profStart
+}
+
+// ProfilePending reports whether samples wait for ProfileDrain.
+func ProfilePending() bool {
+	r := prof
+	return r != nil && r.head.Load() != r.tail.Load()
 }
 
 // ProfileDrain calls fn for each sample taken since the last call, oldest
@@ -110,6 +130,13 @@ func ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) (dropp
 // profTick runs on the timer interrupt when a sample is due, before the
 // scheduler switches threads: it samples the thread that was running.
 func profTick(now int64) {
+	profTicks++
+	profTake(now)
+	profCost += nanotime() - now
+}
+
+// profTake is profTick's work (no defer on the trap path).
+func profTake(now int64) {
 	profNext += profPeriod
 	if profNext <= now {
 		profNext = now + profPeriod

@@ -3,9 +3,13 @@ package syscallshim
 import (
 	"bytes"
 	"fmt"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"yolk/mm"
 )
@@ -24,6 +28,9 @@ import (
 //	S pid kind nr pc...                a sample: kind u (user), s (system call nr),
 //	                                   f (page fault), t (other trap); pcs leaf first, hex
 //	D dropped                          at the end: samples lost to a full ring
+//	C tick_ns ticks drain_ns run_ns    at the end: the profiler's own cost (time in the
+//	                                   timer interrupt taking samples, interrupts, time
+//	                                   draining and sending) over the run's time
 //
 // A mapping is sent the first time a sample's pc falls in it, as perf
 // records mmap events, so libraries mapped by ld.so or dlopen are named.
@@ -39,15 +46,21 @@ type Profiler interface {
 	ProfilePeriod() int64
 	// ProfileWrite sends profile records to the host.
 	ProfileWrite(b []byte)
+	// ProfilePending reports whether samples wait to be drained.
+	ProfilePending() bool
+	// ProfileCost is the sampler's own cost: ns in the timer interrupt,
+	// interrupts, and ns since profiling started.
+	ProfileCost() (tickNs, ticks, sinceNs int64)
 }
 
 const profileEvery = 100 * time.Millisecond
 
 type profiler struct {
-	mu   sync.Mutex
-	m    Profiler
-	sent map[uintptr][]mm.VMA // per address space: the mappings sent
-	buf  bytes.Buffer
+	mu      sync.Mutex
+	drainNs int64 // time spent in profileFlush
+	m       Profiler
+	sent    map[uintptr][]mm.VMA // per address space: the mappings sent
+	buf     bytes.Buffer
 }
 
 // startProfiler starts draining when the machine profiles.
@@ -79,6 +92,19 @@ func (s *System) profileFlush(pid int32, mem *memory, final bool) {
 	}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
+	// The drain's cost is the CPU time of the thread it runs on (it stays
+	// on one for the call): the wall time would count the program's
+	// slices that preempt it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	defer func() { pr.drainNs += threadCPU() - start }()
+	if !final && !pr.m.ProfilePending() {
+		if mem != nil {
+			delete(pr.sent, asKey(mem.as))
+		}
+		return
+	}
 	spaces := map[uintptr]struct {
 		pid int32
 		mem *memory
@@ -112,17 +138,23 @@ func (s *System) profileFlush(pid int32, mem *memory, final bool) {
 			}
 			pr.mapping(key, sp.pid, sp.mem, pc)
 		}
-		fmt.Fprintf(&pr.buf, "S %d %c %d", sp.pid, "usft"[kind&3], nr)
+		b := pr.buf.AvailableBuffer()
+		b = append(b, "S "...)
+		b = strconv.AppendInt(b, int64(sp.pid), 10)
+		b = append(b, ' ', "usft"[kind&3], ' ')
+		b = strconv.AppendUint(b, nr, 10)
 		for _, pc := range pcs {
-			fmt.Fprintf(&pr.buf, " %x", pc)
+			b = append(b, ' ')
+			b = strconv.AppendUint(b, pc, 16)
 		}
-		pr.buf.WriteByte('\n')
+		pr.buf.Write(append(b, '\n'))
 	})
 	if mem != nil {
 		delete(pr.sent, asKey(mem.as))
 	}
 	if final {
-		fmt.Fprintf(&pr.buf, "D %d\n", dropped)
+		tickNs, ticks, since := pr.m.ProfileCost()
+		fmt.Fprintf(&pr.buf, "D %d\nC %d %d %d %d\n", dropped, tickNs, ticks, pr.drainNs+threadCPU()-start, since)
 	}
 	if pr.buf.Len() > 0 {
 		pr.m.ProfileWrite(pr.buf.Bytes())
@@ -150,6 +182,15 @@ func (pr *profiler) mapping(key uintptr, pid int32, mem *memory, pc uint64) {
 		return
 	}
 	fmt.Fprintf(&pr.buf, "M %d %x %x %x %s\n", pid, v.Start, v.End, v.Offset, v.Name)
+}
+
+// threadCPU is the calling thread's CPU time in ns.
+func threadCPU() int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 // asKey is how the kernel names an address space in samples.

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 func main() {
@@ -111,6 +113,7 @@ func cmdRun(args []string) error {
 	defer os.RemoveAll(scratch)
 
 	profCycles := map[string][]float64{} // the profiled boot's cycles: not reported
+	j := filepath.Join
 	for round := range f.rounds {
 		order := []int{0, 1, 2, 3, 4, 5}
 		if round%2 == 1 {
@@ -152,6 +155,12 @@ func cmdRun(args []string) error {
 			switch {
 			case vm.profiled:
 				side, cyc = r.Profiled, profCycles
+				pct, err := profilerCost(j(f.work, "work.pb.gz"))
+				if err != nil {
+					r.Notes = append(r.Notes, fmt.Sprintf("round %d: the profile: %v", round+1, err))
+					pct = Missing
+				}
+				r.ProfilerCost = append(r.ProfilerCost, pct)
 			case vm.yolk:
 				side, cyc = r.Yolk, r.YolkCycles
 			}
@@ -384,4 +393,26 @@ func isMicro(k string) bool {
 		}
 	}
 	return true
+}
+
+// profilerCost reads the profiler's own cost from a profile qemu/run
+// --profile wrote: the percentage of the run it spent sampling and
+// draining (cmd/yolkrun's "yolk profiler cost:" comment).
+func profilerCost(path string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range p.Comments {
+		var tick, ticks, drain, run int64
+		if n, _ := fmt.Sscanf(c, "yolk profiler cost: %d %d %d %d", &tick, &ticks, &drain, &run); n == 4 && run > 0 {
+			return 100 * float64(tick+drain) / float64(run), nil
+		}
+	}
+	return 0, fmt.Errorf("%s has no cost comment", path)
 }

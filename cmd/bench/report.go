@@ -82,11 +82,16 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("## The sampling profiler's cost\n\n")
 		p("yolk's work boot again under `qemu/run --profile` at the default rate (100 samples a second, each a frame-pointer\n")
 		p("walk of the program's stack from the timer interrupt, drained to the runner every 100 ms); the ratio is the\n")
-		p("profiled median over the plain one, with the spread of the per-round ratios.\n\n")
+		p("profiled median over the plain one, with the spread of the per-round ratios. On a loaded host these ratios carry\n")
+		p("the host's noise; the line after the table is the profiler's own time, measured in the guest, which does not.\n\n")
 		p("| metric | unit | yolk | yolk --profile | profiled/plain |\n|---|---|---|---|---|\n")
 		for _, row := range prow {
 			p("| %s | %s | %s | %s | %s (%s–%s) |\n", row.Label, row.Unit, fmtSummary(row.Plain), fmtSummary(row.Profiled),
 				fmtNum(row.Ratio), fmtNum(row.RatioMin), fmtNum(row.RatioMax))
+		}
+		if c := Summarize(r.ProfilerCost); c.N > 0 {
+			p("\nThe profiler's own time, in the guest (the timer interrupt's sampling, on its clock, and the drain goroutine's\n")
+			p("thread CPU time), over the profiled run: **%s%%** (%s–%s%%) of the run, median of %d rounds.\n", fmtNum(c.Median), fmtNum(c.Min), fmtNum(c.Max), c.N)
 		}
 		p("\n")
 	}

@@ -18,7 +18,11 @@ type Results struct {
 	Native map[string][]float64
 	// Profiled are yolk's samples of the work boot run under the
 	// sampling profiler (qemu/run --profile, default rate): its cost.
-	Profiled                map[string][]float64
+	Profiled map[string][]float64
+	// ProfilerCost is, per round, the profiler's own time (sampling in
+	// the timer interrupt and draining) as a percentage of the profiled
+	// run, in guest time, from the profile's cost comment.
+	ProfilerCost            []float64
 	YolkCycles, LinuxCycles map[string][]float64
 	Commands                []Command
 	Errors                  []string

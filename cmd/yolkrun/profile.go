@@ -39,6 +39,7 @@ type profCollector struct {
 	partial []byte // a record not yet ended by '\n'
 	period  int64
 	dropped int64
+	cost    []int64                // C record: tick ns, ticks, drain ns, run ns
 	maps    map[int][]*profMapping // per pid, newest last
 	samples []profSample
 	bad     int // malformed records
@@ -63,6 +64,11 @@ type profSample struct {
 	pcs  []uint64
 	maps []*profMapping // per pc: the mapping it fell in when sampled, or nil
 }
+
+// costComment starts the profile comment that gives the profiler's own
+// cost, in guest time: ns sampling in the timer interrupt, interrupts,
+// ns draining, ns of the run; make bench reads it.
+const costComment = "yolk profiler cost:"
 
 // rawProfile gets the records as they come when $YOLK_PROFILE_RAW names
 // a file (for debugging the profiler).
@@ -113,6 +119,8 @@ func (c *profCollector) record(line string) {
 		c.period = int64(num(f[1], 10))
 	case f[0] == "D" && len(f) == 2:
 		c.dropped = int64(num(f[1], 10))
+	case f[0] == "C" && len(f) == 5:
+		c.cost = []int64{int64(num(f[1], 10)), int64(num(f[2], 10)), int64(num(f[3], 10)), int64(num(f[4], 10))}
 	case (f[0] == "M" || f[0] == "E") && len(f) >= 6:
 		m := &profMapping{pid: int(num(f[1], 10)), start: num(f[2], 16), end: num(f[3], 16),
 			path: strings.Join(f[5:], " ")}
@@ -169,6 +177,11 @@ func (c *profCollector) profile(hostPath func(string) string) (*profile.Profile,
 	}
 	if c.dropped > 0 {
 		p.Comments = append(p.Comments, fmt.Sprintf("%d samples lost to a full ring", c.dropped))
+	}
+	if c.cost != nil && c.cost[3] > 0 {
+		p.Comments = append(p.Comments, fmt.Sprintf("%s %d %d %d %d (%.3f%% of the run: %d ns in %d timer interrupts, %d ns draining, of %d ns)",
+			costComment, c.cost[0], c.cost[1], c.cost[2], c.cost[3], 100*float64(c.cost[0]+c.cost[2])/float64(c.cost[3]),
+			c.cost[0], c.cost[1], c.cost[2], c.cost[3]))
 	}
 	syms := map[string]*symFile{}
 	funcs := map[[2]string]*profile.Function{}

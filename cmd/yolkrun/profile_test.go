@@ -49,7 +49,7 @@ func TestProfileRoundTrip(t *testing.T) {
 	const bias = 0x555555554000
 	leaf, caller := bias+addr["leaf"]+1, bias+addr["main"]+5
 	lo, hi := min(leaf, caller)&^0xfff, (max(leaf, caller)+0x1000)&^0xfff
-	records := fmt.Sprintf("P 10000000\nE 7 %x %x %x /guest/prog\nS 7 u 0 %x %x\nS 7 s 0 %x %x\nS 7 u 0 %x\nS 7 f 0 123\nD 2\n",
+	records := fmt.Sprintf("P 10000000\nE 7 %x %x %x /guest/prog\nS 7 u 0 %x %x\nS 7 s 0 %x %x\nS 7 u 0 %x\nS 7 f 0 123\nD 2\nC 3000 5 7000 1000000\n",
 		lo, hi, bias, leaf, caller, leaf, caller, leaf)
 	c := newProfCollector()
 	for b := []byte(records); len(b) > 0; { // in pieces, as frames come
@@ -79,6 +79,9 @@ func TestProfileRoundTrip(t *testing.T) {
 	}
 	if !slices.ContainsFunc(q.Comments, func(s string) bool { return strings.HasPrefix(s, "2 samples lost") }) {
 		t.Errorf("comments %q lack the lost samples", q.Comments)
+	}
+	if !slices.Contains(q.Comments, "yolk profiler cost: 3000 5 7000 1000000 (1.000% of the run: 3000 ns in 5 timer interrupts, 7000 ns draining, of 1000000 ns)") {
+		t.Errorf("comments %q lack the cost", q.Comments)
 	}
 	var got []string
 	for _, s := range q.Sample {
