@@ -12,6 +12,7 @@ import (
 	"yolk/linux/abi"
 	"yolk/mm"
 	"yolk/mm/mmtest"
+	"yolk/strace"
 )
 
 // straceMachine is a Machine whose program memory is [straceBase,
@@ -33,11 +34,14 @@ func (m *straceMachine) SharedMemory(size uint64) mm.Backing { return mm.NewShar
 func (m *straceMachine) ConsoleWrite(b []byte)               { m.out.Write(b) }
 func (m *straceMachine) ConsoleRead([]byte) int              { return 0 }
 func (m *straceMachine) Monotonic() int64                    { return 0 }
-func (m *straceMachine) Realtime() int64                     { return 0 }
+func (m *straceMachine) Realtime() int64                     { return straceClock }
 func (m *straceMachine) Random(b []byte)                     {}
 func (m *straceMachine) VDSO() (image, vvar mm.Backing)      { return nil, nil }
 
 // at is the program address of offset off in the fake memory.
+// straceClock is the fake machine's realtime clock.
+var straceClock int64
+
 func straceAt(off uint64) uint64 { return straceBase + off }
 
 func (m *straceMachine) put(off uint64, b []byte) uint64 {
@@ -419,5 +423,41 @@ func TestStraceSyscall(t *testing.T) {
 		`exit_group(0) = ?` + "\n"
 	if got := m.out.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestTracePrefix: strace's timestamps (-t, -tt, -ttt from the realtime
+// clock, -r from the monotonic one, relative to the previous line), -T's
+// suffix, and -f -o's "PID " prefix.
+func TestTracePrefix(t *testing.T) {
+	th, _ := newStraceThread()
+	s := th.p.sys
+	const day = 1_700_000_000_000_000_000 + 1_234_567_000 // 2023-11-14T22:13:21.234567Z
+	for _, c := range []struct {
+		opts  string
+		start int64
+		want  string
+	}{
+		{"-t", 0, "22:13:21 "},
+		{"-tt", 0, "22:13:21.234567 "},
+		{"-ttt", 0, "1700000001.234567 "},
+		{"-r", 5_000_000_000, "     0.000000 "},
+		{"-r", 5_001_500_000, "     0.001500 "},
+		{"-r", 7_001_500_000, "     2.000000 "},
+		{"-f,-o,x", 0, "1     "},
+	} {
+		o, err := strace.Parse(c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.trace = o
+		straceClock = day
+		if got := th.tracePrefix(c.start); got != c.want {
+			t.Errorf("%s at %d: prefix %q, want %q", c.opts, c.start, got, c.want)
+		}
+	}
+	o, _ := strace.Parse("-T")
+	if got := o.Suffix(1_234_567_890); got != " <1.234567>" {
+		t.Errorf("-T suffix %q", got)
 	}
 }
