@@ -94,6 +94,10 @@ func (Machine) ProfileWrite(b []byte) {
 // ProfilePeriod is the time between profiler samples (0: off).
 func (Machine) ProfilePeriod() int64 { return ProfilePeriod() }
 
+// Forget says that ctx or as (either may be nil) is about to be freed
+// (see ForgetUser).
+func (Machine) Forget(ctx *amd64.Context, as *mm.AddressSpace) { ForgetUser(ctx, as) }
+
 // ProfilePending reports whether samples wait to be drained.
 func (Machine) ProfilePending() bool { return ProfilePending() }
 

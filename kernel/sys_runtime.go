@@ -113,6 +113,8 @@ func runtimeSyscall(t *Thread) bool {
 		ret = consoleRead(a0, a1)
 	case sysKickUser:
 		ret = kickUser(a0)
+	case sysForgetUser:
+		ret = forgetUser(a0, a1)
 	case sysDMAPage, sysMapMMIO:
 		ret = deviceCall(nr, a0, a1)
 	default:

@@ -37,6 +37,7 @@ const (
 	sysEnterUser = 0x7f000000 + iota
 	sysKickUser
 	sysConsoleRead
+	sysForgetUser
 )
 
 // VecKick is the vector EnterUser returns when another thread asked
@@ -240,6 +241,27 @@ func kickUser(ctx uint64) uint64 {
 // thread not in EnterUser is not affected.
 func KickUser(ctx *amd64.Context) {
 	syscall.RawSyscall(sysKickUser, uintptr(unsafe.Pointer(ctx)), 0, 0)
+}
+
+// ForgetUser tells the kernel that the program Context ctx, or the
+// address space as (either may be nil), is about to be freed: no kernel
+// thread may take it for the one it runs a system call for (the
+// profiler reads both from the timer interrupt). Call it when a program
+// thread ends, and before the last release of an address space.
+func ForgetUser(ctx *amd64.Context, as *mm.AddressSpace) {
+	syscall.RawSyscall(sysForgetUser, uintptr(unsafe.Pointer(ctx)), uintptr(unsafe.Pointer(as)), 0)
+}
+
+// forgetUser runs in the trap handler on the sysForgetUser call: threads
+// not in user mode that last ran ctx or as forget the goroutine that
+// called EnterUser, so profTick no longer follows their pointers.
+func forgetUser(ctx, as uint64) uint64 {
+	for i := 1; i < sched.top; i++ {
+		if t := &sched.T[i]; !t.inUser && (ctx != 0 && t.userCtx == ctx || as != 0 && t.userAS == as) {
+			t.userG = 0
+		}
+	}
+	return 0
 }
 
 // userFrames counts the frames userPhys has handed out and not yet got

@@ -475,7 +475,7 @@ func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string)
 	p.mu.Unlock()
 	if old != nil {
 		p.sys.profileFlush(p.pid, old, false)
-		old.release()
+		old.release(p.m)
 	}
 	files = p.unshareFiles(files)
 	files.closeOnExec()

@@ -199,7 +199,7 @@ func TestFileMapFork(t *testing.T) {
 	if _, err := child.as.CopyOut(addr+20, []byte("bye")); err != nil {
 		t.Fatal(err)
 	}
-	child.release()
+	child.release(nil)
 	want := fmPattern(100)
 	copy(want, "child")
 	copy(want[8:], "parent")

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"yolk/amd64"
 	"yolk/mm"
 )
 
@@ -56,11 +57,22 @@ func (m *memory) share() *memory {
 	return m
 }
 
-// release drops a user; the last one frees the address space.
-func (m *memory) release() {
+// release drops a user; the last one frees the address space, after
+// telling the machine (Forgetter) that it goes.
+func (m *memory) release(mc Machine) {
 	if m.users.Add(-1) == 0 {
+		if f, ok := mc.(Forgetter); ok {
+			f.Forget(nil, m.as)
+		}
 		m.as.Release()
 	}
+}
+
+// Forgetter is a machine that keeps pointers to program Contexts and
+// address spaces beyond Enter (the kernel's profiler does): Forget says
+// one of them (either may be nil) is about to be freed.
+type Forgetter interface {
+	Forget(ctx *amd64.Context, as *mm.AddressSpace)
 }
 
 // Access to the program's memory. Every pointer the program passes goes

@@ -266,6 +266,9 @@ func (p *Process) memory() *memory {
 // it was the last thread.
 func (t *Thread) finish() {
 	p := t.p
+	if f, ok := p.m.(Forgetter); ok {
+		f.Forget(t.ctx, nil) // the Context is garbage once this goroutine ends
+	}
 	if t.clearTID != 0 {
 		// Clear the TID word and wake a joiner (pthread_join).
 		mem := p.memory()
@@ -332,7 +335,7 @@ func (p *Process) exit() {
 	p.sys.locks.releaseOwner(p, nil)
 	if mem != nil {
 		p.sys.profileFlush(p.pid, mem, false)
-		mem.release()
+		mem.release(p.m)
 	}
 	status := uint32(code&0xff) << 8
 	if sig != 0 {

@@ -81,7 +81,7 @@ func (t *Thread) cloneProcess(ca cloneArgs) (uint64, error) {
 	pid, ok := s.newIDLocked()
 	if !ok {
 		s.mu.Unlock()
-		cmem.release()
+		cmem.release(t.p.m)
 		cfiles.release(s)
 		return 0, unix.EAGAIN
 	}
@@ -135,7 +135,7 @@ func (t *Thread) cloneProcess(ca cloneArgs) (uint64, error) {
 			delete(s.procs, pid)
 			s.starting--
 			s.mu.Unlock()
-			cmem.release()
+			cmem.release(t.p.m)
 			cfiles.release(s)
 			return 0, err
 		}

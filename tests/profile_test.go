@@ -90,3 +90,24 @@ func TestProfileSyscall(t *testing.T) {
 		t.Errorf("%d samples, flat %v: want [kernel] syscall read on top with at least half", n, flat)
 	}
 }
+
+// TestProfileProcesses samples fast (1000 Hz) while processes fork, exec
+// and exit and threads come and go: the kernel follows a thread's Context
+// and address space from the timer interrupt while it runs a system call,
+// and both are freed at exit and exec (kernel.ForgetUser). A sample taken
+// after that would fault in the trap handler (status 112).
+func TestProfileProcesses(t *testing.T) {
+	t.Parallel()
+	dir := processRoot(t)
+	copyFile(t, example(t, "threads"), filepath.Join(dir, "threads"))
+	prof := filepath.Join(t.TempDir(), "p.pb.gz")
+	r := run(t, "-i", dir, "--profile-hz", "1000", "--profile", prof, "/bin/sh", "-c",
+		`i=0; while [ $i -lt 150 ]; do /bin/true; i=$((i+1)); done; for j in 1 2 3 4 5; do /threads >/dev/null; done; echo done $i`)
+	if r.status != 0 || r.out != "done 150\n" {
+		t.Fatalf("status %d, output %q; want 0, \"done 150\\n\"", r.status, r.out)
+	}
+	_, flat, n := topFunctions(t, prof)
+	if n < 20 {
+		t.Errorf("%d samples (%v)", n, flat)
+	}
+}
