@@ -126,7 +126,7 @@ func TestLoadDynamicLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer img.mem.release()
+	defer img.mem.release(nil)
 	as := img.mem.as
 	// Both files' pages are mapped from their page caches (Linux's
 	// elf_map), the bss beyond the last file page anonymous.
@@ -266,7 +266,7 @@ func FuzzLoadInterp(f *testing.F) {
 			}
 			return
 		}
-		defer img.mem.release()
+		defer img.mem.release(nil)
 		var progHi, stackLo uint64
 		var maps []mm.VMA
 		for _, v := range img.mem.as.VMAs() {
