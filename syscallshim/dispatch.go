@@ -154,6 +154,10 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysGetcpu(t, a)
 	case unix.SYS_UNSHARE:
 		v, err = sysUnshare(t, a)
+	case unix.SYS_GET_MEMPOLICY:
+		v, err = sysGetMempolicy(t, a)
+	case unix.SYS_SET_MEMPOLICY:
+		v, err = sysSetMempolicy(t, a)
 	case unix.SYS_CAPGET:
 		v, err = sysCapget(t, a)
 	case unix.SYS_CAPSET:

@@ -138,6 +138,8 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_SCHED_YIELD:       {Full, ""},
 	unix.SYS_SCHED_GETAFFINITY: {Full, "one CPU"},
 	unix.SYS_GETCPU:            {Full, "CPU 0, node 0"},
+	unix.SYS_GET_MEMPOLICY:     {Full, "one node, policy always MPOL_DEFAULT"},
+	unix.SYS_SET_MEMPOLICY:     {Partial, "MPOL_DEFAULT; other modes EINVAL, logged"},
 	unix.SYS_PRCTL:             {Partial, "PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ (all set), PR_SET_KEEPCAPS, PR_GET_KEEPCAPS (per thread; capabilities follow the euid); PR_SET_VMA EINVAL; others EINVAL, logged"},
 	unix.SYS_RSEQ:              {Absent, "glibc runs without restartable sequences"},
 	unix.SYS_CLONE3:            {Partial, "as clone; set_tid and cgroup: EINVAL"},

@@ -1,6 +1,7 @@
 package syscallshim
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -197,6 +198,81 @@ func sysGetcpu(t *Thread, a Args) (uint64, error) {
 	if a[1] != 0 {
 		if err := t.put32(a[1], 0); err != nil {
 			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// sysGetMempolicy implements get_mempolicy(2) for a machine of one NUMA
+// node whose policy is always MPOL_DEFAULT (set_mempolicy and mbind are
+// not supported), as Linux's do_get_mempolicy answers there: the mode is
+// MPOL_DEFAULT with an empty node mask; MPOL_F_MEMS_ALLOWED gives node 0;
+// MPOL_F_NODE|MPOL_F_ADDR gives the node of a mapped address (0, EFAULT
+// when unmapped); MPOL_F_NODE alone is EINVAL (no interleave policy).
+func sysGetMempolicy(t *Thread, a Args) (uint64, error) {
+	modep, nmask, maxnode, addr, flags := a[0], a[1], a[2], a[3], a[4]
+	if flags&^uint64(unix.MPOL_F_NODE|unix.MPOL_F_ADDR|unix.MPOL_F_MEMS_ALLOWED) != 0 {
+		return 0, unix.EINVAL
+	}
+	if nmask != 0 && maxnode < 1 { // fewer bits than nodes (nr_node_ids 1)
+		return 0, unix.EINVAL
+	}
+	var mode uint32 = unix.MPOL_DEFAULT
+	var nodes uint64
+	switch {
+	case flags&unix.MPOL_F_MEMS_ALLOWED != 0:
+		if flags&(unix.MPOL_F_NODE|unix.MPOL_F_ADDR) != 0 {
+			return 0, unix.EINVAL
+		}
+		nodes = 1
+	case flags&unix.MPOL_F_ADDR != 0:
+		if _, ok := t.as().Lookup(addr); !ok {
+			return 0, unix.EFAULT
+		}
+	case flags&unix.MPOL_F_NODE != 0:
+		return 0, unix.EINVAL
+	}
+	if modep != 0 {
+		if err := t.put32(modep, mode); err != nil {
+			return 0, err
+		}
+	}
+	if nmask != 0 {
+		// Linux writes ALIGN(maxnode-1, 64)/8 bytes: the first long holds
+		// node 0; the rest (up to its MAX_NUMNODES) are zero.
+		n := ((maxnode - 1 + 63) / 64) * 8
+		if n > 128 {
+			n = 128 // the rest Linux clears too: bounded here
+		}
+		if n > 0 {
+			b := make([]byte, n)
+			binary.LittleEndian.PutUint64(b, nodes)
+			if err := t.copyOut(nmask, b); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return 0, nil
+}
+
+// sysSetMempolicy implements set_mempolicy(2) for MPOL_DEFAULT, the only
+// policy there is (get_mempolicy reports it): it succeeds with an empty
+// node mask, as Linux's mpol_new does; other modes are EINVAL, logged.
+func sysSetMempolicy(t *Thread, a Args) (uint64, error) {
+	mode, nmask, maxnode := a[0], a[1], a[2]
+	if mode != unix.MPOL_DEFAULT {
+		return t.nosysArg("set_mempolicy mode", mode)
+	}
+	if nmask != 0 && maxnode > 1 {
+		n := min((maxnode-1+63)/64, 16) * 8 // a mask beyond 1024 nodes is all zeros to Linux too
+		b, err := t.copyIn(nmask, n)
+		if err != nil {
+			return 0, err
+		}
+		for _, c := range b {
+			if c != 0 {
+				return 0, unix.EINVAL // MPOL_DEFAULT takes no nodes
+			}
 		}
 	}
 	return 0, nil

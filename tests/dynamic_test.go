@@ -244,6 +244,8 @@ run $B sh -c 'echo busybox $((6*7))'; $B sha256sum $W/in | $B cut -c1-64
 run $E/gocgo
 run $E/musl-dynamic
 run $E/glibcdl libz.so.1
+run cksum <$W/in
+run ps -o comm= -p $$
 run grep -c 'of some' $W/in
 run sed -n '3p;5s/text/TEXT/p' $W/in
 run awk '{n += $2} END {print n}' $W/in
