@@ -2,6 +2,7 @@ package net
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/rand"
 	"net/netip"
@@ -348,4 +349,68 @@ func TestRandomFrames(t *testing.T) {
 		t.Fatalf("no frame dropped: %+v", s)
 	}
 	tcpExchange(t, host, guest, unix.AF_INET, netip.MustParseAddrPort("0.0.0.0:0"), netip.MustParseAddrPort("10.0.2.2:0"))
+}
+
+// TestIPOptions sets and reads the packet options with Linux's ranges
+// and defaults: IP_TTL 64 until set, -1 back to the default, 0 EINVAL;
+// the IPv6 ones ENOPROTOOPT on an IPv4 socket.
+func TestIPOptions(t *testing.T) {
+	st, err := New(DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	i32 := func(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
+	get := func(s *Socket, level, name int) int {
+		t.Helper()
+		b, err := s.Option(level, name)
+		if err != nil {
+			t.Fatalf("getsockopt(%d, %d): %v", level, name, err)
+		}
+		return int(int32(binary.LittleEndian.Uint32(b)))
+	}
+	for _, typ := range []int{unix.SOCK_STREAM, unix.SOCK_DGRAM} {
+		s4, err := st.NewSocket(unix.AF_INET, typ, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s4.Close()
+		s6, err := st.NewSocket(unix.AF_INET6, typ, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s6.Close()
+		if v := get(s4, unix.IPPROTO_IP, unix.IP_TTL); v != 64 {
+			t.Errorf("default IP_TTL %d, want 64", v)
+		}
+		for _, c := range []struct {
+			s           *Socket
+			level, name int
+			set         int32
+			want        int   // read back
+			err         error // from the set
+		}{
+			{s4, unix.IPPROTO_IP, unix.IP_TTL, 1, 1, nil},
+			{s4, unix.IPPROTO_IP, unix.IP_TTL, -1, 64, nil},
+			{s4, unix.IPPROTO_IP, unix.IP_TTL, 0, 64, unix.EINVAL},
+			{s4, unix.IPPROTO_IP, unix.IP_TTL, 256, 64, unix.EINVAL},
+			{s4, unix.IPPROTO_IP, unix.IP_TOS, 0x10, 0x10, nil},
+			{s4, unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 0, 0, nil},
+			{s6, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 7, 7, nil},
+			{s6, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, -1, 64, nil},
+			{s6, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, -2, 64, unix.EINVAL},
+			{s6, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, 4, 4, nil},
+			{s6, unix.IPPROTO_IP, unix.IP_TTL, 9, 9, nil}, // v4-mapped traffic
+		} {
+			if err := c.s.SetOption(c.level, c.name, i32(c.set)); err != c.err {
+				t.Errorf("setsockopt(%d, %d, %d) = %v, want %v", c.level, c.name, c.set, err, c.err)
+			}
+			if v := get(c.s, c.level, c.name); v != c.want {
+				t.Errorf("getsockopt(%d, %d) after setting %d = %d, want %d", c.level, c.name, c.set, v, c.want)
+			}
+		}
+		if err := s4.SetOption(unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, i32(1)); err != unix.ENOPROTOOPT {
+			t.Errorf("IPV6_UNICAST_HOPS on an IPv4 socket: %v, want ENOPROTOOPT", err)
+		}
+	}
 }

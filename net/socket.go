@@ -286,7 +286,7 @@ const (
 // clients set: SOL_SOCKET SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
 // SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER; IPPROTO_TCP
 // TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; IPPROTO_IPV6
-// IPV6_V6ONLY. Others are ENOPROTOOPT.
+// IPV6_V6ONLY; the packet options of setIPOption. Others are ENOPROTOOPT.
 func (s *Socket) SetOption(level, name int, val []byte) error {
 	if level == unix.SOL_SOCKET && name == unix.SO_LINGER {
 		if len(val) < 8 {
@@ -346,10 +346,110 @@ func (s *Socket) SetOption(level, name int, val []byte) error {
 			return unix.ENOPROTOOPT
 		}
 		so.SetV6Only(v != 0)
+	case level == unix.IPPROTO_IP || level == unix.IPPROTO_IPV6:
+		return s.setIPOption(level, name, v, len(val))
 	default:
 		return unix.ENOPROTOOPT
 	}
 	return nil
+}
+
+// defaultTTL is the TTL and hop limit packets get by default (Linux's
+// net.ipv4.ip_default_ttl and net.ipv6.conf.all.hop_limit).
+const defaultTTL = 64
+
+// setIPOption sets the IPPROTO_IP and IPPROTO_IPV6 options programs set
+// on packets: IP_TTL, IP_TOS, IP_MULTICAST_TTL, IP_MULTICAST_LOOP,
+// IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MULTICAST_HOPS,
+// IPV6_MULTICAST_LOOP, with Linux's ranges (-1: the default). The IPv6
+// ones are ENOPROTOOPT on an IPv4 socket, as on Linux.
+func (s *Socket) setIPOption(level, name, v, size int) error {
+	if level == unix.IPPROTO_IPV6 && s.Family != unix.AF_INET6 {
+		return unix.ENOPROTOOPT
+	}
+	so := s.ep.SocketOptions()
+	inRange := func(lo, hi int) bool { return v >= lo && v <= hi }
+	switch {
+	case level == unix.IPPROTO_IP && name == unix.IP_TTL:
+		if v == -1 {
+			v = tcpip.UseDefaultIPv4TTL
+		} else if !inRange(1, 255) {
+			return unix.EINVAL
+		}
+		return Errno(s.ep.SetSockOptInt(tcpip.IPv4TTLOption, v))
+	case level == unix.IPPROTO_IP && name == unix.IP_TOS:
+		return Errno(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, v&0xff))
+	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_TTL:
+		if v == -1 {
+			v = 1
+		} else if !inRange(0, 255) {
+			return unix.EINVAL
+		}
+		return Errno(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_LOOP,
+		level == unix.IPPROTO_IPV6 && name == unix.IPV6_MULTICAST_LOOP:
+		so.SetMulticastLoop(v != 0)
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_UNICAST_HOPS:
+		if !inRange(-1, 255) {
+			return unix.EINVAL
+		}
+		return Errno(s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_MULTICAST_HOPS:
+		if v == -1 {
+			v = 1
+		} else if !inRange(0, 255) {
+			return unix.EINVAL
+		}
+		return Errno(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_TCLASS:
+		if v == -1 {
+			v = 0
+		} else if !inRange(0, 255) {
+			return unix.EINVAL
+		}
+		return Errno(s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, v))
+	default:
+		return unix.ENOPROTOOPT
+	}
+	return nil
+}
+
+// ipOption reads what setIPOption sets, the defaults as Linux reports
+// them.
+func (s *Socket) ipOption(level, name int) (int, error) {
+	if level == unix.IPPROTO_IPV6 && s.Family != unix.AF_INET6 {
+		return 0, unix.ENOPROTOOPT
+	}
+	get := func(o tcpip.SockOptInt) (int, error) {
+		v, err := s.ep.GetSockOptInt(o)
+		return v, Errno(err)
+	}
+	b2i := map[bool]int{false: 0, true: 1}
+	switch {
+	case level == unix.IPPROTO_IP && name == unix.IP_TTL:
+		v, err := get(tcpip.IPv4TTLOption)
+		if v == tcpip.UseDefaultIPv4TTL {
+			v = defaultTTL
+		}
+		return v, err
+	case level == unix.IPPROTO_IP && name == unix.IP_TOS:
+		return get(tcpip.IPv4TOSOption)
+	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_TTL,
+		level == unix.IPPROTO_IPV6 && name == unix.IPV6_MULTICAST_HOPS:
+		return get(tcpip.MulticastTTLOption)
+	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_LOOP,
+		level == unix.IPPROTO_IPV6 && name == unix.IPV6_MULTICAST_LOOP:
+		return b2i[s.ep.SocketOptions().GetMulticastLoop()], nil
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_UNICAST_HOPS:
+		v, err := get(tcpip.IPv6HopLimitOption)
+		if v == tcpip.UseDefaultIPv6HopLimit {
+			v = defaultTTL
+		}
+		return v, err
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_TCLASS:
+		return get(tcpip.IPv6TrafficClassOption)
+	}
+	return 0, unix.ENOPROTOOPT
 }
 
 // Option implements getsockopt(2) for the options SetOption sets plus
@@ -422,6 +522,11 @@ func (s *Socket) Option(level, name int) ([]byte, error) {
 		}
 	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_V6ONLY && s.Family == unix.AF_INET6:
 		v = b2i(so.GetV6Only())
+	case level == unix.IPPROTO_IP || level == unix.IPPROTO_IPV6:
+		var err error
+		if v, err = s.ipOption(level, name); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, unix.ENOPROTOOPT
 	}

@@ -249,7 +249,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_RECVMMSG:           {Partial, "recvmsg in a loop; the timeout is checked after each message as on Linux, and also ends a wait for a later one, where Linux waits on (its documented bug)"},
 	unix.SYS_GETSOCKNAME:        {Full, ""},
 	unix.SYS_GETPEERNAME:        {Full, ""},
-	unix.SYS_SETSOCKOPT:         {Partial, "SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, TCP_KEEPIDLE/INTVL/CNT, IPV6_V6ONLY; others ENOPROTOOPT"},
+	unix.SYS_SETSOCKOPT:         {Partial, "SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO, TCP_NODELAY, TCP_KEEPIDLE/INTVL/CNT, IPV6_V6ONLY, IP_TTL, IP_TOS, IP_MULTICAST_TTL/LOOP, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MULTICAST_HOPS/LOOP; others ENOPROTOOPT"},
 	unix.SYS_GETSOCKOPT:         {Partial, "as setsockopt, plus SO_ERROR, SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_PEERCRED"},
 	unix.SYS_SPLICE:             {Full, "through a kernel buffer, at most 1 MiB per call; a pipe and a pipe, regular file or socket"},
 	unix.SYS_TEE:                {Full, "through a kernel buffer, at most 1 MiB per call"},
