@@ -240,6 +240,17 @@ func TestLoopback(t *testing.T) {
 	if _, _, _, err := u1.Recv(big, false); err != unix.EAGAIN {
 		t.Fatal("empty queue:", err)
 	}
+	// An empty buffer takes a datagram whole: count 0, its length total.
+	if _, err := u2.Send([]byte("gone"), &a1); err != nil {
+		t.Fatal(err)
+	}
+	retry(t, ch, func() (err error) { n, _, total, err = u1.Recv(nil, false); return })
+	if n != 0 || total != 4 {
+		t.Fatalf("recv into an empty buffer: %d of %d bytes, want 0 of 4", n, total)
+	}
+	if _, _, _, err := u1.Recv(big, false); err != unix.EAGAIN {
+		t.Fatal("the datagram read into an empty buffer is still queued:", err)
+	}
 
 	// Refused connection, options.
 	c, _ := st.NewSocket(unix.AF_INET, unix.SOCK_STREAM, 0, ch.notify)

@@ -3,6 +3,7 @@ package net
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -199,8 +200,22 @@ func (s *Socket) Listening() bool {
 // for a datagram socket, one datagram, truncated to b (total is its
 // whole length).
 func (s *Socket) Recv(b []byte, peek bool) (n int, from netip.AddrPort, total int, err error) {
-	w := tcpip.SliceWriter(b)
-	res, terr := s.ep.Read(&tcpip.LimitedWriter{W: &w, N: int64(len(b))}, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.Type == unix.SOCK_DGRAM})
+	var dst io.Writer
+	switch {
+	case len(b) > 0:
+		w := tcpip.SliceWriter(b)
+		dst = &tcpip.LimitedWriter{W: &w, N: int64(len(b))}
+	case s.Type == unix.SOCK_DGRAM:
+		// An empty buffer takes a datagram whole, as Linux's does (the
+		// netstack calls a writer that takes nothing a bad buffer).
+		dst = io.Discard
+	default:
+		return 0, netip.AddrPort{}, 0, nil // a stream reads nothing into nothing
+	}
+	res, terr := s.ep.Read(dst, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.Type == unix.SOCK_DGRAM})
+	if len(b) == 0 {
+		res.Count = 0
+	}
 	switch terr.(type) {
 	case nil:
 	case *tcpip.ErrClosedForReceive:

@@ -501,7 +501,9 @@ func (u *unixSock) recv(t *Thread, so *socket, b []byte, flags int, files *[]*vf
 			m := q.msgs[0]
 			n = copy(b, m.data)
 			total = len(m.data)
-			from = &sockAddr{family: unix.AF_UNIX, unix: m.from}
+			if m.from != "" { // an unnamed sender has no address: length 0, as Linux
+				from = &sockAddr{family: unix.AF_UNIX, unix: m.from}
+			}
 			if !peek {
 				q.msgs = q.msgs[1:]
 				q.bytes -= len(m.data)
