@@ -14,7 +14,7 @@ KERNEL_TEXT := -2145382400
 LDFLAGS := -T $(KERNEL_TEXT) -R 0x1000
 GOSRC := $(shell find . -path ./examples -prune -o -path ./build -prune -o \( -name '*.go' -o -name '*.s' \) -print) go.mod go.sum
 
-.PHONY: all kernel examples debs run debug bench test unit-test setup generate check-generated clean
+.PHONY: all kernel examples debs run debug bench gostd test unit-test setup generate check-generated clean
 all: kernel
 kernel: $(KERNEL)
 
@@ -64,6 +64,13 @@ $(KERNEL): $(GOSRC)
 # About 4 minutes under TCG here. Not part of make test.
 bench: setup kernel examples
 	scripts/bench
+
+# make gostd [PKGS="os net ..."]: the Go standard library's own tests of
+# files, processes, signals, time and sockets, run under yolk (-R /): a
+# table of passed and failed tests per package. Not part of make test
+# (about 10 minutes under TCG).
+gostd: setup kernel
+	scripts/gostd $(PKGS)
 
 # make test: everything — vet, generated files current, unit tests, and
 # the QEMU tests (TCG is enough).
