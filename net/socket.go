@@ -301,7 +301,8 @@ const (
 // clients set: SOL_SOCKET SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
 // SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_LINGER; IPPROTO_TCP
 // TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; IPPROTO_IPV6
-// IPV6_V6ONLY; the packet options of setIPOption. Others are ENOPROTOOPT.
+// IPV6_V6ONLY; IPPROTO_IP IP_RECVERR, IPPROTO_IPV6 IPV6_RECVERR; the
+// packet options of setIPOption. Others are ENOPROTOOPT.
 func (s *Socket) SetOption(level, name int, val []byte) error {
 	if level == unix.SOL_SOCKET && name == unix.SO_LINGER {
 		if len(val) < 8 {
@@ -361,6 +362,16 @@ func (s *Socket) SetOption(level, name int, val []byte) error {
 			return unix.ENOPROTOOPT
 		}
 		so.SetV6Only(v != 0)
+	case level == unix.IPPROTO_IP && name == unix.IP_RECVERR:
+		// ICMP errors go to the socket's error queue (read with
+		// MSG_ERRQUEUE, see RecvErr) and readiness shows EPOLLERR;
+		// glibc's resolver sets it on its UDP socket.
+		so.SetIPv4RecvError(v != 0)
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_RECVERR:
+		if s.Family != unix.AF_INET6 {
+			return unix.ENOPROTOOPT
+		}
+		so.SetIPv6RecvError(v != 0)
 	case level == unix.IPPROTO_IP || level == unix.IPPROTO_IPV6:
 		return s.setIPOption(level, name, v, len(val))
 	default:
@@ -467,6 +478,13 @@ func (s *Socket) ipOption(level, name int) (int, error) {
 	return 0, unix.ENOPROTOOPT
 }
 
+// HasQueuedError reports whether the error queue (IP_RECVERR) holds an
+// error. Reading it (MSG_ERRQUEUE) is not implemented beyond that: an
+// empty queue is EAGAIN, as on Linux.
+func (s *Socket) HasQueuedError() bool {
+	return s.ep.SocketOptions().PeekErr() != nil
+}
+
 // Option implements getsockopt(2) for the options SetOption sets plus
 // SO_ERROR, SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN; the value
 // is a 4-byte int, or struct linger for SO_LINGER.
@@ -537,6 +555,10 @@ func (s *Socket) Option(level, name int) ([]byte, error) {
 		}
 	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_V6ONLY && s.Family == unix.AF_INET6:
 		v = b2i(so.GetV6Only())
+	case level == unix.IPPROTO_IP && name == unix.IP_RECVERR:
+		v = b2i(so.GetIPv4RecvError())
+	case level == unix.IPPROTO_IPV6 && name == unix.IPV6_RECVERR && s.Family == unix.AF_INET6:
+		v = b2i(so.GetIPv6RecvError())
 	case level == unix.IPPROTO_IP || level == unix.IPPROTO_IPV6:
 		var err error
 		if v, err = s.ipOption(level, name); err != nil {

@@ -466,6 +466,15 @@ func (t *Thread) recvSeq(so *socket, seq ioseq, flags int, files *[]*vfs.File) (
 	var n, total int
 	var from *sockAddr
 	var err error
+	if flags&unix.MSG_ERRQUEUE != 0 {
+		// The error queue (IP_RECVERR): empty is EAGAIN, as on Linux;
+		// reading a queued error is not implemented.
+		if so.inet == nil || !so.inet.HasQueuedError() {
+			return 0, nil, false, unix.EAGAIN
+		}
+		t.logOnce("recvmsg MSG_ERRQUEUE", "recvmsg reading a queued socket error (MSG_ERRQUEUE) is not supported: EOPNOTSUPP")
+		return 0, nil, false, unix.EOPNOTSUPP
+	}
 	if so.un != nil {
 		n, from, total, err = so.un.recv(t, so, buf, flags, files)
 	} else {

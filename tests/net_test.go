@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -409,5 +410,85 @@ func TestNetTap(t *testing.T) {
 	}
 	if r := wait(); r.status != 0 || !strings.Contains(r.out, "served") {
 		t.Fatalf("status %d", r.status)
+	}
+}
+
+// TestNetDNS resolves a name from /etc/hosts and a name through QEMU's
+// DNS forwarder (10.0.2.3, which asks the host's resolver) with glibc's,
+// musl's and Go's resolvers (examples/netc built with each C library,
+// examples/nethttp). The DNS name is one the host itself resolves now
+// (this is checked first); the guest's addresses must be among the
+// host's answers. A name under .invalid must not resolve (RFC 6761).
+func TestNetDNS(t *testing.T) {
+	lookup := func(name string) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ips, _ := net.DefaultResolver.LookupIP(ctx, "ip4", name)
+		var s []string
+		for _, ip := range ips {
+			s = append(s, ip.String())
+		}
+		return s
+	}
+	var name string
+	var hostAddrs []string
+	for _, n := range []string{"deb.debian.org", "proxy.golang.org"} {
+		if hostAddrs = lookup(n); len(hostAddrs) > 0 {
+			name = n
+			break
+		}
+	}
+	if name == "" {
+		msg := "the host resolves neither deb.debian.org nor proxy.golang.org: no name to ask QEMU's DNS for"
+		if os.Getenv("YOLK_REQUIRE_QEMU") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "bin/busybox"))
+	if err := os.Symlink("busybox", filepath.Join(dir, "bin/sh")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"netc", "netc-musl", "nethttp"} {
+		copyFile(t, example(t, p), filepath.Join(dir, p))
+	}
+	names := "yolk-test.example " + name + " nonexistent.invalid"
+	writeTree(t, dir, map[string]string{
+		"etc/hosts": "127.0.0.1\tlocalhost\n10.1.2.3\tyolk-test.example\n",
+		"dns.sh":    "#!/bin/sh\nfor r in netc netc-musl nethttp; do echo \"== $r\"; /$r resolve " + names + "; done\necho end\n",
+	})
+	if err := os.Chmod(filepath.Join(dir, "dns.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "-n", "user", "-i", dir, "-o", "init=/dns.sh")
+	if r.status != 0 {
+		t.Errorf("status %d", r.status)
+	}
+	hostAddrs = append(hostAddrs, lookup(name)...) // a CDN may rotate its answers
+	sections := strings.Split(r.out, "== ")
+	if len(sections) != 4 {
+		t.Fatalf("want three resolvers' output")
+	}
+	for i, notFound := range []string{"Name or service not known", "Name does not resolve", "no such host"} {
+		s := sections[i+1]
+		who, _, _ := strings.Cut(s, "\n")
+		if !strings.Contains(s, "\nyolk-test.example: 10.1.2.3\n") {
+			t.Errorf("%s: the /etc/hosts name did not resolve to 10.1.2.3", who)
+		}
+		_, rest, ok := strings.Cut(s, "\n"+name+": ")
+		got, _, _ := strings.Cut(rest, "\n")
+		addrs := strings.Fields(got)
+		if !ok || len(addrs) == 0 {
+			t.Errorf("%s: %s did not resolve through QEMU's DNS", who, name)
+		}
+		for _, a := range addrs {
+			if !slices.Contains(hostAddrs, a) {
+				t.Errorf("%s: %s resolved to %s, which the host's resolver does not give (%v)", who, name, a, hostAddrs)
+			}
+		}
+		if !strings.Contains(s, "nonexistent.invalid: ") || !strings.Contains(s, notFound) {
+			t.Errorf("%s: nonexistent.invalid: want %q", who, notFound)
+		}
 	}
 }

@@ -6,6 +6,8 @@
 //                      instance (edge-triggered), echoing everything
 //                      back; it exits after a connection that echoed at
 //                      least MIN bytes ends, printing its count
+//   netc resolve NAME...  each NAME's IPv4 addresses by getaddrinfo, sorted
+//                      (glibc's or musl's resolver: /etc/hosts, then DNS)
 //   netc unix          AF_UNIX between two processes: data and a file
 //                      descriptor (SCM_RIGHTS) over a socketpair and
 //                      over a named socket in /tmp, then what a peer
@@ -16,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -366,10 +369,42 @@ static void tcp_vanish(void) {
 	close(ls);
 }
 
+static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int resolve(int n, char **names) {
+	int status = 0;
+	for (int i = 0; i < n; i++) {
+		struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+		int e = getaddrinfo(names[i], NULL, &hints, &res);
+		if (e != 0) {
+			printf("%s: %s\n", names[i], gai_strerror(e));
+			status = 1;
+			continue;
+		}
+		char *addrs[64];
+		int k = 0;
+		for (struct addrinfo *r = res; r != NULL && k < 64; r = r->ai_next) {
+			char b[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &((struct sockaddr_in *)r->ai_addr)->sin_addr, b, sizeof b);
+			addrs[k++] = strdup(b);
+		}
+		freeaddrinfo(res);
+		qsort(addrs, k, sizeof addrs[0], cmpstr);
+		printf("%s:", names[i]);
+		for (int j = 0; j < k; j++)
+			if (j == 0 || strcmp(addrs[j], addrs[j - 1]) != 0)
+				printf(" %s", addrs[j]);
+		printf("\n");
+	}
+	return status;
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 4 && strcmp(argv[1], "echo") == 0)
 		return echo(atoi(argv[2]), atoll(argv[3]));
+	if (argc >= 3 && strcmp(argv[1], "resolve") == 0)
+		return resolve(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "unix") == 0) {
 		pair_rights();
 		named_rights();
@@ -378,6 +413,6 @@ int main(int argc, char **argv) {
 		printf("unix: done\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: netc echo PORT MIN | netc unix\n");
+	fprintf(stderr, "usage: netc echo PORT MIN | netc resolve NAME... | netc unix\n");
 	return 2;
 }

@@ -7,6 +7,8 @@
 //	                     then the interfaces
 //	nethttp stress N URL N clients at once, 10 requests each, to URL
 //	                     ("local": a server of its own on 127.0.0.1)
+//	nethttp resolve NAME...  each NAME's IPv4 addresses, sorted (Go's own
+//	                     resolver: /etc/hosts, then DNS)
 package main
 
 import (
@@ -17,7 +19,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,6 +40,8 @@ func main() {
 		err = loopback()
 	case "stress":
 		err = stress(os.Args[2], os.Args[3])
+	case "resolve":
+		err = resolve(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -89,6 +95,28 @@ func serve(port string) error {
 	defer cancel()
 	srv.Shutdown(ctx)
 	fmt.Println("served")
+	return nil
+}
+
+func resolve(names []string) error {
+	failed := 0
+	for _, name := range names {
+		addrs, err := net.DefaultResolver.LookupIP(context.Background(), "ip4", name)
+		if err != nil {
+			fmt.Printf("%s: %v\n", name, err)
+			failed++
+			continue
+		}
+		var s []string
+		for _, a := range addrs {
+			s = append(s, a.String())
+		}
+		slices.Sort(s)
+		fmt.Printf("%s: %s\n", name, strings.Join(slices.Compact(s), " "))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d names did not resolve", failed, len(names))
+	}
 	return nil
 }
 
