@@ -64,6 +64,7 @@ $(KERNEL): $(GOSRC)
 # About 4 minutes under TCG here. Not part of make test.
 bench: setup kernel examples
 	scripts/bench
+	scripts/netbench
 
 # make gostd [PKGS="os net ..."]: the Go standard library's own tests of
 # files, processes, signals, time and sockets, run under yolk (-R /): a
