@@ -131,7 +131,7 @@ func (so *socket) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (so *socket) Write(b []byte) (int, error) { return so.send(nil, b, 0, nil, nil) }
+func (so *socket) Write(b []byte) (int, error) { return so.send(nil, b, 0, nil, nil, &ucred{}) }
 
 // errTimedOut marks a wait that SO_RCVTIMEO or SO_SNDTIMEO ended: the
 // call returns EAGAIN, as Linux does.
@@ -196,7 +196,7 @@ type sockAddr struct {
 // sockets.
 func (so *socket) recv(t *Thread, b []byte, flags int) (int, *sockAddr, error) {
 	if so.un != nil {
-		n, from, _, err := so.un.recv(t, so, b, flags, nil)
+		n, from, _, err := so.un.recv(t, so, b, flags, nil, nil)
 		return n, from, err
 	}
 	if so.nl != nil {
@@ -247,10 +247,11 @@ func (so *socket) recv(t *Thread, b []byte, flags int) (int, *sockAddr, error) {
 // send sends b (to to, if given) with send(2) flags (MSG_DONTWAIT,
 // MSG_NOSIGNAL is the caller's); a blocking stream socket sends it all
 // unless a signal or timeout interrupts it (then what was sent counts).
-// files are SCM_RIGHTS descriptors for AF_UNIX.
-func (so *socket) send(t *Thread, b []byte, flags int, to *sockAddr, files []*vfs.File) (int, error) {
+// files are SCM_RIGHTS descriptors for AF_UNIX, cred SCM_CREDENTIALS (nil:
+// the sender's own).
+func (so *socket) send(t *Thread, b []byte, flags int, to *sockAddr, files []*vfs.File, cred *ucred) (int, error) {
 	if so.un != nil {
-		return so.un.send(t, so, b, flags, to, files)
+		return so.un.send(t, so, b, flags, to, files, cred)
 	}
 	if so.nl != nil {
 		st, _ := so.sys.netStack()

@@ -1,6 +1,7 @@
 package syscallshim
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strings"
 	"testing"
@@ -316,4 +317,88 @@ func TestSocketMmsg(t *testing.T) {
 	e.want(hdErr(unix.EINVAL), unix.SYS_RECVMMSG, b, rvec, 3, 0, ts)
 	// Nothing queued: the first receive reports the error.
 	e.want(hdErr(unix.EAGAIN), unix.SYS_RECVMMSG, b, rvec, 3, unix.MSG_DONTWAIT, 0)
+}
+
+// TestSocketUnixCredentials: with SO_PASSCRED, recvmsg gives the sender's
+// credentials (SCM_CREDENTIALS before SCM_RIGHTS) and echoes
+// MSG_CMSG_CLOEXEC; a sender may send its own credentials, and only
+// those unless it is root; a stream does not mix two senders' bytes.
+func TestSocketUnixCredentials(t *testing.T) {
+	le := binary.LittleEndian
+	for _, typ := range []uint64{unix.SOCK_STREAM, unix.SOCK_DGRAM} {
+		e := newHdEnv(t, nil)
+		e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, typ, 0, hdAt(0x10))
+		a, b := uint64(e.m.u32(hdAt(0x10))), uint64(e.m.u32(hdAt(0x14)))
+		e.want(0, unix.SYS_SETSOCKOPT, b, unix.SOL_SOCKET, unix.SO_PASSCRED, e.m.put(0x20, []byte{1, 0, 0, 0}), 4)
+		e.m.put(0x30, []byte{4, 0, 0, 0})
+		e.want(0, unix.SYS_GETSOCKOPT, b, unix.SOL_SOCKET, unix.SO_PASSCRED, hdAt(0x24), hdAt(0x30))
+		if v := e.m.u32(hdAt(0x24)); v != 1 {
+			t.Fatalf("SO_PASSCRED reads %d after setting it", v)
+		}
+		recv := func(wantData string) []byte {
+			t.Helper()
+			riov := e.m.u64s(0x440, hdAt(0x2000), 64)
+			rctl := e.m.fill(0x580, 64, 0)
+			rmsg := e.m.u64s(0x200, 0, 0, riov, 1, rctl, 64, 0)
+			e.want(uint64(len(wantData)), unix.SYS_RECVMSG, b, rmsg, unix.MSG_CMSG_CLOEXEC)
+			e.bytesAt(hdAt(0x2000), []byte(wantData))
+			if f := e.m.u32(hdAt(0x200 + 48)); f != unix.MSG_CMSG_CLOEXEC {
+				t.Errorf("msg_flags %#x, want MSG_CMSG_CLOEXEC", f)
+			}
+			return e.m.load(rctl, e.m.u64(hdAt(0x200+40)))
+		}
+		credMsg := func(pid int32, uid, gid uint32) []byte {
+			c := make([]byte, 32)
+			le.PutUint64(c, 28)
+			le.PutUint32(c[8:], unix.SOL_SOCKET)
+			le.PutUint32(c[12:], unix.SCM_CREDENTIALS)
+			le.PutUint32(c[16:], uint32(pid))
+			le.PutUint32(c[20:], uid)
+			le.PutUint32(c[24:], gid)
+			return c
+		}
+		// The sender's own credentials, sent by no one in particular.
+		e.write(a, "one")
+		want := credMsg(e.p.pid, 0, 0)
+		if got := recv("one"); !bytes.Equal(got, want[:28]) && !bytes.Equal(got, want) {
+			t.Errorf("control %x, want %x", got, want)
+		}
+		// Root may send any credentials.
+		send := func(c []byte) uint64 {
+			iov := e.m.u64s(0x400, e.m.put(0x1000, []byte("two")), 3)
+			msg := e.m.u64s(0x100, 0, 0, iov, 1, e.m.put(0x500, c), uint64(len(c)), 0)
+			return e.call(unix.SYS_SENDMSG, a, msg, 0)
+		}
+		if got := send(credMsg(77, 1000, 100)); got != 3 {
+			t.Fatalf("sendmsg with other credentials as root = %s", hdShow(got))
+		}
+		if got := recv("two"); !bytes.Equal(got[:28], credMsg(77, 1000, 100)[:28]) {
+			t.Errorf("control %x, want the credentials sent", got)
+		}
+		// Not root (the saved ID stays 0, to come back): only its own.
+		e.want(0, unix.SYS_SETRESUID, 1000, 1000, 0)
+		if got := send(credMsg(77, 1000, 0)); got != hdErr(unix.EPERM) {
+			t.Errorf("sendmsg with another PID, not root = %s, want EPERM", hdShow(got))
+		}
+		if got := send(credMsg(e.p.pid, 5, 0)); got != hdErr(unix.EPERM) {
+			t.Errorf("sendmsg as uid 5, not root = %s, want EPERM", hdShow(got))
+		}
+		if got := send(credMsg(e.p.pid, 1000, 0)); got != 3 {
+			t.Errorf("sendmsg with its own credentials = %s", hdShow(got))
+		}
+		recv("two")
+		if typ == unix.SOCK_STREAM {
+			// Two senders' bytes arrive in two reads.
+			e.write(a, "uid1000")
+			if send(credMsg(e.p.pid, 1000, 0)) != 3 {
+				t.Fatal("sendmsg")
+			}
+			e.want(0, unix.SYS_SETRESUID, 0, 0, 0) // back through the saved ID
+			e.write(a, "root")
+			recv("uid1000two")
+			if got := recv("root"); le.Uint32(got[20:]) != 0 {
+				t.Errorf("uid %d in the second read, want 0", le.Uint32(got[20:]))
+			}
+		}
+	}
 }

@@ -147,7 +147,7 @@ func (t *Thread) write(f *vfs.File, b []byte) (uint64, error) {
 	if e, ok := streamOf(f).(*pipeEnd); ok && f.Flags()&unix.O_ACCMODE != unix.O_RDONLY {
 		n, err = e.writeT(b, t)
 	} else if so, ok := streamOf(f).(*socket); ok {
-		n, err = so.send(t, b, 0, nil, nil)
+		n, err = so.send(t, b, 0, nil, nil, nil)
 	} else {
 		n, err = f.Write(b)
 		t.p.sys.afterWrite(f, -1, b[:max(n, 0)]) // mapped files: filemap.go

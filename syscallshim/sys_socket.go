@@ -421,7 +421,7 @@ const sendFlagNoSignal = unix.MSG_NOSIGNAL
 
 // sendSeq sends the program's buffers seq on so (to, if set) and raises
 // SIGPIPE on EPIPE from a stream unless MSG_NOSIGNAL.
-func (t *Thread) sendSeq(so *socket, seq ioseq, flags int, to *sockAddr, files []*vfs.File) (uint64, error) {
+func (t *Thread) sendSeq(so *socket, seq ioseq, flags int, to *sockAddr, files []*vfs.File, cred *ucred) (uint64, error) {
 	total := min(seq.total, maxRW)
 	if so.typ != unix.SOCK_STREAM && total > maxSockIO {
 		for _, f := range files {
@@ -440,7 +440,7 @@ func (t *Thread) sendSeq(so *socket, seq ioseq, flags int, to *sockAddr, files [
 			}
 			return 0, cerr
 		}
-		n, err := so.send(t, c[:got], flags, to, files)
+		n, err := so.send(t, c[:got], flags, to, files, cred)
 		files = nil
 		done += uint64(n)
 		if err != nil {
@@ -461,7 +461,7 @@ func (t *Thread) sendSeq(so *socket, seq ioseq, flags int, to *sockAddr, files [
 // recvSeq receives into the program's buffers seq; it returns the count
 // (the whole datagram's length with MSG_TRUNC), the sender and whether
 // the datagram was truncated.
-func (t *Thread) recvSeq(so *socket, seq ioseq, flags int, files *[]*vfs.File) (uint64, *sockAddr, bool, error) {
+func (t *Thread) recvSeq(so *socket, seq ioseq, flags int, files *[]*vfs.File, cred *ucred) (uint64, *sockAddr, bool, error) {
 	buf := make([]byte, min(seq.total, maxSockIO))
 	var n, total int
 	var from *sockAddr
@@ -476,7 +476,7 @@ func (t *Thread) recvSeq(so *socket, seq ioseq, flags int, files *[]*vfs.File) (
 		return 0, nil, false, unix.EOPNOTSUPP
 	}
 	if so.un != nil {
-		n, from, total, err = so.un.recv(t, so, buf, flags, files)
+		n, from, total, err = so.un.recv(t, so, buf, flags, files, cred)
 	} else {
 		n, from, err = so.recv(t, buf, flags)
 		total = n
@@ -509,7 +509,7 @@ func sysSendto(t *Thread, a Args) (uint64, error) {
 			return 0, err
 		}
 	}
-	return t.sendSeq(so, t.single(a[1], a[2]), int(a[3]), to, nil)
+	return t.sendSeq(so, t.single(a[1], a[2]), int(a[3]), to, nil, nil)
 }
 
 // Recvfrom implements Linux syscall recvfrom(2).
@@ -518,7 +518,7 @@ func sysRecvfrom(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, from, _, err := t.recvSeq(so, t.single(a[1], a[2]), int(a[3]), nil)
+	n, from, _, err := t.recvSeq(so, t.single(a[1], a[2]), int(a[3]), nil, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -559,25 +559,29 @@ func (t *Thread) readMsghdr(va uint64) (msghdr, error) {
 	}, nil
 }
 
-// scmRights reads the SCM_RIGHTS descriptors of a control buffer, one
-// reference each; other control messages are ignored.
-func (t *Thread) scmRights(va, n uint64) ([]*vfs.File, error) {
+// scmControl reads a control buffer: the SCM_RIGHTS descriptors, one
+// reference each, and SCM_CREDENTIALS, which must be the caller's own
+// (its PID, and one of its real, effective or saved user and group IDs)
+// unless it is root: EPERM otherwise, as Linux. Other control messages
+// are ignored.
+func (t *Thread) scmControl(va, n uint64) ([]*vfs.File, *ucred, error) {
 	if va == 0 || n == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if n > 64<<10 {
-		return nil, unix.EINVAL
+		return nil, nil, unix.EINVAL
 	}
 	b, err := t.copyIn(va, n)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var files []*vfs.File
-	fail := func(err error) ([]*vfs.File, error) {
+	var cred *ucred
+	fail := func(err error) ([]*vfs.File, *ucred, error) {
 		for _, f := range files {
 			f.DecRef()
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	le := binary.LittleEndian
 	for len(b) >= 16 {
@@ -586,6 +590,18 @@ func (t *Thread) scmRights(va, n uint64) ([]*vfs.File, error) {
 			return fail(unix.EINVAL)
 		}
 		level, typ := le.Uint32(b[8:]), le.Uint32(b[12:])
+		if level == unix.SOL_SOCKET && typ == unix.SCM_CREDENTIALS {
+			if l < 16+12 {
+				return fail(unix.EINVAL)
+			}
+			c := ucred{pid: int32(le.Uint32(b[16:])), uid: le.Uint32(b[20:]), gid: le.Uint32(b[24:])}
+			me := t.creds()
+			if me.euid != 0 && (c.pid != t.p.pid || c.uid != me.ruid && c.uid != me.euid && c.uid != me.suid ||
+				c.gid != me.rgid && c.gid != me.egid && c.gid != me.sgid) {
+				return fail(unix.EPERM)
+			}
+			cred = &c
+		}
 		if level == unix.SOL_SOCKET && typ == unix.SCM_RIGHTS {
 			for p := b[16:l]; len(p) >= 4; p = p[4:] {
 				f, err := t.p.files.file(uint64(le.Uint32(p)))
@@ -605,11 +621,12 @@ func (t *Thread) scmRights(va, n uint64) ([]*vfs.File, error) {
 	if len(files) > 253 { // SCM_MAX_FD
 		return fail(unix.EINVAL)
 	}
-	return files, nil
+	return files, cred, nil
 }
 
-// Sendmsg implements Linux syscall sendmsg(2): the name, the iovecs and
-// SCM_RIGHTS (AF_UNIX); other control messages are ignored.
+// Sendmsg implements Linux syscall sendmsg(2): the name, the iovecs,
+// SCM_RIGHTS and SCM_CREDENTIALS (AF_UNIX); other control messages are
+// ignored.
 func sysSendmsg(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
@@ -633,7 +650,7 @@ func (t *Thread) sendmsg(so *socket, va uint64, flags int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	files, err := t.scmRights(m.control, m.controllen)
+	files, cred, err := t.scmControl(m.control, m.controllen)
 	if err != nil {
 		return 0, err
 	}
@@ -643,12 +660,13 @@ func (t *Thread) sendmsg(so *socket, va uint64, flags int) (uint64, error) {
 		}
 		return 0, unix.EINVAL
 	}
-	return t.sendSeq(so, seq, flags, to, files)
+	return t.sendSeq(so, seq, flags, to, files, cred)
 }
 
 // Recvmsg implements Linux syscall recvmsg(2): the name, the iovecs,
-// MSG_TRUNC, and SCM_RIGHTS (AF_UNIX; MSG_CTRUNC when the control
-// buffer is too small, the descriptors that do not fit are closed).
+// MSG_TRUNC, and for AF_UNIX SCM_CREDENTIALS (with SO_PASSCRED) then
+// SCM_RIGHTS (MSG_CTRUNC when the control buffer is too small; the
+// descriptors that do not fit are closed).
 func sysRecvmsg(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
@@ -667,12 +685,13 @@ func (t *Thread) recvmsg(so *socket, va uint64, flags int) (uint64, error) {
 		return 0, err
 	}
 	var files []*vfs.File
-	n, from, trunc, err := t.recvSeq(so, seq, flags, &files)
+	var cred ucred
+	n, from, trunc, err := t.recvSeq(so, seq, flags, &files, &cred)
 	if err != nil {
 		return 0, err
 	}
 	le := binary.LittleEndian
-	var outFlags uint32
+	outFlags := uint32(flags & unix.MSG_CMSG_CLOEXEC) // echoed, as Linux
 	if trunc {
 		outFlags |= unix.MSG_TRUNC
 	}
@@ -685,10 +704,29 @@ func (t *Thread) recvmsg(so *socket, va uint64, flags int) (uint64, error) {
 		namelen = uint32(len(b))
 	}
 	controllen := uint64(0)
+	if so.un != nil && so.un.passingCreds() {
+		// SCM_CREDENTIALS first, as Linux's scm_recv.
+		c := make([]byte, 32)
+		le.PutUint64(c, 16+12)
+		le.PutUint32(c[8:], unix.SOL_SOCKET)
+		le.PutUint32(c[12:], unix.SCM_CREDENTIALS)
+		le.PutUint32(c[16:], uint32(cred.pid))
+		le.PutUint32(c[20:], cred.uid)
+		le.PutUint32(c[24:], cred.gid)
+		if m.controllen < 16+12 {
+			outFlags |= unix.MSG_CTRUNC
+		} else {
+			c = c[:min(uint64(len(c)), m.controllen)]
+			if err := t.copyOut(m.control, c); err != nil {
+				return 0, err
+			}
+			controllen = uint64(len(c))
+		}
+	}
 	if len(files) > 0 {
 		room := 0
-		if m.controllen >= 16 {
-			room = int(m.controllen-16) / 4
+		if m.controllen >= controllen+16 {
+			room = int(m.controllen-controllen-16) / 4
 		}
 		if room < len(files) {
 			outFlags |= unix.MSG_CTRUNC
@@ -711,10 +749,10 @@ func (t *Thread) recvmsg(so *socket, va uint64, flags int) (uint64, error) {
 			le.PutUint32(c[8:], unix.SOL_SOCKET)
 			le.PutUint32(c[12:], unix.SCM_RIGHTS)
 			c = append(c, fds...)
-			if err := t.copyOut(m.control, c); err != nil {
+			if err := t.copyOut(m.control+controllen, c); err != nil {
 				return 0, err
 			}
-			controllen = uint64(len(c))
+			controllen += uint64(len(c))
 		}
 	}
 	var hdr [4]byte
@@ -820,8 +858,9 @@ func sysRecvmmsg(t *Thread, a Args) (uint64, error) {
 
 // Setsockopt implements Linux syscall setsockopt(2): SO_RCVTIMEO and
 // SO_SNDTIMEO for every socket, the Internet options of net.Socket's
-// SetOption, and for AF_UNIX SO_SNDBUF/SO_RCVBUF/SO_PASSCRED (accepted,
-// with no effect). Others are ENOPROTOOPT.
+// SetOption, and for AF_UNIX SO_PASSCRED, and SO_SNDBUF, SO_RCVBUF,
+// SO_REUSEADDR, SO_KEEPALIVE (accepted with no effect: an AF_UNIX queue
+// has one size; the others mean nothing there). Others are ENOPROTOOPT.
 func sysSetsockopt(t *Thread, a Args) (uint64, error) {
 	so, err := t.socketAt(a[0])
 	if err != nil {
@@ -859,7 +898,15 @@ func sysSetsockopt(t *Thread, a Args) (uint64, error) {
 	}
 	if level == unix.SOL_SOCKET {
 		switch name {
-		case unix.SO_SNDBUF, unix.SO_RCVBUF, unix.SO_PASSCRED, unix.SO_REUSEADDR, unix.SO_KEEPALIVE:
+		case unix.SO_PASSCRED:
+			if len(val) < 4 {
+				return 0, unix.EINVAL
+			}
+			so.un.mu.Lock()
+			so.un.passcred = binary.LittleEndian.Uint32(val) != 0
+			so.un.mu.Unlock()
+			return 0, nil
+		case unix.SO_SNDBUF, unix.SO_RCVBUF, unix.SO_REUSEADDR, unix.SO_KEEPALIVE:
 			if len(val) < 4 {
 				return 0, unix.EINVAL
 			}
@@ -911,7 +958,7 @@ func sysGetsockopt(t *Thread, a Args) (uint64, error) {
 	case name == unix.SO_SNDBUF, name == unix.SO_RCVBUF:
 		val = i32(unixQueueMax)
 	case name == unix.SO_PASSCRED:
-		val = i32(0)
+		val = i32(map[bool]int{false: 0, true: 1}[so.un.passingCreds()])
 	case name == unix.SO_PEERCRED:
 		so.un.mu.Lock()
 		p := so.un.peer

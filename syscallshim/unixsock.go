@@ -25,6 +25,13 @@ type unixMsg struct {
 	data  []byte
 	from  string      // the sender's name (datagrams)
 	files []*vfs.File // SCM_RIGHTS, one reference each
+	cred  ucred       // the sender's credentials, or those it sent (SCM_CREDENTIALS)
+}
+
+// ucred is struct ucred: what SCM_CREDENTIALS carries.
+type ucred struct {
+	pid      int32
+	uid, gid uint32
 }
 
 // unixQueue is what one socket has to read.
@@ -54,6 +61,7 @@ type unixSock struct {
 	shutWr    bool
 	closed    bool
 	pid       int32 // the creator, for SO_PEERCRED
+	passcred  bool  // SO_PASSCRED: recvmsg adds SCM_CREDENTIALS
 }
 
 func (s *System) newUnixSock(typ int, pid int32) *unixSock {
@@ -61,6 +69,13 @@ func (s *System) newUnixSock(typ int, pid int32) *unixSock {
 }
 
 func (u *unixSock) generation() uint64 { return u.seq.Load() }
+
+// passingCreds reports SO_PASSCRED.
+func (u *unixSock) passingCreds() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.passcred
+}
 
 // changed bumps the generation of u and its peer and wakes waiters.
 func (u *unixSock) changed(others ...*unixSock) {
@@ -376,7 +391,11 @@ func (u *unixSock) localName() string {
 
 // send implements sending on an AF_UNIX socket: a stream takes what fits
 // (all of it when blocking), a datagram or record goes whole or waits.
-func (u *unixSock) send(t *Thread, so *socket, b []byte, flags int, to *sockAddr, files []*vfs.File) (int, error) {
+func (u *unixSock) send(t *Thread, so *socket, b []byte, flags int, to *sockAddr, files []*vfs.File, cred *ucred) (int, error) {
+	if cred == nil { // what every message carries, as Linux's scm_send
+		c := t.creds()
+		cred = &ucred{pid: t.p.pid, uid: c.ruid, gid: c.rgid}
+	}
 	dropFiles := func() {
 		for _, f := range files {
 			f.DecRef()
@@ -445,7 +464,7 @@ func (u *unixSock) send(t *Thread, so *socket, b []byte, flags int, to *sockAddr
 			if n == 0 && u.typ == unix.SOCK_STREAM && len(files) == 0 {
 				return nil // nothing to queue
 			}
-			m := unixMsg{data: append([]byte(nil), b[done:done+n]...), from: from, files: files}
+			m := unixMsg{data: append([]byte(nil), b[done:done+n]...), from: from, files: files, cred: *cred}
 			files = nil
 			q.msgs = append(q.msgs, m)
 			q.bytes += n
@@ -471,10 +490,10 @@ func (u *unixSock) send(t *Thread, so *socket, b []byte, flags int, to *sockAddr
 // returns the sender's name for datagrams and the whole length of what
 // was read (for MSG_TRUNC). Descriptors go to *files when it is not nil,
 // else they are closed.
-func (u *unixSock) recv(t *Thread, so *socket, b []byte, flags int, files *[]*vfs.File) (int, *sockAddr, int, error) {
+func (u *unixSock) recv(t *Thread, so *socket, b []byte, flags int, files *[]*vfs.File, cred *ucred) (int, *sockAddr, int, error) {
 	u.mu.Lock()
 	connected := u.peer != nil || u.typ == unix.SOCK_DGRAM
-	shutRd := u.shutRd
+	shutRd, passcred := u.shutRd, u.passcred
 	u.mu.Unlock()
 	if !connected {
 		return 0, nil, 0, unix.ENOTCONN
@@ -504,6 +523,9 @@ func (u *unixSock) recv(t *Thread, so *socket, b []byte, flags int, files *[]*vf
 			if m.from != "" { // an unnamed sender has no address: length 0, as Linux
 				from = &sockAddr{family: unix.AF_UNIX, unix: m.from}
 			}
+			if cred != nil {
+				*cred = m.cred
+			}
 			if !peek {
 				q.msgs = q.msgs[1:]
 				q.bytes -= len(m.data)
@@ -514,8 +536,11 @@ func (u *unixSock) recv(t *Thread, so *socket, b []byte, flags int, files *[]*vf
 		i := 0
 		for n < len(b) && i < len(q.msgs) {
 			m := &q.msgs[i]
-			if i > 0 && len(m.files) > 0 {
-				break
+			if i > 0 && (len(m.files) > 0 || passcred && m.cred != q.msgs[0].cred) {
+				break // descriptors come with their own bytes; writers' credentials are not mixed
+			}
+			if i == 0 && cred != nil {
+				*cred = m.cred
 			}
 			c := copy(b[n:], m.data)
 			n += c
