@@ -425,3 +425,60 @@ func TestIPOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestRawICMP sends an ICMP echo request on a raw socket over loopback
+// and reads the reply with its IPv4 header, as Linux's raw sockets give
+// it; SOCK_RAW without a protocol is EPROTONOSUPPORT.
+func TestRawICMP(t *testing.T) {
+	st, err := New(DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ch := make(waiterCh, 1)
+	s, err := st.NewSocket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP, ch.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Echo request: type 8, code 0, checksum, id 0x1234, seq 1, "ping".
+	req := []byte{8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'}
+	var sum uint32
+	for i := 0; i < len(req); i += 2 {
+		sum += uint32(req[i])<<8 | uint32(req[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(req[2:], ^uint16(sum))
+	lo := netip.MustParseAddrPort("127.0.0.1:0")
+	if _, err := s.Send(req, &lo); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 200)
+	for {
+		var n int
+		var from netip.AddrPort
+		err := retry(t, ch, func() (err error) { n, from, _, err = s.Recv(buf, false); return })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 20+8 || buf[0]>>4 != 4 || buf[9] != unix.IPPROTO_ICMP {
+			t.Fatalf("received %x: want an IPv4 header and ICMP", buf[:n])
+		}
+		if from.Addr() != lo.Addr() {
+			t.Errorf("from %v, want 127.0.0.1", from)
+		}
+		icmp := buf[20:n]
+		if icmp[0] == 8 {
+			continue // our own request, which a raw socket sees too
+		}
+		if icmp[0] != 0 || string(icmp[8:]) != "ping" || icmp[4] != 0x12 || icmp[5] != 0x34 {
+			t.Fatalf("reply %x, want an echo reply to id 0x1234 with \"ping\"", icmp)
+		}
+		break
+	}
+	if _, err := st.NewSocket(unix.AF_INET, unix.SOCK_RAW, 0, nil); err != unix.EPROTONOSUPPORT {
+		t.Errorf("SOCK_RAW, protocol 0: %v, want EPROTONOSUPPORT", err)
+	}
+}

@@ -26,7 +26,7 @@ import (
 type Socket struct {
 	st     *Stack
 	Family int // unix.AF_INET or unix.AF_INET6
-	Type   int // unix.SOCK_STREAM or unix.SOCK_DGRAM
+	Type   int // unix.SOCK_STREAM, SOCK_DGRAM or SOCK_RAW
 	Proto  int // unix.IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6
 	ep     tcpip.Endpoint
 	wq     *waiter.Queue
@@ -58,7 +58,18 @@ func (st *Stack) NewSocket(family, typ, proto int, notify func()) (*Socket, erro
 		tp = icmp.ProtocolNumber4
 	case typ == unix.SOCK_DGRAM && family == unix.AF_INET6 && proto == unix.IPPROTO_ICMPV6:
 		tp = icmp.ProtocolNumber6
-	case typ == unix.SOCK_STREAM || typ == unix.SOCK_DGRAM:
+	case typ == unix.SOCK_RAW && proto > 0 && proto <= 255:
+		// A raw socket of one IP protocol: it receives that protocol's
+		// packets (with the IPv4 header, as Linux) and sends payloads
+		// the stack puts a header on; IPPROTO_RAW sends whole packets
+		// (IP_HDRINCL) and receives nothing.
+		wq := &waiter.Queue{}
+		ep, err := st.s.NewRawEndpoint(tcpip.TransportProtocolNumber(proto), netProto, wq, proto != unix.IPPROTO_RAW)
+		if err != nil {
+			return nil, Errno(err)
+		}
+		return st.wrap(family, typ, proto, ep, wq, notify), nil
+	case typ == unix.SOCK_STREAM || typ == unix.SOCK_DGRAM || typ == unix.SOCK_RAW:
 		return nil, unix.EPROTONOSUPPORT
 	default:
 		return nil, unix.ESOCKTNOSUPPORT
@@ -180,7 +191,7 @@ func (s *Socket) Connect(a netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	if s.Type == unix.SOCK_DGRAM && !a.Addr().IsValid() {
+	if s.Messages() && !a.Addr().IsValid() {
 		return Errno(s.ep.Disconnect()) // AF_UNSPEC
 	}
 	return Errno(s.ep.Connect(fa))
@@ -190,6 +201,10 @@ func (s *Socket) Connect(a netip.AddrPort) error {
 // outcome of a connection attempt once the socket is writable, or
 // SO_ERROR.
 func (s *Socket) ConnectResult() error { return Errno(s.ep.LastError()) }
+
+// Messages reports whether the socket sends and receives whole messages
+// with addresses (SOCK_DGRAM, SOCK_RAW), not a stream.
+func (s *Socket) Messages() bool { return s.Type == unix.SOCK_DGRAM || s.Type == unix.SOCK_RAW }
 
 // Listening reports whether listen(2) has made the socket passive.
 func (s *Socket) Listening() bool {
@@ -205,14 +220,14 @@ func (s *Socket) Recv(b []byte, peek bool) (n int, from netip.AddrPort, total in
 	case len(b) > 0:
 		w := tcpip.SliceWriter(b)
 		dst = &tcpip.LimitedWriter{W: &w, N: int64(len(b))}
-	case s.Type == unix.SOCK_DGRAM:
+	case s.Messages():
 		// An empty buffer takes a datagram whole, as Linux's does (the
 		// netstack calls a writer that takes nothing a bad buffer).
 		dst = io.Discard
 	default:
 		return 0, netip.AddrPort{}, 0, nil // a stream reads nothing into nothing
 	}
-	res, terr := s.ep.Read(dst, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.Type == unix.SOCK_DGRAM})
+	res, terr := s.ep.Read(dst, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.Messages()})
 	if len(b) == 0 {
 		res.Count = 0
 	}
@@ -223,7 +238,7 @@ func (s *Socket) Recv(b []byte, peek bool) (n int, from netip.AddrPort, total in
 	default:
 		return 0, netip.AddrPort{}, 0, Errno(terr)
 	}
-	if s.Type == unix.SOCK_DGRAM {
+	if s.Messages() {
 		from = s.addrPort(res.RemoteAddr)
 	}
 	return res.Count, from, res.Total, nil

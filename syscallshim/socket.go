@@ -217,7 +217,7 @@ func (so *socket) recv(t *Thread, b []byte, flags int) (int, *sockAddr, error) {
 			return err
 		}
 		n = m
-		if so.typ == unix.SOCK_DGRAM {
+		if so.inet.Messages() {
 			from = &sockAddr{family: so.family, inet: src, total: total}
 		}
 		return nil

@@ -233,7 +233,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_GETRLIMIT:          {Partial, "as prlimit64"},
 	unix.SYS_SETRLIMIT:          {Partial, "as prlimit64"},
 	unix.SYS_SYSINFO:            {Partial, "uptime and memory; loads 0"},
-	unix.SYS_SOCKET:             {Partial, "AF_INET, AF_INET6 (TCP, UDP, ICMP echo; gVisor's netstack), AF_UNIX (stream, datagram, seqpacket), AF_NETLINK NETLINK_ROUTE (link, address and route dumps only); no AF_PACKET, SOCK_RAW"},
+	unix.SYS_SOCKET:             {Partial, "AF_INET, AF_INET6 (TCP, UDP, ICMP echo, and SOCK_RAW of one IP protocol for root; gVisor's netstack), AF_UNIX (stream, datagram, seqpacket), AF_NETLINK NETLINK_ROUTE (link, address and route dumps only); no AF_PACKET"},
 	unix.SYS_SOCKETPAIR:         {Full, "AF_UNIX"},
 	unix.SYS_BIND:               {Full, "AF_UNIX paths make a socket file; abstract names; autobind"},
 	unix.SYS_LISTEN:             {Full, ""},

@@ -17,9 +17,10 @@ import (
 const sockTypeFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
 
 // Socket implements Linux syscall socket(2): AF_INET and AF_INET6
-// (SOCK_STREAM, SOCK_DGRAM, ICMP echo sockets), AF_UNIX (SOCK_STREAM,
-// SOCK_DGRAM, SOCK_SEQPACKET). Others are EAFNOSUPPORT (AF_NETLINK,
-// AF_PACKET) or ESOCKTNOSUPPORT (SOCK_RAW).
+// (SOCK_STREAM, SOCK_DGRAM, ICMP echo sockets, and for root SOCK_RAW of
+// one IP protocol: EPERM otherwise, as without CAP_NET_RAW), AF_UNIX
+// (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET), AF_NETLINK (NETLINK_ROUTE).
+// Others are EAFNOSUPPORT (AF_PACKET ...).
 func sysSocket(t *Thread, a Args) (uint64, error) {
 	family, typ, proto := int(a[0]), int(a[1])&^sockTypeFlags, int(a[2])
 	flags := int(a[1]) & sockTypeFlags
@@ -32,6 +33,9 @@ func sysSocket(t *Thread, a Args) (uint64, error) {
 		st, err := t.p.sys.netStack()
 		if err != nil {
 			return 0, unix.ENETDOWN
+		}
+		if typ == unix.SOCK_RAW && t.creds().euid != 0 {
+			return 0, unix.EPERM
 		}
 		s, err := st.NewSocket(family, typ, proto, so.events.notify)
 		if err != nil {

@@ -417,6 +417,13 @@ func TestBusybox(t *testing.T) {
 				t.Errorf("df / printed %q", out)
 			}
 		}},
+		// ping as root uses a raw ICMP socket: loopback answers.
+		{"ping", "ping -c 2 127.0.0.1", func(t *testing.T, out string) {
+			if !regexp.MustCompile(`(?m)^64 bytes from 127\.0\.0\.1: seq=1 ttl=64 time=`).MatchString(out) ||
+				!strings.Contains(out, "2 packets transmitted, 2 packets received, 0% packet loss") {
+				t.Errorf("ping printed %q", out)
+			}
+		}},
 		{"cat", "cat /etc/hostname", func(t *testing.T, out string) {
 			if out != "yolk\n" {
 				t.Errorf("output %q, want %q", out, "yolk\n")
