@@ -18,7 +18,10 @@ import (
 // The file tree every process starts in: the initrd's files, writable (an
 // overlay of a tmpfs on the read-only cpio tree: changes copy files up,
 // deletions leave whiteouts), with a tmpfs on /tmp and /dev/shm and the
-// kernel's /dev and /proc. Changes live in memory for the run.
+// kernel's /dev and /proc. Changes live in memory for the run. A host
+// root (-R) gets no tmpfs on /tmp: its /tmp is the host's, read-only
+// under the same writable layer as the rest, so that programs and files
+// the host keeps under /tmp are where they are on the host.
 
 // newNamespace builds the VFS over root (nil: an empty root), with tmpfs
 // sizes bounded by memBytes (a quarter of RAM each for the root's
@@ -37,15 +40,21 @@ func (s *System) newNamespace(root *initrd.FS, memBytes uint64) (*vfs.VFS, error
 	v := vfs.New(rootFS, 0, rootFS.Name()) // "rootfs" would make busybox df skip it
 	v.SetSpecialOpener(s.openSpecial)
 	c := &vfs.Context{Cred: vfs.Cred{}}
-	for _, m := range []struct {
+	type mount struct {
 		path string
 		fs   vfs.Filesystem
-	}{
-		{"/tmp", tmpfs.New(tmpfs.Options{MaxBytes: limit})},
-		{"/dev", newDevFS()},
-		{"/dev/shm", tmpfs.New(tmpfs.Options{MaxBytes: limit})},
-		{"/proc", &procFS{sys: s, dev: vfs.NewDev()}},
-	} {
+	}
+	var mounts []mount
+	if s.cfg.RootFS == nil {
+		mounts = append(mounts, mount{"/tmp", tmpfs.New(tmpfs.Options{MaxBytes: limit})})
+	} else if err := v.Mkdirat(c, v.Root(), "/tmp", 0o1777); err != nil && err != unix.EEXIST {
+		return nil, err // a host root without /tmp gets one, as Linux's
+	}
+	mounts = append(mounts,
+		mount{"/dev", newDevFS()},
+		mount{"/dev/shm", tmpfs.New(tmpfs.Options{MaxBytes: limit})},
+		mount{"/proc", &procFS{sys: s, dev: vfs.NewDev()}})
+	for _, m := range mounts {
 		if err := v.Mkdirat(c, v.Root(), m.path, 0o755); err != nil && err != unix.EEXIST {
 			return nil, err
 		}

@@ -97,7 +97,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_FSTATFS:         {Full, "as statfs"},
 
 	unix.SYS_BRK:      {Full, ""},
-	unix.SYS_MMAP:     {Partial, "anonymous and file mappings, private (copy-on-write of the file's cached pages) and shared (written back to the file); SIGBUS past the page holding the end of the file; the page cache is coherent with read/write/truncate at syscall boundaries (not with sendfile, copy_file_range, fallocate or host-side changes)"},
+	unix.SYS_MMAP:     {Partial, "anonymous and file mappings, private (copy-on-write of the file's cached pages) and shared (written back to the file); SIGBUS past the page holding the end of the file; the page cache is coherent with read/write/truncate at syscall boundaries (not with fallocate or host-side changes)"},
 	unix.SYS_MUNMAP:   {Full, "writes a shared file mapping's dirty pages back"},
 	unix.SYS_MPROTECT: {Full, ""},
 	unix.SYS_MREMAP:   {Full, "moves page-table entries, never copies"},

@@ -238,15 +238,19 @@ func TestFilesFull(t *testing.T) {
 
 // TestFilesHostRoot: qemu/run -R HOSTDIR makes a host directory the whole
 // root, read-only under an in-memory layer: the program reads the host's
-// files, its writes stay in the VM, and the host is left as it was.
+// files (its /tmp too), its writes stay in the VM, and the host is left
+// as it was.
 // (/etc is the resolver files yolk adds when the root lacks them.)
 func TestFilesHostRoot(t *testing.T) {
 	host := t.TempDir()
 	copyFile(t, "/bin/busybox", filepath.Join(host, "bin/busybox"))
 	os.Symlink("busybox", filepath.Join(host, "bin/sh"))
-	writeTree(t, host, map[string]string{"data.txt": "from the host\n"})
-	r := run(t, "-R", host, "/bin/sh", "-c", "cat /data.txt; echo changed > /data.txt; cat /data.txt; ls /")
-	expect(t, r, 0, "from the host\nchanged\nbin\ndata.txt\ndev\netc\nproc\ntmp\n")
+	writeTree(t, host, map[string]string{"data.txt": "from the host\n", "tmp/sub/f.txt": "in the host's /tmp\n"})
+	r := run(t, "-R", host, "/bin/sh", "-c", "cat /data.txt; echo changed > /data.txt; cat /data.txt; ls /; cat /tmp/sub/f.txt; echo new > /tmp/new; cat /tmp/new")
+	expect(t, r, 0, "from the host\nchanged\nbin\ndata.txt\ndev\netc\nproc\ntmp\nin the host's /tmp\nnew\n")
+	if _, err := os.Stat(filepath.Join(host, "tmp/new")); err == nil {
+		t.Error("the guest's /tmp/new reached the host")
+	}
 	if b, _ := os.ReadFile(filepath.Join(host, "data.txt")); string(b) != "from the host\n" {
 		t.Errorf("the host file became %q", b)
 	}

@@ -48,7 +48,8 @@ Flags:
               share1 ... in order and passed as mount=TAG:GUESTPATH[:ro])
   -R HOSTDIR  the host directory HOSTDIR is the whole root, read-only, with
               an in-memory writable layer on top (changes are not written
-              back); PROGRAM (or -o init=PATH) is a path inside it
+              back), its /tmp included; PROGRAM (or -o init=PATH) is a path
+              inside it
   -p HOSTPORT:GUESTPORT[/udp]
               forward the host's TCP (or UDP) port HOSTPORT to the guest's
               GUESTPORT (repeatable; implies -n user)
