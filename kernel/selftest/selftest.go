@@ -93,10 +93,11 @@ func sleep(Env) (string, error) {
 	start := time.Now()
 	time.Sleep(10 * time.Millisecond)
 	d := time.Since(start)
-	// The upper bound only catches a timer that does not fire on time:
-	// under TCG on a loaded host a guest can lose tens of milliseconds.
-	if d < 10*time.Millisecond || d > 200*time.Millisecond {
-		return "", fmt.Errorf("time.Sleep(10ms) took %v, want [10ms, 200ms]", d)
+	// The upper bound only catches a timer that does not fire at all
+	// until something else wakes the machine: under TCG on a loaded host
+	// (CI with other VMs) a guest loses hundreds of milliseconds.
+	if d < 10*time.Millisecond || d > time.Second {
+		return "", fmt.Errorf("time.Sleep(10ms) took %v, want [10ms, 1s]", d)
 	}
 	return fmt.Sprintf("time.Sleep(10ms) took %v", d.Round(100*time.Microsecond)), nil
 }
@@ -111,8 +112,10 @@ func ticker(Env) (string, error) {
 	}
 	d := time.Since(start)
 	// The lower bound leaves 20% for a host stall that makes the runtime
-	// skip ticks and re-phase; the upper one catches a ticker that stalls.
-	if d < n*period*8/10 || d > 4*n*period {
+	// skip ticks and re-phase; the upper one catches a ticker that stalls
+	// (loosely: a loaded host takes hundreds of milliseconds from a
+	// guest, as with sleep).
+	if d < n*period*8/10 || d > time.Second {
 		return "", fmt.Errorf("%d ticks of %v took %v", n, period, d)
 	}
 	return fmt.Sprintf("%d ticks of %v in %v", n, period, d.Round(100*time.Microsecond)), nil
