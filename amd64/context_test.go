@@ -2,6 +2,7 @@ package amd64_test
 
 import (
 	"encoding/binary"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -156,5 +157,37 @@ func TestSigRegsRoundTrip(t *testing.T) {
 	g.SetSigRegs(&r)
 	if g != f {
 		t.Errorf("SetSigRegs(SigRegs(f)) = %+v, want %+v", g, f)
+	}
+}
+
+// TestCopyFromEveryField: CopyFrom copies every field of Context but
+// Fast (which the copy starts without) and XArea (the copy's own): a
+// field added to Context must be added to CopyFrom too.
+func TestCopyFromEveryField(t *testing.T) {
+	var src, dst amd64.Context
+	v := reflect.ValueOf(&src).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		b := unsafe.Slice((*byte)(unsafe.Pointer(f.UnsafeAddr())), f.Type().Size())
+		for j := range b {
+			b[j] = byte(0xa0 + i + j)
+		}
+	}
+	src.XArea = 0 // no XSAVE areas: FX is the vector state
+	dst.CopyFrom(&src)
+	d := reflect.ValueOf(&dst).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Name
+		switch name {
+		case "Fast":
+			if !d.Field(i).IsZero() {
+				t.Errorf("the copy has fast calls")
+			}
+		case "XArea":
+		default:
+			if !reflect.DeepEqual(v.Field(i).Interface(), d.Field(i).Interface()) {
+				t.Errorf("CopyFrom does not copy %s", name)
+			}
+		}
 	}
 }

@@ -170,9 +170,15 @@ func (c *Context) InitFPU() {
 // CopyFrom makes c's registers and vector state a copy of src's, keeping
 // c's own XSAVE area.
 func (c *Context) CopyFrom(src *Context) {
-	area := c.XArea
-	*c = *src
-	c.XArea = area
+	// Field by field, leaving out Fast: another thread may withdraw
+	// src's fast calls at any moment (an atomic store to Fast.N), and the
+	// copy starts without any (its owner publishes its own).
+	c.FX = src.FX
+	c.Regs = src.Regs
+	c.FSBase = src.FSBase
+	c.FaultAddr = src.FaultAddr
+	c.Fast = FastCalls{}
+	c.FXUnsaved = src.FXUnsaved
 	if dst, s := c.XState(), src.XState(); dst != nil && s != nil {
 		copy(dst, s)
 	} else if dst != nil {
