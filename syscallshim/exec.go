@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strconv"
 	"strings"
@@ -82,20 +83,57 @@ func (a fileMemAdapter) MapFile(va, n uint64, prot uint32, off uint64) error {
 	return err
 }
 
-// execFile is a program file read for execve: its bytes, its absolute
-// name ("" when it has none), and its page cache with a reference the
-// holder drops with release (nil for a script or a file without one).
+// execFile is a program file opened for execve: read through r (size
+// bytes; the loader reads only the headers it needs, the pages come from
+// the page cache), its first bytes (head: "#!"?), its absolute name (""
+// when it has none), and its page cache. The holder drops the open file
+// and the cache's reference with release.
 type execFile struct {
-	data  []byte
+	r     io.ReaderAt
+	size  int64
+	head  []byte
 	name  string
+	f     *vfs.File
 	cache *fileCache
 }
+
+// execBytes is an execFile for a program image in memory (the initrd's
+// raw ELF).
+func execBytes(b []byte) *execFile {
+	return &execFile{r: bytes.NewReader(b), size: int64(len(b)), head: b[:min(len(b), scriptHead)]}
+}
+
+// scriptHead is how much of a file execve reads to recognize a "#!"
+// line (Linux's BINPRM_BUF_SIZE).
+const scriptHead = 256
 
 func (x *execFile) release() {
 	if x.cache != nil {
 		x.cache.DecRef()
 		x.cache = nil
 	}
+	if x.f != nil {
+		x.f.DecRef()
+		x.f = nil
+	}
+}
+
+// fileReaderAt reads a file by pread.
+type fileReaderAt struct{ f *vfs.File }
+
+func (r fileReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.f.Pread(p[n:], off+int64(n))
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // memory is the loader's view of as for x: its pages mapped from the
@@ -143,9 +181,8 @@ func (t *Thread) load(x *execFile, execPath string, argv, envp []string) (*loade
 	if name == "" {
 		name = execPath
 	}
-	file := x.data
 	mem := x.memory(as, name)
-	img, err := elfload.Load(bytes.NewReader(file), int64(len(file)), mem, elfload.Options{
+	img, err := elfload.Load(x.r, x.size, mem, elfload.Options{
 		// Below mmap_min_addr nothing may be mapped (NULL must fault).
 		Forbidden:   []elfload.Range{{Start: 0, End: MinAddr}},
 		MaxMem:      maxMem,
@@ -204,7 +241,7 @@ func (t *Thread) load(x *execFile, execPath string, argv, envp []string) (*loade
 	}
 	m := newMemory(as)
 	m.brkStart, m.brk, m.brkMax = img.Brk, img.Brk, img.Brk+brkMaxSize
-	m.syms = newSymtab(file, img.Base)
+	m.syms = newSymtab(x.r, img.Base)
 	m.elfBase = map[string]uint64{name: img.Base}
 	if img.Interp != "" {
 		m.elfBase[interpName] = interpBase
@@ -226,12 +263,11 @@ func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem u
 		return 0, 0, "", e, fmt.Sprintf("cannot run the interpreter %s that %s needs: %v", path, execPath, err)
 	}
 	defer x.release()
-	data := x.data
 	name = x.name
 	if name == "" {
 		name = path
 	}
-	span, err := loadSpan(data)
+	span, err := loadSpan(x.r)
 	if err != nil {
 		return 0, 0, "", unix.ELIBBAD, fmt.Sprintf("interpreter %s: %v", path, err)
 	}
@@ -242,7 +278,7 @@ func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem u
 		return 0, 0, "", unix.ENOMEM, "no room for the interpreter " + path
 	}
 	as.Unmap(at, span)
-	iimg, err := elfload.Load(bytes.NewReader(data), int64(len(data)), x.memory(as, name), elfload.Options{
+	iimg, err := elfload.Load(x.r, x.size, x.memory(as, name), elfload.Options{
 		PIEBase:   at,
 		Forbidden: []elfload.Range{{Start: 0, End: MinAddr}},
 		MaxMem:    maxMem,
@@ -259,8 +295,8 @@ func (t *Thread) loadInterp(as *mm.AddressSpace, path, execPath string, maxMem u
 }
 
 // loadSpan is the size of the address range an ELF file's PT_LOADs cover.
-func loadSpan(data []byte) (uint64, error) {
-	f, err := elf.NewFile(bytes.NewReader(data))
+func loadSpan(r io.ReaderAt) (uint64, error) {
+	f, err := elf.NewFile(r)
 	if err != nil {
 		return 0, err
 	}
@@ -298,10 +334,11 @@ func (t *Thread) findExecutable(dirfd uint64, p string, argv []string, follow bo
 		if err != nil {
 			return nil, "", nil, err
 		}
-		data := x.data
+		data := x.head
 		if !bytes.HasPrefix(data, []byte("#!")) {
 			return x, execPath, argv, nil
 		}
+		x.release() // the script: its interpreter runs instead
 		if depth == maxInterpDepth {
 			return nil, "", nil, unix.ELOOP
 		}
@@ -371,24 +408,18 @@ func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) (*execFile,
 	if st.Size > maxExecSize {
 		return nil, unix.ENOMEM
 	}
-	data := make([]byte, st.Size)
-	n := 0
-	for n < len(data) {
-		m, err := f.Pread(data[n:], int64(n))
-		if err != nil {
-			return nil, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
+	head := make([]byte, min(st.Size, scriptHead))
+	n, err := fileReaderAt{f}.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return nil, err
 	}
 	name, err := v.PathName(v.Root(), f.Path())
 	if err != nil {
 		name = p // unreachable from the root (a chroot's outside): as given
 	}
-	x := &execFile{data: data[:n], name: name}
-	if !bytes.HasPrefix(x.data, []byte("#!")) {
+	f.IncRef() // the execFile's
+	x := &execFile{r: fileReaderAt{f}, size: st.Size, head: head[:n], name: name, f: f}
+	if !bytes.HasPrefix(x.head, []byte("#!")) {
 		if c, err := t.p.sys.filemaps.get(f, t.p.m.Phys()); err == nil {
 			x.cache = c
 		}
@@ -396,7 +427,7 @@ func (t *Thread) readExecutable(dirfd uint64, p string, follow bool) (*execFile,
 	return x, nil
 }
 
-// maxExecSize bounds a program file (it is read whole into memory).
+// maxExecSize bounds a program file.
 const maxExecSize = 1 << 30
 
 func sysExecve(t *Thread, a Args) (uint64, error) {
@@ -633,7 +664,7 @@ func Start(cfg Config, file []byte) (*System, error) {
 
 	argv := cfg.Argv
 	execPath, exeName := cfg.Path, cfg.Path
-	x := &execFile{data: file}
+	x := execBytes(file)
 	if cfg.Root != nil || cfg.RootFS != nil {
 		f, ep, av, err := t.findExecutable(atFDCWD, cfg.Path, argv, true)
 		if err != nil {
@@ -684,8 +715,8 @@ type symtab struct {
 	bias uint64
 }
 
-func newSymtab(file []byte, bias uint64) *symtab {
-	f, err := elf.NewFile(bytes.NewReader(file))
+func newSymtab(r io.ReaderAt, bias uint64) *symtab {
+	f, err := elf.NewFile(r)
 	if err != nil {
 		return nil
 	}

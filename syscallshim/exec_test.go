@@ -240,7 +240,7 @@ func TestLoadInterpErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newHdEnv(t, execRoot(t, c.files))
-			_, err := e.th.load(&execFile{data: prog}, "/bin/dyn", []string{"dyn"}, nil)
+			_, err := e.th.load(execBytes(prog), "/bin/dyn", []string{"dyn"}, nil)
 			ee, ok := err.(*execError)
 			if !ok || ee.errno != c.errno || !strings.Contains(ee.msg, c.msg) {
 				t.Fatalf("error %v, want %v mentioning %q", err, c.errno, c.msg)
@@ -259,7 +259,7 @@ func FuzzLoadInterp(f *testing.F) {
 	prog := synELF(elf.ET_DYN, 0x1040, "/lib/ld-yolk.so")
 	f.Fuzz(func(t *testing.T, interp []byte) {
 		e := newHdEnv(t, execRoot(t, map[string][]byte{"lib/ld-yolk.so": interp}))
-		img, err := e.th.load(&execFile{data: prog}, "/bin/dyn", []string{"dyn"}, nil)
+		img, err := e.th.load(execBytes(prog), "/bin/dyn", []string{"dyn"}, nil)
 		if err != nil {
 			if _, ok := err.(*execError); !ok {
 				t.Fatalf("error %T %v, want an execError", err, err)

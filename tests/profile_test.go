@@ -28,8 +28,13 @@ func topFunctions(t *testing.T, file string) ([]string, map[string]int, int) {
 	flat := map[string]int{}
 	for _, s := range p.Sample {
 		name := "?"
-		if len(s.Location) > 0 && len(s.Location[0].Line) > 0 {
+		switch {
+		case len(s.Location) == 0:
+		case len(s.Location[0].Line) > 0:
 			name = s.Location[0].Line[0].Function.Name
+		case s.Location[0].Mapping != nil:
+			// No symbol: pprof -top names the place by its file.
+			name = "[" + filepath.Base(s.Location[0].Mapping.File) + "]"
 		}
 		flat[name] += int(s.Value[0])
 	}
