@@ -894,6 +894,34 @@ func FuzzLoad(f *testing.F) {
 		if mem.written > uint64(len(b))+uint64(img.Phnum)*pageSize {
 			t.Fatalf("wrote %d bytes from a %d-byte file", mem.written, len(b))
 		}
+
+		// The same file through a FileMemory: the same image, every
+		// segment mapped exactly once, and nothing written but padzero.
+		fm := &fileMem{fakeMem: newFakeMem(), file: b}
+		fimg, err := Load(bytes.NewReader(b), int64(len(b)), fm, Options{Forbidden: []Range{{0, 0x10000}}, MaxMem: 1 << 32})
+		if err != nil {
+			t.Fatalf("loads into a Memory, not into a FileMemory: %v", err)
+		}
+		if fmt.Sprintf("%+v", fimg) != fmt.Sprintf("%+v", img) {
+			t.Fatalf("image %+v through a FileMemory, %+v through a Memory", fimg, img)
+		}
+		var mappedBytes uint64
+		for _, x := range fm.maps {
+			mappedBytes += x.n
+		}
+		var segBytes uint64
+		for _, s := range img.Segments {
+			segBytes += s.Memsz
+			if !fm.mapped(s.VA, s.Memsz) {
+				t.Fatalf("segment %+v not mapped through the FileMemory: %q", s, fm.calls)
+			}
+		}
+		if mappedBytes != segBytes {
+			t.Fatalf("%#x bytes mapped for %#x of segments: %q", mappedBytes, segBytes, fm.calls)
+		}
+		if fm.written > mem.written {
+			t.Fatalf("wrote %d bytes through a FileMemory, %d without", fm.written, mem.written)
+		}
 	})
 }
 
