@@ -60,6 +60,44 @@ type socket struct {
 	un   *unixSock    // AF_UNIX
 	nl   *nlSock      // AF_NETLINK (netlink.go)
 	sys  *System
+
+	wmu      sync.Mutex
+	watchers []*epollEntry // epoll entries told of readiness changes
+}
+
+// watch makes e hear of this socket's readiness changes (Internet and
+// AF_UNIX sockets; false for others, which epoll looks at every time).
+func (so *socket) watch(e *epollEntry) bool {
+	if so.inet == nil && so.un == nil {
+		return false
+	}
+	so.wmu.Lock()
+	so.watchers = append(so.watchers, e)
+	so.wmu.Unlock()
+	return true
+}
+
+func (so *socket) unwatch(e *epollEntry) {
+	so.wmu.Lock()
+	defer so.wmu.Unlock()
+	for i, w := range so.watchers {
+		if w == e {
+			so.watchers = append(so.watchers[:i], so.watchers[i+1:]...)
+			return
+		}
+	}
+}
+
+// changed tells whoever waits that the socket's readiness may have
+// changed: blocked calls, poll and select (the system's notifier) and
+// the epoll entries watching it.
+func (so *socket) changed() {
+	so.events.notify()
+	so.wmu.Lock()
+	for _, e := range so.watchers {
+		e.markReady()
+	}
+	so.wmu.Unlock()
 }
 
 func (s *System) newSocket(family, typ int) *socket {
@@ -122,7 +160,7 @@ func (so *socket) Close() error {
 	case so.un != nil:
 		so.un.close()
 	}
-	so.events.notify()
+	so.changed()
 	return nil
 }
 
@@ -256,7 +294,7 @@ func (so *socket) send(t *Thread, b []byte, flags int, to *sockAddr, files []*vf
 	if so.nl != nil {
 		st, _ := so.sys.netStack()
 		so.nl.handle(st, b)
-		so.events.notify()
+		so.changed()
 		return len(b), nil
 	}
 	if len(files) > 0 {

@@ -402,3 +402,77 @@ func TestSocketUnixCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketEpollReadyList: an epoll instance watching 500 socket pairs
+// (and a pipe, which epoll looks at every time) reports exactly the
+// sockets that became readable, level-triggered ones again until they
+// are drained, edge-triggered ones once per change; and looks only at
+// what changed (the watchers tell it).
+func TestSocketEpollReadyList(t *testing.T) {
+	e := newHdEnv(t, nil)
+	ep := e.ok(unix.SYS_EPOLL_CREATE1, 0)
+	const pairs = 500
+	var ends [pairs][2]uint64
+	for i := range ends {
+		e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_STREAM, 0, hdAt(0x10))
+		ends[i] = [2]uint64{uint64(e.m.u32(hdAt(0x10))), uint64(e.m.u32(hdAt(0x14)))}
+		ev := uint32(unix.EPOLLIN)
+		if i%2 == 1 {
+			ev |= unix.EPOLLET
+		}
+		if r := e.epollCtl(ep, unix.EPOLL_CTL_ADD, ends[i][1], ev, uint64(i)); r != 0 {
+			t.Fatalf("epoll_ctl = %s", hdShow(r))
+		}
+	}
+	e.want(0, unix.SYS_PIPE2, hdAt(0x20), 0)
+	if r := e.epollCtl(ep, unix.EPOLL_CTL_ADD, uint64(e.m.u32(hdAt(0x20))), unix.EPOLLIN, 9999); r != 0 {
+		t.Fatalf("epoll_ctl pipe = %s", hdShow(r))
+	}
+	evs := hdAt(0x1000)
+	e.want(0, unix.SYS_EPOLL_WAIT, ep, evs, 64, 0)
+	buf := e.m.put(0x3000, []byte("x"))
+	for _, i := range []int{7, 8, 300} { // 7 is edge-triggered
+		e.want(1, unix.SYS_WRITE, ends[i][0], buf, 1)
+	}
+	got := func() map[uint64]bool {
+		n := e.ok(unix.SYS_EPOLL_WAIT, ep, evs, 64, 0)
+		m := map[uint64]bool{}
+		for k := uint64(0); k < n; k++ {
+			ev, d := e.epollEvent(evs, int(k))
+			want := uint32(unix.EPOLLIN)
+			if d == 400 {
+				want |= unix.EPOLLHUP // the peer closed
+			}
+			if ev != want {
+				t.Errorf("event %#x for %d, want %#x", ev, d, want)
+			}
+			m[d] = true
+		}
+		return m
+	}
+	if m := got(); len(m) != 3 || !m[7] || !m[8] || !m[300] {
+		t.Fatalf("first wait reported %v, want 7, 8, 300", m)
+	}
+	// Level-triggered 8 and 300 again; edge-triggered 7 not.
+	if m := got(); len(m) != 2 || !m[8] || !m[300] {
+		t.Fatalf("second wait reported %v, want 8, 300", m)
+	}
+	e.want(1, unix.SYS_READ, ends[8][1], hdAt(0x3100), 16)
+	if m := got(); len(m) != 1 || !m[300] {
+		t.Fatalf("after draining 8: %v, want 300", m)
+	}
+	// More data for 7: a new edge.
+	e.want(1, unix.SYS_WRITE, ends[7][0], buf, 1)
+	if m := got(); len(m) != 2 || !m[7] || !m[300] {
+		t.Fatalf("after writing to 7 again: %v, want 7, 300", m)
+	}
+	// A removed entry is not reported; a closed peer is (EPOLLIN for end
+	// of file, and EPOLLHUP).
+	if r := e.epollCtl(ep, unix.EPOLL_CTL_DEL, ends[300][1], 0, 0); r != 0 {
+		t.Fatalf("epoll_ctl del = %s", hdShow(r))
+	}
+	e.want(0, unix.SYS_CLOSE, ends[400][0])
+	if m := got(); len(m) != 1 || !m[400] {
+		t.Fatalf("after removing 300 and closing 400's peer: %v, want 400", m)
+	}
+}

@@ -199,9 +199,20 @@ func sysEventfd2(t *Thread, a Args) (uint64, error) {
 // epoll is an epoll instance: level-triggered readiness of its interest
 // list. EPOLLET and EPOLLONESHOT are honoured as far as reporting goes:
 // an edge-triggered entry is reported once per change of its readiness.
+//
+// Sockets tell the instances watching them when their readiness may have
+// changed (socket.watch), so epoll_wait looks only at those entries (the
+// ready list) and at entries of other kinds of files (unhooked), not at
+// every socket: with thousands of connections a wake-up costs what
+// changed. A level-triggered entry that was reported stays on the ready
+// list to be looked at again, as on Linux.
 type epoll struct {
 	mu       sync.Mutex
 	interest map[int32]*epollEntry
+	unhooked map[*epollEntry]struct{} // files that do not tell: looked at on every collect
+
+	readyMu sync.Mutex // a leaf lock: socket notifications take it
+	ready   map[*epollEntry]struct{}
 }
 
 type epollEntry struct {
@@ -211,6 +222,18 @@ type epollEntry struct {
 	last    uint32 // readiness last reported (for EPOLLET)
 	lastGen uint64 // the file's generation then
 	off     bool   // EPOLLONESHOT fired
+
+	ep      *epoll
+	so      *socket // the socket it watches (nil: unhooked)
+	removed bool    // EPOLL_CTL_DEL done (ep.mu)
+}
+
+// markReady puts e on its instance's ready list.
+func (e *epollEntry) markReady() {
+	ep := e.ep
+	ep.readyMu.Lock()
+	ep.ready[e] = struct{}{}
+	ep.readyMu.Unlock()
 }
 
 func (ep *epoll) Read([]byte) (int, error)         { return 0, unix.EINVAL }
@@ -223,7 +246,7 @@ func (ep *epoll) Stat() stat {
 }
 
 func (t *Thread) newEpoll(cloexec bool) (uint64, error) {
-	ep := &epoll{interest: map[int32]*epollEntry{}}
+	ep := &epoll{interest: map[int32]*epollEntry{}, unhooked: map[*epollEntry]struct{}{}, ready: map[*epollEntry]struct{}{}}
 	n, err := t.p.files.installNew(newStreamFile(ep, unix.O_RDWR), cloexec)
 	return uint64(n), err
 }
@@ -287,17 +310,30 @@ func sysEpollCtl(t *Thread, a Args) (uint64, error) {
 		if e != nil {
 			return 0, unix.EEXIST
 		}
-		ep.interest[fdn] = &epollEntry{f: d.f, events: events, data: data}
+		e = &epollEntry{f: d.f, events: events, data: data, ep: ep}
+		ep.interest[fdn] = e
+		if so, ok := streamOf(d.f).(*socket); ok && so.watch(e) {
+			e.so = so
+		} else {
+			ep.unhooked[e] = struct{}{}
+		}
+		e.markReady()
 	case unix.EPOLL_CTL_MOD:
 		if e == nil {
 			return 0, unix.ENOENT
 		}
 		e.events, e.data, e.last, e.lastGen, e.off = events, data, 0, 0, false
+		e.markReady()
 	case unix.EPOLL_CTL_DEL:
 		if e == nil {
 			return 0, unix.ENOENT
 		}
 		delete(ep.interest, fdn)
+		delete(ep.unhooked, e)
+		e.removed = true
+		if e.so != nil {
+			e.so.unwatch(e)
+		}
 	default:
 		return 0, unix.EINVAL
 	}
@@ -306,20 +342,35 @@ func sysEpollCtl(t *Thread, a Args) (uint64, error) {
 }
 
 // collect returns up to max ready events, encoded as struct epoll_event.
+// It looks at the entries on the ready list and the unhooked ones.
 func (ep *epoll) collect(max int) []byte {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
+	ep.readyMu.Lock()
+	cands := ep.ready
+	ep.ready = make(map[*epollEntry]struct{}, len(cands))
+	ep.readyMu.Unlock()
+	for e := range ep.unhooked {
+		cands[e] = struct{}{}
+	}
 	var out []byte
-	for _, e := range ep.interest {
+	for e := range cands {
+		if e.removed {
+			continue
+		}
 		if len(out)/12 >= max {
-			break
+			if e.so != nil {
+				e.markReady() // not looked at: next time
+			}
+			continue
 		}
 		if e.off {
 			continue
 		}
 		ready := fileReadiness(e.f)
 		r := ready & (e.events | unix.EPOLLERR | unix.EPOLLHUP)
-		if e.events&unix.EPOLLET != 0 {
+		et := e.events&unix.EPOLLET != 0
+		if et {
 			// Edge-triggered: report what became ready, or anything
 			// ready when the file changed since the last report.
 			changed := false
@@ -338,6 +389,8 @@ func (ep *epoll) collect(max int) []byte {
 		}
 		if e.events&unix.EPOLLONESHOT != 0 {
 			e.off = true
+		} else if !et && e.so != nil {
+			e.markReady() // level-triggered: look again next time
 		}
 		var b [12]byte
 		binary.LittleEndian.PutUint32(b[:], r)

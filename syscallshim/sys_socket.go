@@ -37,7 +37,7 @@ func sysSocket(t *Thread, a Args) (uint64, error) {
 		if typ == unix.SOCK_RAW && t.creds().euid != 0 {
 			return 0, unix.EPERM
 		}
-		s, err := st.NewSocket(family, typ, proto, so.events.notify)
+		s, err := st.NewSocket(family, typ, proto, so.changed)
 		if err != nil {
 			return 0, err
 		}
@@ -50,6 +50,7 @@ func sysSocket(t *Thread, a Args) (uint64, error) {
 			return 0, unix.EPROTONOSUPPORT
 		}
 		so.un = t.p.sys.newUnixSock(typ, t.p.pid)
+		so.un.owner.Store(so)
 	case unix.AF_NETLINK:
 		if typ != unix.SOCK_RAW && typ != unix.SOCK_DGRAM {
 			return 0, unix.ESOCKTNOSUPPORT
@@ -82,6 +83,8 @@ func sysSocketpair(t *Thread, a Args) (uint64, error) {
 	s := t.p.sys
 	x, y := s.newSocket(family, typ), s.newSocket(family, typ)
 	x.un, y.un = s.newUnixSock(typ, t.p.pid), s.newUnixSock(typ, t.p.pid)
+	x.un.owner.Store(x)
+	y.un.owner.Store(y)
 	unixPair(x.un, y.un)
 	nb, cloexec := flags&unix.SOCK_NONBLOCK != 0, flags&unix.SOCK_CLOEXEC != 0
 	fy := sockFile(y, nb)
@@ -278,6 +281,9 @@ func (t *Thread) accept(fd, addrp, lenp uint64, flags int) (uint64, error) {
 		err = so.block(t, false, so.rcvTimeo.Load(), func() error {
 			u, err := so.un.accept()
 			c.un = u
+			if u != nil {
+				u.owner.Store(c)
+			}
 			return err
 		})
 		if err == nil {
@@ -288,7 +294,7 @@ func (t *Thread) accept(fd, addrp, lenp uint64, flags int) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 		err = so.block(t, false, so.rcvTimeo.Load(), func() error {
-			s, p, err := so.inet.Accept(c.events.notify)
+			s, p, err := so.inet.Accept(c.changed)
 			c.inet, peer.inet = s, p
 			return err
 		})

@@ -45,9 +45,10 @@ type unixQueue struct {
 }
 
 type unixSock struct {
-	sys *System
-	typ int
-	seq atomic.Uint64
+	sys   *System
+	typ   int
+	seq   atomic.Uint64
+	owner atomic.Pointer[socket] // the socket it is, for epoll's watchers (nil until accepted)
 
 	mu        sync.Mutex
 	name      string // bound name: a path, or "\x00..." (abstract); "" unnamed
@@ -86,6 +87,18 @@ func (u *unixSock) changed(others ...*unixSock) {
 		}
 	}
 	u.sys.events.notify()
+	for _, o := range append(others, u) {
+		if o == nil {
+			continue
+		}
+		if so := o.owner.Load(); so != nil {
+			so.wmu.Lock()
+			for _, e := range so.watchers {
+				e.markReady()
+			}
+			so.wmu.Unlock()
+		}
+	}
 }
 
 // unixPair connects two new sockets (socketpair(2)).
