@@ -130,6 +130,25 @@ func TestDynamicMissing(t *testing.T) {
 	})
 }
 
+// TestDynamicMissingInGuest: with the root the user's (-R /), the kernel
+// and ld.so say it, in one line naming the missing file and the program,
+// and the status is 127.
+func TestDynamicMissingInGuest(t *testing.T) {
+	d := errorPrograms(t)
+	for _, c := range []struct{ prog, stderr string }{
+		{"pbadinterp", "yolk: /t/pbadinterp: cannot run the interpreter /nonexistent/ld.so that /t/pbadinterp needs: no such file or directory\n"},
+		{"pgone", "/t/pgone: error while loading shared libraries: libleaf.so: cannot open shared object file: No such file or directory\n"},
+	} {
+		t.Run(c.prog, func(t *testing.T) {
+			t.Parallel()
+			out, errb, st := runStreams(t, nil, "-R", "/", "-v", d+":/t:ro", "/t/"+c.prog)
+			if st != 127 || len(out) != 0 || string(errb) != c.stderr {
+				t.Errorf("status %d, stdout %q, stderr %q; want 127, nothing, %q", st, out, errb, c.stderr)
+			}
+		})
+	}
+}
+
 // TestDynamicPrintRoot lists the root of /bin/ls without booting.
 func TestDynamicPrintRoot(t *testing.T) {
 	t.Parallel()
