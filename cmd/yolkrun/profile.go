@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -275,6 +276,8 @@ func (c *profCollector) profile(hostPath func(string) string) (*profile.Profile,
 
 // symFile is what a host ELF file says about its addresses.
 type symFile struct {
+	base    string   // the file's name, for functions without a symbol
+	starts  []uint64 // function starts from .eh_frame_hdr, sorted
 	loads   []elf.ProgHeader
 	syms    []elf.Symbol // functions, by address
 	lines   []lineEntry  // by address
@@ -297,7 +300,7 @@ func loadSymbols(path string) *symFile {
 		return nil
 	}
 	defer f.Close()
-	sf := &symFile{buildID: buildID(f)}
+	sf := &symFile{buildID: buildID(f), base: filepath.Base(path), starts: ehFrameStarts(f)}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD {
 			sf.loads = append(sf.loads, p.ProgHeader)
@@ -385,17 +388,51 @@ func (sf *symFile) fileOffset(v uint64) uint64 {
 	return 0
 }
 
-// name is the function holding v.
+// name is the function holding v: its symbol, else (a stripped file)
+// "FILE+0xSTART" with the start of the function from the unwind table,
+// so that a stripped program's samples still add up per function.
 func (sf *symFile) name(v uint64) string {
 	i := sort.Search(len(sf.syms), func(i int) bool { return sf.syms[i].Value > v }) - 1
-	if i < 0 {
+	if i >= 0 {
+		if s := sf.syms[i]; s.Size == 0 || v < s.Value+s.Size {
+			return s.Name
+		}
+	}
+	j := sort.Search(len(sf.starts), func(j int) bool { return sf.starts[j] > v }) - 1
+	if j < 0 {
 		return ""
 	}
-	s := sf.syms[i]
-	if s.Size != 0 && v >= s.Value+s.Size {
-		return ""
+	return fmt.Sprintf("%s+%#x", sf.base, sf.starts[j])
+}
+
+// ehFrameStarts reads the function starts from .eh_frame_hdr's binary
+// search table (LSB 5.0, "eh_frame_hdr"): every function with unwind
+// information, stripped or not. Only the encodings GNU ld writes are
+// read (table DW_EH_PE_datarel|sdata4); nil otherwise.
+func ehFrameStarts(f *elf.File) []uint64 {
+	sec := f.Section(".eh_frame_hdr")
+	if sec == nil {
+		return nil
 	}
-	return s.Name
+	b, err := sec.Data()
+	if err != nil || len(b) < 12 || b[0] != 1 {
+		return nil
+	}
+	const pcrelSdata4, udata4, datarelSdata4 = 0x1b, 0x03, 0x3b
+	if b[1] != pcrelSdata4 || b[2] != udata4 || b[3] != datarelSdata4 {
+		return nil
+	}
+	n := uint64(f.ByteOrder.Uint32(b[8:]))
+	if n > uint64(len(b)-12)/8 {
+		return nil
+	}
+	starts := make([]uint64, 0, n)
+	for i := uint64(0); i < n; i++ {
+		off := int32(f.ByteOrder.Uint32(b[12+8*i:]))
+		starts = append(starts, uint64(int64(sec.Addr)+int64(off)))
+	}
+	slices.Sort(starts)
+	return starts
 }
 
 // line is the source line of v ("", 0 without line information).

@@ -123,3 +123,39 @@ func TestProfileBadRecords(t *testing.T) {
 		t.Error("a stream without a period made a profile")
 	}
 }
+
+// TestProfileStripped: without symbols, a function is named by its file
+// and its start from .eh_frame_hdr, so samples still add up per
+// function.
+func TestProfileStripped(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "prog.c")
+	os.WriteFile(src, []byte("__attribute__((noinline)) int leaf(int x) { return x * 3; }\n"+
+		"int main(int c, char **v) { return leaf(c) + 1; }\n"), 0o644)
+	exe, stripped := filepath.Join(dir, "prog"), filepath.Join(dir, "stripped")
+	if out, err := exec.Command("gcc", "-O1", "-o", exe, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("strip", "-o", stripped, exe).CombinedOutput(); err != nil {
+		t.Fatalf("strip: %v\n%s", err, out)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaf uint64
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if s.Name == "leaf" {
+			leaf = s.Value
+		}
+	}
+	f.Close()
+	sf := loadSymbols(stripped)
+	if sf == nil || len(sf.syms) != 0 {
+		t.Fatalf("stripped file's symbols: %+v", sf)
+	}
+	if got, want := sf.name(leaf+2), fmt.Sprintf("stripped+%#x", leaf); got != want {
+		t.Errorf("name %q, want %q", got, want)
+	}
+}
