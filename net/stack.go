@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
@@ -105,6 +106,33 @@ type Stack struct {
 	s    *stack.Stack
 	cfg  Config
 	link *Link // nil without a card
+}
+
+// Drain waits, at most timeout, until no TCP connection still has data
+// or a FIN its peer has not acknowledged (FIN-WAIT-1, CLOSING, LAST-ACK),
+// and returns how many still had. It is for the end: the program has
+// exited and its sockets are closed; Linux goes on sending what a
+// program wrote after it exits, but the machine powering off would drop
+// it.
+func (st *Stack) Drain(timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for {
+		n := 0
+		for _, e := range st.s.RegisteredEndpoints() {
+			ep, ok := e.(*tcp.Endpoint)
+			if !ok {
+				continue
+			}
+			switch tcp.EndpointState(ep.State()) {
+			case tcp.StateFinWait1, tcp.StateClosing, tcp.StateLastAck:
+				n++
+			}
+		}
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // New returns a stack with a loopback interface and, when dev is not nil

@@ -492,3 +492,52 @@ func TestNetDNS(t *testing.T) {
 		}
 	}
 }
+
+// TestNetSendThenExit: a guest program connects to the host, writes 4 MB,
+// closes and exits at once; everything it wrote reaches the host before
+// the machine powers off (the kernel waits for connections to deliver,
+// as Linux keeps sending after a process exits).
+func TestNetSendThenExit(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const n = 4 << 20
+	got := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- err
+			return
+		}
+		defer c.Close()
+		b, err := io.ReadAll(c)
+		if err != nil {
+			got <- fmt.Errorf("after %d bytes: %v", len(b), err)
+			return
+		}
+		if len(b) != n {
+			got <- fmt.Errorf("%d bytes of %d arrived", len(b), n)
+			return
+		}
+		for i := range b {
+			if b[i] != byte(i*7) {
+				got <- fmt.Errorf("byte %d is %#x", i, b[i])
+				return
+			}
+		}
+		got <- nil
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	r := run(t, "-n", "user", example(t, "netc"), "send", "10.0.2.2", fmt.Sprint(port), fmt.Sprint(n))
+	expect(t, r, 0, fmt.Sprintf("send: %d bytes written, exiting\n", n))
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the host never saw the connection end")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
@@ -104,6 +105,7 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 	if opts.ProfileHz > 0 {
 		kernel.ProfileStart(opts.ProfileHz)
 	}
+	st := startNet(opts)
 	p, err := syscallshim.Start(syscallshim.Config{
 		Machine:    kernel.Machine{},
 		Root:       root,
@@ -119,7 +121,7 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		Mounts:     mounts,
 		Cwd:        opts.Cwd,
 		Share:      attachShare,
-		Net:        startNet(opts),
+		Net:        st,
 	}, file)
 	if err != nil {
 		fmt.Println(err)
@@ -128,8 +130,19 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		}
 		return syscallshim.ExitCannotExecute
 	}
-	return p.Wait()
+	status := p.Wait()
+	// What the program wrote to its connections before exiting reaches
+	// the peers before the machine powers off, as it would from Linux.
+	if st != nil {
+		if n := st.Drain(drainTimeout); n > 0 {
+			fmt.Printf("yolk: powering off with %d TCP connections still sending (waited %v)\n", n, drainTimeout)
+		}
+	}
+	return status
 }
+
+// drainTimeout bounds the wait for connections to deliver at exit.
+const drainTimeout = 3 * time.Second
 
 // shareMounts attaches the host directories the command line names
 // (mount=TAG:PATH[:ro], from qemu/run -v) through their virtio-9p devices.

@@ -6,6 +6,9 @@
 //                      instance (edge-triggered), echoing everything
 //                      back; it exits after a connection that echoed at
 //                      least MIN bytes ends, printing its count
+//   netc send ADDR PORT N  connect to ADDR:PORT (IPv4), write N bytes
+//                      (byte i is i*7 mod 256), close and exit at once:
+//                      what was written must still reach the peer
 //   netc resolve NAME...  each NAME's IPv4 addresses by getaddrinfo, sorted
 //                      (glibc's or musl's resolver: /etc/hosts, then DNS)
 //   netc unix          AF_UNIX between two processes: data and a file
@@ -369,6 +372,28 @@ static void tcp_vanish(void) {
 	close(ls);
 }
 
+static int sendexit(const char *addr, int port, long long n) {
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	if (s < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		die("socket");
+	if (connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+		die("connect");
+	static unsigned char b[64 << 10];
+	for (long long off = 0; off < n;) {
+		size_t k = n - off < (long long)sizeof b ? (size_t)(n - off) : sizeof b;
+		for (size_t i = 0; i < k; i++)
+			b[i] = (unsigned char)((off + i) * 7);
+		ssize_t w = write(s, b, k);
+		if (w < 0)
+			die("write");
+		off += w;
+	}
+	close(s);
+	printf("send: %lld bytes written, exiting\n", n);
+	return 0;
+}
+
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int resolve(int n, char **names) {
@@ -403,6 +428,8 @@ int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 4 && strcmp(argv[1], "echo") == 0)
 		return echo(atoi(argv[2]), atoll(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "send") == 0)
+		return sendexit(argv[2], atoi(argv[3]), atoll(argv[4]));
 	if (argc >= 3 && strcmp(argv[1], "resolve") == 0)
 		return resolve(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "unix") == 0) {
@@ -413,6 +440,6 @@ int main(int argc, char **argv) {
 		printf("unix: done\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: netc echo PORT MIN | netc resolve NAME... | netc unix\n");
+	fprintf(stderr, "usage: netc echo PORT MIN | netc send ADDR PORT N | netc resolve NAME... | netc unix\n");
 	return 2;
 }
