@@ -63,7 +63,10 @@ Flags:
               the guest its address with -o "net.ip=ADDR/N net.gw=ADDR"
   -w DIR      the program's working directory (kernel option cwd=DIR)
   -o "OPTS"   kernel options, space separated, e.g. "selftest", "strace",
-              "bootstats", "debug", "init=/bin/sh"
+              "bootstats", "debug", "init=/bin/sh"; strace with strace's
+              options: "strace=-f,-e trace=process,file -o trace.txt"
+              (-e trace=SET, -e status=failed, -t/-tt/-ttt, -r, -T, -c,
+              -C; -o FILE writes the lines to FILE on the host)
   -m MEM      guest memory (default 256M)
   -M MACHINE  QEMU machine: microvm (default) or q35
   -g PORT     start a gdb server on tcp::PORT
@@ -129,4 +132,5 @@ Examples:
   qemu/run /usr/bin/sqlite3 :memory: 'select 1'
   qemu/run --print-root ls
   qemu/run --profile p.pb.gz lua loop.lua && go tool pprof -top p.pb.gz
+  qemu/run -o "strace=-f,-e trace=process,file" busybox sh -c 'ls | wc -l'
 `
