@@ -123,6 +123,12 @@ type Context struct {
 	// program Contexts have one (NewContext); whoever makes it keeps it
 	// alive and mapped.
 	XArea uint64
+	// UserNs is the CPU time a program Context has run in user mode
+	// (with the traps the kernel answers there: page faults it resolves,
+	// fast system calls, timer interrupts), added at each return to the
+	// EnterUser caller.
+	UserNs int64
+	_      uint64 // keeps the size a multiple of 16
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)

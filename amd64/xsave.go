@@ -168,7 +168,7 @@ func (c *Context) InitFPU() {
 }
 
 // CopyFrom makes c's registers and vector state a copy of src's, keeping
-// c's own XSAVE area.
+// c's own XSAVE area and CPU time (a new thread's starts at zero).
 func (c *Context) CopyFrom(src *Context) {
 	// Field by field, leaving out Fast: another thread may withdraw
 	// src's fast calls at any moment (an atomic store to Fast.N), and the
@@ -188,10 +188,10 @@ func (c *Context) CopyFrom(src *Context) {
 	}
 }
 
-// Reset clears c to a new process's state (zero registers, InitFPU),
-// keeping its XSAVE area.
+// Reset clears c to a new program's state (zero registers, InitFPU),
+// keeping its XSAVE area and its CPU time (execve keeps the process's).
 func (c *Context) Reset() {
-	area := c.XArea
-	*c = Context{XArea: area}
+	area, ns := c.XArea, c.UserNs
+	*c = Context{XArea: area, UserNs: ns}
 	c.InitFPU()
 }

@@ -64,7 +64,9 @@ type Thread struct {
 	ctxChecked, ctxReleased uint64
 	// leaveUser's copy of the vector, RAX and RIP the program left with.
 	leftVector, leftRAX, leftRIP uint64
-	_                            [8]byte // keeps the size a multiple of 16
+	// userRun is the thread's running time (cpuNs) when it entered user
+	// mode: leaveUser adds what it ran since to the program's Context.
+	userRun int64
 }
 
 // The trap path FXSAVEs into Thread.Context, which needs 16-byte

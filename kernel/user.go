@@ -127,6 +127,7 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 		return errnoRet(unix.EFAULT)
 	}
 	t.Regs.RAX = 0 // EnterUser's system call returns 0
+	t.userRun = t.cpuNs()
 	t.inUser = true
 	t.userCtx = ctxAddr
 	t.userAS = asAddr
@@ -136,6 +137,15 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	loadCR3(t.cr3)
 	amd64.SetCurrent(u)
 	return 0
+}
+
+// cpuNs is how long t has run: its past slices, and the current one if
+// it is running.
+func (t *Thread) cpuNs() int64 {
+	if &sched.T[sched.Cur] == t {
+		return t.RunNs + nanotime() - t.sliceStart
+	}
+	return t.RunNs
 }
 
 // user returns the Context of the program t runs (t.inUser).
@@ -179,6 +189,7 @@ func leaveUser(t *Thread, faultAddr uint64) {
 	// What the profiler needs once the program is out: the Context may
 	// be freed (and its page released) while the goroutine goes on.
 	t.leftVector, t.leftRAX, t.leftRIP = u.Regs.Vector, u.Regs.RAX, u.Regs.RIP
+	u.UserNs += t.cpuNs() - t.userRun
 	t.inUser = false
 	if &sched.T[sched.Cur] == t {
 		amd64.SetCurrent(&t.Context)

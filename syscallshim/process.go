@@ -171,7 +171,12 @@ type Process struct {
 	termSig    int     // the signal that ended the process
 
 	itimer itimer
-	events *notifier // the system's
+
+	// CPU time (user mode, as the kernel measures it per thread in
+	// amd64.Context.UserNs): of the threads that have exited, and of the
+	// children reaped, with what they had reaped (RUSAGE_CHILDREN).
+	deadNs, childNs int64
+	events          *notifier // the system's
 }
 
 // Thread is one program thread: a goroutine running the program through
@@ -278,6 +283,7 @@ func (t *Thread) finish() {
 	}
 	p.mu.Lock()
 	delete(p.threads, t.tid)
+	p.deadNs += t.cpuNs()
 	last := len(p.threads) == 0
 	p.mu.Unlock()
 	p.sys.mu.Lock()
@@ -468,6 +474,27 @@ func (t *Thread) exe() string {
 }
 
 // name returns the process's command name.
+// cpuNs is the CPU time t has run in user mode.
+func (t *Thread) cpuNs() int64 { return atomic.LoadInt64(&t.ctx.UserNs) }
+
+// cpuNs is the CPU time p's threads, live and exited, have run.
+func (p *Process) cpuNs() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ns := p.deadNs
+	for _, t := range p.threads {
+		ns += t.cpuNs()
+	}
+	return ns
+}
+
+// childCPUNs is the CPU time of p's reaped children (RUSAGE_CHILDREN).
+func (p *Process) childCPUNs() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.childNs
+}
+
 func (p *Process) name() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -6,6 +6,7 @@ package syscallshim
 // its parent left in R12 before forking.
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -264,4 +265,52 @@ func TestProcessUnshare(t *testing.T) {
 	e.want(hdErr(unix.EINVAL), unix.SYS_UNSHARE, unix.CLONE_FILES)
 	e.want(hdErr(unix.EINVAL), unix.SYS_UNSHARE, unix.CLONE_VM)
 	e.want(0, unix.SYS_UNSHARE, unix.CLONE_FS)
+}
+
+// TestProcessCPUTime: the CPU-time clocks, getrusage, times and
+// /proc/self/stat report the user time the kernel measured per thread
+// (amd64.Context.UserNs), a process's as the sum of its threads'.
+func TestProcessCPUTime(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	e.th.ctx.UserNs = 1_500_000_000
+	other := e.newThread()
+	other.ctx.UserNs = 500_000_000
+	ts := hdAt(0x3000)
+	for _, c := range []struct {
+		clock uint64
+		want  uint64 // seconds, nanoseconds
+	}{
+		{unix.CLOCK_THREAD_CPUTIME_ID, 1_500_000_000},
+		{unix.CLOCK_PROCESS_CPUTIME_ID, 2_000_000_000},
+	} {
+		e.want(0, unix.SYS_CLOCK_GETTIME, c.clock, ts)
+		if got := e.m.u64(ts)*1e9 + e.m.u64(ts+8); got != c.want {
+			t.Errorf("clock %d: %d ns, want %d", c.clock, got, c.want)
+		}
+	}
+	ru := hdAt(0x3100)
+	e.want(0, unix.SYS_GETRUSAGE, uint64(unix.RUSAGE_SELF), ru)
+	if s, us := e.m.u64(ru), e.m.u64(ru+8); s != 2 || us != 0 {
+		t.Errorf("RUSAGE_SELF utime %d.%06d, want 2.000000", s, us)
+	}
+	e.want(0, unix.SYS_GETRUSAGE, uint64(unix.RUSAGE_THREAD), ru)
+	if s, us := e.m.u64(ru), e.m.u64(ru+8); s != 1 || us != 500000 {
+		t.Errorf("RUSAGE_THREAD utime %d.%06d, want 1.500000", s, us)
+	}
+	e.want(hdErr(unix.EINVAL), unix.SYS_GETRUSAGE, 7, ru)
+	e.ok(unix.SYS_TIMES, hdAt(0x3200))
+	if u := e.m.u64(hdAt(0x3200)); u != 200 {
+		t.Errorf("tms_utime %d ticks, want 200", u)
+	}
+	fd := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/proc/self/stat"), unix.O_RDONLY)
+	n := e.ok(unix.SYS_READ, fd, hdAt(0x4000), 512)
+	if f := strings.Fields(string(e.m.load(hdAt(0x4000), n))); len(f) < 15 || f[13] != "200" {
+		t.Errorf("/proc/self/stat utime field %q, want 200", f[13])
+	}
+	// An exited thread's time stays with the process.
+	other.finish()
+	e.want(0, unix.SYS_CLOCK_GETTIME, unix.CLOCK_PROCESS_CPUTIME_ID, ts)
+	if got := e.m.u64(ts)*1e9 + e.m.u64(ts+8); got != 2_000_000_000 {
+		t.Errorf("after a thread exited: %d ns, want 2000000000", got)
+	}
 }

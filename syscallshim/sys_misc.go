@@ -170,35 +170,48 @@ func sysSysinfo(t *Thread, a Args) (uint64, error) {
 	return 0, t.copyOut(a[0], b[:])
 }
 
-// sysGetrusage implements getrusage(2) partially: user time is the time
-// since the program started (threads are not accounted separately),
-// everything else is zero.
+// sysGetrusage implements getrusage(2) partially: the user CPU time the
+// kernel measures (the thread's, the process's threads' together, or its
+// reaped children's); system time and the other fields are zero (yolk
+// does not yet account the time its handlers take for a thread).
 func sysGetrusage(t *Thread, a Args) (uint64, error) {
-	who := int32(a[0])
-	if who != unix.RUSAGE_SELF && who != unix.RUSAGE_CHILDREN && who != unix.RUSAGE_THREAD {
+	var ns int64
+	switch int32(a[0]) {
+	case unix.RUSAGE_SELF:
+		ns = t.p.cpuNs()
+	case unix.RUSAGE_THREAD:
+		ns = t.cpuNs()
+	case unix.RUSAGE_CHILDREN:
+		ns = t.p.childCPUNs()
+	default:
 		return 0, unix.EINVAL
 	}
-	var b [144]byte
-	if who != unix.RUSAGE_CHILDREN {
-		ns := t.p.m.Monotonic() - t.p.startNs
-		binary.LittleEndian.PutUint64(b[0:], uint64(ns/1e9))
-		binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
-	}
-	return 0, t.copyOut(a[1], b[:])
+	return 0, t.putRusage(a[1], ns)
 }
 
-// sysTimes implements times(2) with the same accounting as getrusage; it
-// returns clock ticks (100 Hz) since boot.
+// putRusage stores a struct rusage with user time ns, the rest zero.
+func (t *Thread) putRusage(va uint64, ns int64) error {
+	var b [144]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(ns/1e9))
+	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
+	return t.copyOut(va, b[:])
+}
+
+// clockTicks converts ns to clock ticks (USER_HZ, 100 a second).
+func clockTicks(ns int64) uint64 { return uint64(ns / 1e7) }
+
+// sysTimes implements times(2) with getrusage's accounting (user times;
+// system times zero); it returns clock ticks since boot.
 func sysTimes(t *Thread, a Args) (uint64, error) {
-	ticks := uint64(t.p.m.Monotonic() / 1e7)
 	if a[0] != 0 {
 		var b [32]byte
-		binary.LittleEndian.PutUint64(b[0:], uint64((t.p.m.Monotonic()-t.p.startNs)/1e7))
+		binary.LittleEndian.PutUint64(b[0:], clockTicks(t.p.cpuNs()))
+		binary.LittleEndian.PutUint64(b[16:], clockTicks(t.p.childCPUNs()))
 		if err := t.copyOut(a[0], b[:]); err != nil {
 			return 0, err
 		}
 	}
-	return ticks, nil
+	return clockTicks(t.p.m.Monotonic()), nil
 }
 
 // Scheduling: one CPU, SCHED_OTHER, nice 0.

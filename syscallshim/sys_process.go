@@ -215,6 +215,12 @@ func (t *Thread) waitChild(sel waitSelect, nohang, reap bool) (*Process, error) 
 					delete(s.procs, c.pid)
 				}
 				s.mu.Unlock()
+				if reap {
+					ns := c.cpuNs() + c.childCPUNs()
+					p.mu.Lock()
+					p.childNs += ns
+					p.mu.Unlock()
+				}
 				return c, nil
 			}
 		}
@@ -233,7 +239,8 @@ func (t *Thread) waitChild(sel waitSelect, nohang, reap bool) (*Process, error) 
 
 // sysWait4 implements wait4(2) for exited and killed children
 // (WUNTRACED and WCONTINUED are accepted; there are no stopped
-// children). The rusage is zeros: per-process accounting is not kept.
+// children). The rusage holds the child's user CPU time, with its
+// reaped children's (see getrusage).
 func sysWait4(t *Thread, a Args) (uint64, error) {
 	pid, statusp, options, rusage := int32(a[0]), a[1], a[2], a[3]
 	const known = unix.WNOHANG | unix.WUNTRACED | unix.WCONTINUED | unix.WALL | unix.WCLONE | unix.WNOTHREAD
@@ -261,7 +268,7 @@ func sysWait4(t *Thread, a Args) (uint64, error) {
 		}
 	}
 	if rusage != 0 {
-		if err := t.copyOut(rusage, make([]byte, 144)); err != nil {
+		if err := t.putRusage(rusage, c.cpuNs()+c.childCPUNs()); err != nil {
 			return 0, err
 		}
 	}

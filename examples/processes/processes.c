@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -416,6 +417,49 @@ static int execThreads(void) {
 	return 0;
 }
 
+// cputime: a busy loop's CPU time is most of its wall time and never
+// more (one CPU); a sleep costs almost none; getrusage agrees with the
+// clock, and wait4 reports a child's time.
+static long ns(clockid_t c) {
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void busy(long ms) {
+	long end = ns(CLOCK_MONOTONIC) + ms * 1000000L;
+	while (ns(CLOCK_MONOTONIC) < end)
+		for (volatile int i = 0; i < 10000; i++)
+			;
+}
+
+static int cputime(void) {
+	long w0 = ns(CLOCK_MONOTONIC), c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
+	busy(300);
+	long w1 = ns(CLOCK_MONOTONIC), c1 = ns(CLOCK_PROCESS_CPUTIME_ID);
+	printf("busy: CPU time over half the wall time, not above it: %s\n",
+	       c1 - c0 > (w1 - w0) / 2 && c1 - c0 <= (w1 - w0) + 1000000 ? "yes" : "no");
+	usleep(300 * 1000);
+	long c2 = ns(CLOCK_PROCESS_CPUTIME_ID);
+	printf("sleep: under a tenth of it: %s\n", c2 - c1 < 30000000 ? "yes" : "no");
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	long ru_ns = ru.ru_utime.tv_sec * 1000000000L + ru.ru_utime.tv_usec * 1000L;
+	printf("getrusage's user time is most of the clock's: %s\n", ru_ns <= c2 + 1000000 && ru_ns > c2 / 2 ? "yes" : "no");
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		busy(100);
+		_exit(0);
+	}
+	int st;
+	wait4(pid, &st, 0, &ru);
+	printf("child's time in wait4: %s\n", ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec > 50000 ? "yes" : "no");
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("and in RUSAGE_CHILDREN: %s\n", ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec > 50000 ? "yes" : "no");
+	return 0;
+}
+
 // bigmap: reserving, protecting and unmapping 64 GiB costs what is
 // mapped, not the size: a thread ticking every 10 ms never waits long; the
 // 48 TiB MAP_FIXED_NOREPLACE at an impossible address fails at once.
@@ -612,6 +656,8 @@ int main(int argc, char **argv) {
 	const char *what = argc > 1 ? argv[1] : "";
 	if (!strcmp(what, "fork1000"))
 		return fork1000();
+	if (!strcmp(what, "cputime"))
+		return cputime();
 	if (!strcmp(what, "exec-threads"))
 		return execThreads();
 	if (!strcmp(what, "exe"))
