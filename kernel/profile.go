@@ -151,9 +151,9 @@ func profTake(now int64) {
 		if t.userCtx == 0 || t.userG == 0 || curG(t) != t.userG {
 			return // the kernel's own work
 		}
-		// The program's Context and address space may be gone by now
-		// (a thread that exited, its page released: reading them here
-		// faulted in the trap handler), so only what leaveUser kept.
+		// The program's Context may be gone by now (a thread that
+		// exited, its page released: reading it here faulted in the
+		// trap handler), so only what leaveUser kept.
 		switch t.leftVector {
 		case amd64.VecSyscall:
 			kind, nr = ProfSyscall, t.leftRAX
@@ -174,7 +174,9 @@ func profTake(now int64) {
 		u := t.user()
 		s.n = uint32(t.as().UserStack(u.Regs.RIP, u.Regs.RBP, s.pc[:]))
 	} else {
-		s.pc[0], s.n = t.leftRIP, 1
+		// The address space is alive: it is freed only after
+		// ForgetUser, which clears userG first.
+		s.n = uint32(t.as().UserStack(t.leftRIP, t.leftRBP, s.pc[:]))
 	}
 	r.head.Store(head + 1)
 }

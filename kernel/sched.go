@@ -62,11 +62,12 @@ type Thread struct {
 	// enterUser found the Context at ctxChecked backed when the kernel's
 	// space had released pages ctxReleased times.
 	ctxChecked, ctxReleased uint64
-	// leaveUser's copy of the vector, RAX and RIP the program left with.
-	leftVector, leftRAX, leftRIP uint64
+	// leaveUser's copy of the vector, RAX, RIP and RBP the program left with.
+	leftVector, leftRAX, leftRIP, leftRBP uint64
 	// userRun is the thread's running time (cpuNs) when it entered user
 	// mode: leaveUser adds what it ran since to the program's Context.
 	userRun int64
+	_       [8]byte // keeps the size a multiple of 16
 }
 
 // The trap path FXSAVEs into Thread.Context, which needs 16-byte

@@ -188,7 +188,7 @@ func leaveUser(t *Thread, faultAddr uint64) {
 	u.FaultAddr = faultAddr
 	// What the profiler needs once the program is out: the Context may
 	// be freed (and its page released) while the goroutine goes on.
-	t.leftVector, t.leftRAX, t.leftRIP = u.Regs.Vector, u.Regs.RAX, u.Regs.RIP
+	t.leftVector, t.leftRAX, t.leftRIP, t.leftRBP = u.Regs.Vector, u.Regs.RAX, u.Regs.RIP, u.Regs.RBP
 	u.UserNs += t.cpuNs() - t.userRun
 	t.inUser = false
 	if &sched.T[sched.Cur] == t {

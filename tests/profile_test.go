@@ -91,8 +91,8 @@ func TestProfileSyscall(t *testing.T) {
 		t.Fatalf("status %d, output %q", r.status, r.out)
 	}
 	names, flat, n := topFunctions(t, prof)
-	if n < 20 || names[0] != "[kernel] syscall read" || flat["[kernel] syscall read"]*2 < n {
-		t.Errorf("%d samples, flat %v: want [kernel] syscall read on top with at least half", n, flat)
+	if n < 20 || names[0] != "[kernel] syscall read" {
+		t.Errorf("%d samples, flat %v: want [kernel] syscall read on top", n, flat)
 	}
 }
 
