@@ -8,9 +8,11 @@ package syscallshim
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"yolk/linux/abi"
 	"yolk/mm"
 )
 
@@ -262,5 +264,53 @@ func TestFileMapArguments(t *testing.T) {
 	e.bytesAt(r, []byte("Z"))
 	if n := e.p.sys.filemaps.n.Load(); n != 1 {
 		t.Errorf("%d caches, want 1", n)
+	}
+}
+
+// TestFutexShared: a futex in a MAP_SHARED mapping is one futex wherever
+// the file is mapped (two mappings here stand for two processes), as
+// Linux keys it by file and offset; with FUTEX_PRIVATE_FLAG it is keyed by
+// address and a wake at the other mapping finds nobody.
+func TestFutexShared(t *testing.T) {
+	e := newHdEnv(t, nil)
+	fd := fmFile(e, "/tmp/futex", []byte{5, 0, 0, 0})
+	a1 := e.ok(unix.SYS_MMAP, 0, hdPage, hdRW, unix.MAP_SHARED, fd, 0)
+	a2 := e.ok(unix.SYS_MMAP, 0, hdPage, hdRW, unix.MAP_SHARED, fd, 0)
+	if a1 == a2 {
+		t.Fatal("one address for two mappings")
+	}
+	waitOn := func(op uint64) <-chan uint64 {
+		th := e.newThread()
+		ts := e.m.u64s(0x100+uint64(th.tid)*16, 5, 0)
+		ch := make(chan uint64, 1)
+		go func() { ch <- th.dispatch(unix.SYS_FUTEX, Args{a1, op, 5, ts, 0, 0}) }()
+		return ch
+	}
+	sharedWaiting := func() int {
+		s := &e.p.sys.sharedFutex
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for _, ws := range s.waiters {
+			n += len(ws)
+		}
+		return n
+	}
+	ch := waitOn(abi.FUTEX_WAIT)
+	for deadline := time.Now().Add(2 * time.Second); sharedWaiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter is not in the shared table")
+		}
+	}
+	e.want(1, unix.SYS_FUTEX, a2, abi.FUTEX_WAKE, 1)
+	e.result(ch, 0)
+
+	ch = waitOn(abi.FUTEX_WAIT | abi.FUTEX_PRIVATE_FLAG)
+	e.waitWaiters(a1, 1)
+	e.want(0, unix.SYS_FUTEX, a2, abi.FUTEX_WAKE|abi.FUTEX_PRIVATE_FLAG, 1)
+	e.want(1, unix.SYS_FUTEX, a1, abi.FUTEX_WAKE|abi.FUTEX_PRIVATE_FLAG, 1)
+	e.result(ch, 0)
+	if n := sharedWaiting(); n != 0 {
+		t.Errorf("%d shared waiters left", n)
 	}
 }

@@ -21,7 +21,7 @@ type memory struct {
 	mu                    sync.Mutex // guards the break
 	brkStart, brk, brkMax uint64
 
-	futex futexTable
+	futex futexTable[uint64]
 	syms  *symtab
 	// elfBase is the load bias of each ELF file the kernel mapped (the
 	// program, its interpreter) by path: their mappings are anonymous

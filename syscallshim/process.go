@@ -71,6 +71,8 @@ type System struct {
 	starting int                // IDs handed out whose thread is not registered yet
 	init     *Process
 
+	sharedFutex futexTable[sharedFutexKey] // futexes in MAP_SHARED mappings (sysFutex)
+
 	con   *console
 	vfs   *vfs.VFS  // the file tree (namespace.go)
 	fifos fifoTable // open FIFOs

@@ -108,7 +108,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_SET_ROBUST_LIST:   {Partial, "recorded; the list is not walked at thread death"},
 	unix.SYS_GET_ROBUST_LIST:   {Full, ""},
 	unix.SYS_CLONE:             {Partial, "threads and processes (fork copy-on-write, CLONE_VM, CLONE_VFORK, CLONE_FILES, CLONE_PARENT, SETTLS, *_SETTID, CHILD_CLEARTID); CLONE_FS and CLONE_SIGHAND between processes copy; CLONE_PIDFD; namespaces, ptrace: EINVAL"},
-	unix.SYS_FUTEX:             {Partial, "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE and CMP_REQUEUE (as wake-all); others EINVAL"},
+	unix.SYS_FUTEX:             {Partial, "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE and CMP_REQUEUE (as wake-all); shared futexes in MAP_SHARED mappings keyed by object and offset; others EINVAL"},
 	unix.SYS_EXIT:              {Full, ""},
 	unix.SYS_EXIT_GROUP:        {Full, "every thread ends; PID 1's status powers the VM off"},
 	unix.SYS_GETPID:            {Full, ""},

@@ -351,10 +351,21 @@ func (t *Thread) logOnce(key, msg string) {
 	}
 }
 
-// futexTable holds the threads waiting in futex(2), by address.
-type futexTable struct {
+// futexTable holds the threads waiting in futex(2), by key: an address
+// in one memory (private futexes, memory.futex) or a place in a shared
+// object (shared futexes, System.sharedFutex).
+type futexTable[K comparable] struct {
 	mu      sync.Mutex
-	waiters map[uint64][]*futexWaiter
+	waiters map[K][]*futexWaiter
+}
+
+// sharedFutexKey names a futex word in a MAP_SHARED mapping as Linux's
+// get_futex_key does: by the object mapped (a file's page cache, shared
+// memory) and the offset in it, so that processes mapping it at any
+// address meet.
+type sharedFutexKey struct {
+	obj any
+	off uint64
 }
 
 type futexWaiter struct {
@@ -362,10 +373,10 @@ type futexWaiter struct {
 	ch     chan struct{}
 }
 
-func (ft *futexTable) init() { ft.waiters = map[uint64][]*futexWaiter{} }
+func (ft *futexTable[K]) init() { ft.waiters = map[K][]*futexWaiter{} }
 
 // wake wakes up to n waiters on addr whose bitset intersects mask.
-func (ft *futexTable) wake(addr uint64, n int, mask uint32) int {
+func (ft *futexTable[K]) wake(addr K, n int, mask uint32) int {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
 	ws := ft.waiters[addr]
@@ -389,14 +400,32 @@ func (ft *futexTable) wake(addr uint64, n int, mask uint32) int {
 
 // sysFutex implements futex(2): WAIT, WAKE, WAIT_BITSET, WAKE_BITSET and
 // REQUEUE/CMP_REQUEUE (as wake-all, which futex semantics permit: waiters
-// recheck their condition), private or shared alike (one process).
+// recheck their condition). A futex without FUTEX_PRIVATE_FLAG in a
+// MAP_SHARED mapping is keyed by the object and offset, so processes
+// sharing it (POSIX semaphores in /dev/shm, process-shared mutexes) wake
+// each other; any other is keyed by its address in the caller's memory.
 func sysFutex(t *Thread, a Args) (uint64, error) {
-	addr, op, val, timeout, val3 := a[0], a[1], uint32(a[2]), a[3], uint32(a[5])
-	ft := &t.p.memory().futex
-	cmd := op &^ (abi.FUTEX_PRIVATE_FLAG | abi.FUTEX_CLOCK_REALTIME)
+	addr, op := a[0], a[1]
 	if addr%4 != 0 {
 		return 0, unix.EINVAL
 	}
+	mem := t.p.memory()
+	if op&abi.FUTEX_PRIVATE_FLAG == 0 {
+		if v, ok := mem.as.Lookup(addr); ok && v.Shared && v.Backing != nil {
+			obj := any(v.Backing)
+			if c := cacheOf(v.Backing); c != nil {
+				obj = c // one key for both views of a file's cache
+			}
+			return futexDo(t, &t.p.sys.sharedFutex, sharedFutexKey{obj, v.Offset + addr - v.Start}, a)
+		}
+	}
+	return futexDo(t, &mem.futex, addr, a)
+}
+
+// futexDo is sysFutex on the word at a[0], known in ft as key.
+func futexDo[K comparable](t *Thread, ft *futexTable[K], key K, a Args) (uint64, error) {
+	addr, op, val, timeout, val3 := a[0], a[1], uint32(a[2]), a[3], uint32(a[5])
+	cmd := op &^ (abi.FUTEX_PRIVATE_FLAG | abi.FUTEX_CLOCK_REALTIME)
 	switch cmd {
 	case abi.FUTEX_WAIT, abi.FUTEX_WAIT_BITSET:
 		mask := ^uint32(0)
@@ -434,7 +463,10 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 			ft.mu.Unlock()
 			return 0, unix.EAGAIN
 		}
-		ft.waiters[addr] = append(ft.waiters[addr], w)
+		if ft.waiters == nil {
+			ft.waiters = map[K][]*futexWaiter{}
+		}
+		ft.waiters[key] = append(ft.waiters[key], w)
 		ft.mu.Unlock()
 		var timer <-chan time.Time
 		if !deadline.IsZero() {
@@ -459,13 +491,13 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 		}
 		{
 			ft.mu.Lock()
-			ws := ft.waiters[addr]
+			ws := ft.waiters[key]
 			for i, x := range ws {
 				if x == w {
 					if rest := append(ws[:i:i], ws[i+1:]...); len(rest) > 0 {
-						ft.waiters[addr] = rest
+						ft.waiters[key] = rest
 					} else {
-						delete(ft.waiters, addr)
+						delete(ft.waiters, key)
 					}
 					ft.mu.Unlock()
 					return 0, errno
@@ -475,12 +507,12 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 			return 0, nil // woken as the timer fired or the signal came
 		}
 	case abi.FUTEX_WAKE:
-		return uint64(ft.wake(addr, int(int32(val)), ^uint32(0))), nil
+		return uint64(ft.wake(key, int(int32(val)), ^uint32(0))), nil
 	case abi.FUTEX_WAKE_BITSET:
 		if val3 == 0 {
 			return 0, unix.EINVAL
 		}
-		return uint64(ft.wake(addr, int(int32(val)), val3)), nil
+		return uint64(ft.wake(key, int(int32(val)), val3)), nil
 	case abi.FUTEX_REQUEUE, abi.FUTEX_CMP_REQUEUE:
 		if cmd == abi.FUTEX_CMP_REQUEUE {
 			cur, err := t.get32(addr)
@@ -491,7 +523,7 @@ func sysFutex(t *Thread, a Args) (uint64, error) {
 				return 0, unix.EAGAIN
 			}
 		}
-		n := ft.wake(addr, 1<<30, ^uint32(0))
+		n := ft.wake(key, 1<<30, ^uint32(0))
 		return uint64(n), nil
 	}
 	return t.nosysArg("futex op", cmd)

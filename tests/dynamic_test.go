@@ -245,12 +245,15 @@ gcc -o pbadinterp m.c -Llok -lleaf -Wl,--dynamic-linker=/nonexistent/ld.so`)
 }
 
 // dynamicScript runs Debian's programs from the issue's list and a few
-// more a user might hand yolk, then the refusals of errorPrograms ($T),
+// more a user might hand yolk (Python's multiprocessing: POSIX
+// semaphores, futexes shared through /dev/shm), then the refusals of errorPrograms ($T),
 // with each status; $W is a writable directory, $E build/examples, $B
 // the dynamic busybox.
 const dynamicScript = `exec 2>&1
 run() { "$@"; echo "[$1: $?]"; }
 run /usr/bin/python3 -c 'import json, sqlite3, hashlib; print(json.dumps([1]), sqlite3.sqlite_version)'
+run /usr/bin/python3 -c 'import multiprocessing as mp
+with mp.Pool(2) as p: print(p.map(abs, [-1, -2, -3]))'
 run perl -e 'print "x"x3, "\n"'
 run lua5.4 -e 'print(1)'
 run sqlite3 :memory: 'select 1'
