@@ -128,7 +128,11 @@ type Context struct {
 	// fast system calls, timer interrupts), added at each return to the
 	// EnterUser caller.
 	UserNs int64
-	_      uint64 // keeps the size a multiple of 16
+	// CPUAlarm, when not 0, is a UserNs the thread is not to run past in
+	// user mode without coming back to the EnterUser caller (VecKick):
+	// the CPU-time timers (setitimer ITIMER_PROF and ITIMER_VIRTUAL) are
+	// checked there.
+	CPUAlarm int64
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)

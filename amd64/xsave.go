@@ -168,7 +168,8 @@ func (c *Context) InitFPU() {
 }
 
 // CopyFrom makes c's registers and vector state a copy of src's, keeping
-// c's own XSAVE area and CPU time (a new thread's starts at zero).
+// c's own XSAVE area and CPU time (a new thread's starts at zero, without
+// an alarm).
 func (c *Context) CopyFrom(src *Context) {
 	// Field by field, leaving out Fast: another thread may withdraw
 	// src's fast calls at any moment (an atomic store to Fast.N), and the

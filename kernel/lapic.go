@@ -110,6 +110,15 @@ func rearmTimer() {
 	if prof != nil && profNext < next {
 		next = profNext
 	}
+	if t := sched.Current(); sched.Cur != 0 && t.inUser {
+		if u := t.user(); u.CPUAlarm != 0 {
+			// The CPU-time alarm, at the earliest: running without
+			// interruption, the program reaches it then.
+			if at := now + u.CPUAlarm - (u.UserNs + t.cpuNs() - t.userRun); at < next {
+				next = max(at, now+1000)
+			}
+		}
+	}
 	if crashDeadline != 0 && crashDeadline < next {
 		next = crashDeadline
 	}

@@ -16,6 +16,9 @@ func trap() {
 	isIRQ, resched := interrupt(v)
 	switch {
 	case isIRQ:
+		if v == amd64.VecTimer && t.inUser {
+			cpuAlarm(t)
+		}
 	case t.inUser:
 		userTrap(t, v)
 	default:
@@ -99,6 +102,16 @@ func tick() bool {
 		return woke
 	}
 	return now-sched.Current().sliceStart >= sliceNs && sched.othersRunnable()
+}
+
+// cpuAlarm brings t, running a program, back to its EnterUser caller
+// (VecKick) once the program's CPU time reaches its Context's CPUAlarm.
+func cpuAlarm(t *Thread) {
+	u := t.user()
+	if u.CPUAlarm != 0 && u.UserNs+t.cpuNs()-t.userRun >= u.CPUAlarm {
+		u.Regs.Vector = VecKick
+		leaveUser(t, 0)
+	}
 }
 
 // switchTo makes thread i the one the trap path resumes. A thread in user

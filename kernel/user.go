@@ -129,6 +129,9 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	t.Regs.RAX = 0 // EnterUser's system call returns 0
 	t.userRun = t.cpuNs()
 	t.inUser = true
+	if u.CPUAlarm != 0 {
+		sched.dirty = true // rearmTimer arms the timer for the alarm
+	}
 	t.userCtx = ctxAddr
 	t.userAS = asAddr
 	t.userG = curG(t)

@@ -178,6 +178,7 @@ type Process struct {
 	// amd64.Context.UserNs): of the threads that have exited, and of the
 	// children reaped, with what they had reaped (RUSAGE_CHILDREN).
 	deadNs, childNs int64
+	cpuTimers       cpuTimers // ITIMER_VIRTUAL and ITIMER_PROF (cputimer.go)
 	events          *notifier // the system's
 }
 
@@ -245,9 +246,11 @@ func (t *Thread) run() {
 		if !t.takeSignals() {
 			break
 		}
+		t.cpuAlarm()
 		v := t.p.m.Enter(t.ctx, t.p.memory().as)
+		t.checkCPUTimers()
 		if v == vecKick {
-			continue // another thread sent a signal
+			continue // another thread sent a signal, or a CPU timer's alarm
 		}
 		if v != amd64.VecSyscall {
 			t.fault(v)

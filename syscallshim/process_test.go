@@ -6,6 +6,7 @@ package syscallshim
 // its parent left in R12 before forking.
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"testing"
@@ -313,4 +314,53 @@ func TestProcessCPUTime(t *testing.T) {
 	if got := e.m.u64(ts)*1e9 + e.m.u64(ts+8); got != 2_000_000_000 {
 		t.Errorf("after a thread exited: %d ns, want 2000000000", got)
 	}
+}
+
+// TestProcessCPUTimers: ITIMER_PROF runs down with the process's CPU
+// time; the thread's alarm is set for the deadline; the expired timer
+// sends SIGPROF to the thread that used the time and re-arms itself.
+func TestProcessCPUTimers(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	tv := func(off uint64, interval, value time.Duration) uint64 {
+		b := make([]byte, 32)
+		binary.LittleEndian.PutUint64(b[0:], uint64(interval/time.Second))
+		binary.LittleEndian.PutUint64(b[8:], uint64(interval%time.Second/time.Microsecond))
+		binary.LittleEndian.PutUint64(b[16:], uint64(value/time.Second))
+		binary.LittleEndian.PutUint64(b[24:], uint64(value%time.Second/time.Microsecond))
+		return e.m.put(off, b)
+	}
+	e.th.ctx.UserNs = 1_000_000_000
+	e.want(0, unix.SYS_SETITIMER, unix.ITIMER_PROF, tv(0x3000, 10*time.Millisecond, 30*time.Millisecond), 0)
+	e.th.cpuAlarm()
+	if a := e.th.ctx.CPUAlarm; a != 1_030_000_000 {
+		t.Errorf("CPUAlarm %d, want 1030000000 (30 ms of CPU from now)", a)
+	}
+	e.th.ctx.UserNs += 20_000_000
+	e.want(0, unix.SYS_GETITIMER, unix.ITIMER_PROF, hdAt(0x3100))
+	if us := e.m.u64(hdAt(0x3100 + 24)); us != 10_000 {
+		t.Errorf("getitimer: %d µs left, want 10000", us)
+	}
+	e.th.checkCPUTimers()
+	if e.th.sig.pending&sigBit(int(unix.SIGPROF)) != 0 {
+		t.Fatal("SIGPROF before the deadline")
+	}
+	e.th.ctx.UserNs += 35_000_000 // past it by more than an interval: one signal
+	e.th.checkCPUTimers()
+	if e.th.sig.pending&sigBit(int(unix.SIGPROF)) == 0 {
+		t.Fatal("no SIGPROF after the deadline")
+	}
+	e.want(0, unix.SYS_GETITIMER, unix.ITIMER_PROF, hdAt(0x3100))
+	if us := e.m.u64(hdAt(0x3100 + 24)); us != 5_000 {
+		t.Errorf("re-armed with %d µs left, want 5000 (the next interval boundary)", us)
+	}
+	// Disarm: the old value comes back, and no alarm is set.
+	e.want(0, unix.SYS_SETITIMER, unix.ITIMER_PROF, tv(0x3000, 0, 0), hdAt(0x3200))
+	if us := e.m.u64(hdAt(0x3200 + 8)); us != 10_000 {
+		t.Errorf("old interval %d µs, want 10000", us)
+	}
+	e.th.cpuAlarm()
+	if e.th.ctx.CPUAlarm != 0 {
+		t.Errorf("CPUAlarm %d with no timer armed", e.th.ctx.CPUAlarm)
+	}
+	e.want(hdErr(unix.EINVAL), unix.SYS_SETITIMER, 3, tv(0x3000, 0, time.Second), 0)
 }

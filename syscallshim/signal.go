@@ -416,11 +416,11 @@ func putTimeval(b []byte, d time.Duration) {
 	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
 }
 
-// sysSetitimer implements setitimer(2) for ITIMER_REAL; the CPU-time
-// timers (ITIMER_VIRTUAL, ITIMER_PROF) are EINVAL: there is no per-process
-// CPU accounting yet.
+// sysSetitimer implements setitimer(2): ITIMER_REAL on the monotonic
+// clock, ITIMER_VIRTUAL and ITIMER_PROF on the process's CPU time
+// (cputimer.go).
 func sysSetitimer(t *Thread, a Args) (uint64, error) {
-	if a[0] != unix.ITIMER_REAL {
+	if a[0] > unix.ITIMER_PROF {
 		return 0, unix.EINVAL
 	}
 	var value, interval time.Duration
@@ -431,7 +431,12 @@ func sysSetitimer(t *Thread, a Args) (uint64, error) {
 		}
 		interval, value = timeval(b[0:]), timeval(b[16:])
 	}
-	left, oldInterval := t.p.armItimer(t, value, interval)
+	var left, oldInterval time.Duration
+	if a[0] == unix.ITIMER_REAL {
+		left, oldInterval = t.p.armItimer(t, value, interval)
+	} else {
+		left, oldInterval = t.p.setCPUTimer(int(a[0])-unix.ITIMER_VIRTUAL, value, interval)
+	}
 	if a[2] != 0 {
 		var b [32]byte
 		putTimeval(b[0:], oldInterval)
@@ -442,6 +447,13 @@ func sysSetitimer(t *Thread, a Args) (uint64, error) {
 }
 
 func sysGetitimer(t *Thread, a Args) (uint64, error) {
+	if a[0] == unix.ITIMER_VIRTUAL || a[0] == unix.ITIMER_PROF {
+		left, interval := t.p.getCPUTimer(int(a[0]) - unix.ITIMER_VIRTUAL)
+		var b [32]byte
+		putTimeval(b[0:], interval)
+		putTimeval(b[16:], left)
+		return 0, t.copyOut(a[1], b[:])
+	}
 	if a[0] != unix.ITIMER_REAL {
 		return 0, unix.EINVAL
 	}

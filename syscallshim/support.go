@@ -155,7 +155,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_PAUSE:          {Full, ""},
 	unix.SYS_RT_SIGSUSPEND:  {Full, ""},
 	unix.SYS_ALARM:          {Full, ""},
-	unix.SYS_SETITIMER:      {Partial, "ITIMER_REAL; the CPU-time timers are EINVAL"},
+	unix.SYS_SETITIMER:      {Partial, "ITIMER_REAL; ITIMER_VIRTUAL and ITIMER_PROF on the process's user CPU time (PROF counts no system time)"},
 	unix.SYS_GETITIMER:      {Partial, "as setitimer"},
 	unix.SYS_RT_SIGPROCMASK: {Full, ""},
 	unix.SYS_SIGALTSTACK:    {Full, ""},
