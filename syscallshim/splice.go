@@ -86,23 +86,13 @@ func pipeOf(f *vfs.File, write bool) *pipeEnd {
 	return nil
 }
 
-// spliceOffset reads the loff_t at va (0: none) for a file that is not a
-// pipe; a pipe with an offset is ESPIPE.
+// spliceOffset reads an offset argument (loffArg) for a file that is not
+// a pipe; a pipe with an offset is ESPIPE.
 func (t *Thread) spliceOffset(va uint64, isPipe bool) (int64, error) {
-	if va == 0 {
-		return -1, nil
-	}
-	if isPipe {
+	if va != 0 && isPipe {
 		return 0, unix.ESPIPE
 	}
-	v, err := t.get64(va)
-	if err != nil {
-		return 0, err
-	}
-	if int64(v) < 0 {
-		return 0, unix.EINVAL
-	}
-	return int64(v), nil
+	return t.loffArg(va)
 }
 
 // Splice implements Linux syscall splice(2): one side a pipe, the other a
@@ -110,11 +100,7 @@ func (t *Thread) spliceOffset(va uint64, isPipe bool) (int64, error) {
 // wait; a socket or file side waits as its own flags say. SPLICE_F_MOVE
 // and SPLICE_F_MORE are hints.
 func sysSplice(t *Thread, a Args) (uint64, error) {
-	in, err := t.open(a[0], false)
-	if err != nil {
-		return 0, err
-	}
-	out, err := t.open(a[2], true)
+	in, out, err := t.openInOut(a[0], a[2])
 	if err != nil {
 		return 0, err
 	}
@@ -222,11 +208,7 @@ func (t *Thread) spliceWrite(out *vfs.File, wp *pipeEnd, b []byte, off int64, no
 // Tee implements Linux syscall tee(2): it copies what one pipe holds into
 // another without consuming it.
 func sysTee(t *Thread, a Args) (uint64, error) {
-	in, err := t.open(a[0], false)
-	if err != nil {
-		return 0, err
-	}
-	out, err := t.open(a[1], true)
+	in, out, err := t.openInOut(a[0], a[1])
 	if err != nil {
 		return 0, err
 	}

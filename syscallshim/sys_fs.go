@@ -950,57 +950,65 @@ func sysUmask(t *Thread, a Args) (uint64, error) {
 // says, which is how Go's io.Copy between sockets learns to copy by read
 // and write.
 func sysSendfile(t *Thread, a Args) (uint64, error) {
-	out, err := t.open(a[0], true)
-	if err != nil {
-		return 0, err
-	}
-	in, err := t.open(a[1], false)
+	in, out, err := t.openInOut(a[1], a[0])
 	if err != nil {
 		return 0, err
 	}
 	if streamOf(in) != nil {
 		return 0, unix.EINVAL
 	}
-	return t.copyRange(in, a[2], out, 0, a[3])
+	inOff, err := t.loffArg(a[2])
+	if err != nil {
+		return 0, err
+	}
+	return t.copyRange(in, a[2], inOff, out, 0, -1, a[3])
+}
+
+// openInOut returns the files of the descriptors a transfer reads from
+// and writes to, each open for that (EBADF otherwise), the input first
+// as Linux checks it.
+func (t *Thread) openInOut(inFd, outFd uint64) (in, out *vfs.File, err error) {
+	if in, err = t.open(inFd, false); err != nil {
+		return nil, nil, err
+	}
+	if out, err = t.open(outFd, true); err != nil {
+		return nil, nil, err
+	}
+	return in, out, nil
+}
+
+// loffArg reads the loff_t a transfer's offset argument points at: -1
+// for a null pointer (the file's position), EINVAL for a negative one.
+func (t *Thread) loffArg(va uint64) (int64, error) {
+	if va == 0 {
+		return -1, nil
+	}
+	v, err := t.get64(va)
+	if err != nil {
+		return 0, err
+	}
+	if int64(v) < 0 {
+		return 0, unix.EINVAL
+	}
+	return int64(v), nil
 }
 
 // copyRange copies up to n bytes (at most 1 MiB) from in to out, for
-// sendfile(2) and copy_file_range(2). Each side is read or written at the
-// offset at inp or outp (user pointers to a loff_t, updated) or, for a
-// null pointer, at the file's position. The input advances by what was
-// written, not what was read, so that a short or refused write (a full
-// non-blocking socket: EAGAIN) loses nothing; an input that cannot seek
-// (a pipe or socket, with inp null) is read as a stream, as Linux's splice
-// does, and a short write then drops the rest of what was read.
-func (t *Thread) copyRange(in *vfs.File, inp uint64, out *vfs.File, outp uint64, n uint64) (uint64, error) {
-	var inOff, outOff uint64
-	if inp != 0 {
-		v, err := t.get64(inp)
-		if err != nil {
-			return 0, err
-		}
-		if int64(v) < 0 {
-			return 0, unix.EINVAL
-		}
-		inOff = v
-	}
-	if outp != 0 {
-		v, err := t.get64(outp)
-		if err != nil {
-			return 0, err
-		}
-		if int64(v) < 0 {
-			return 0, unix.EINVAL
-		}
-		outOff = v
-	}
+// sendfile(2) and copy_file_range(2). Each side is read or written at its
+// offset (inOff, outOff, read by loffArg from the user pointers inp and
+// outp, which are updated) or, for -1, at the file's position. The input
+// advances by what was written, not what was read, so that a short or
+// refused write (a full non-blocking socket: EAGAIN) loses nothing; an
+// input that cannot seek (a character device) is read as a stream, and a
+// short write then drops the rest of what was read.
+func (t *Thread) copyRange(in *vfs.File, inp uint64, inOff int64, out *vfs.File, outp uint64, outOff int64, n uint64) (uint64, error) {
 	buf := make([]byte, min(n, 1<<20))
-	pos := int64(inOff)
-	if inp == 0 {
+	pos := inOff
+	if inOff < 0 {
 		pos = in.Offset()
 	}
 	got, err := in.Pread(buf, pos)
-	stream := err == unix.ESPIPE && inp == 0
+	stream := err == unix.ESPIPE && inOff < 0
 	if stream {
 		got, err = t.read(in, buf)
 	}
@@ -1008,10 +1016,10 @@ func (t *Thread) copyRange(in *vfs.File, inp uint64, out *vfs.File, outp uint64,
 		return 0, err
 	}
 	var w int
-	if outp != 0 {
-		w, err = out.Pwrite(buf[:got], int64(outOff))
+	if outOff >= 0 {
+		w, err = out.Pwrite(buf[:got], outOff)
 		if w > 0 {
-			t.p.sys.afterWrite(out, int64(outOff), buf[:w])
+			t.p.sys.afterWrite(out, outOff, buf[:w])
 		}
 	} else {
 		var wn uint64
@@ -1021,12 +1029,12 @@ func (t *Thread) copyRange(in *vfs.File, inp uint64, out *vfs.File, outp uint64,
 	if w > 0 {
 		switch {
 		case inp != 0:
-			t.put64(inp, inOff+uint64(w))
+			t.put64(inp, uint64(inOff)+uint64(w))
 		case !stream:
 			in.Seek(pos+int64(w), unix.SEEK_SET)
 		}
 		if outp != 0 {
-			t.put64(outp, outOff+uint64(w))
+			t.put64(outp, uint64(outOff)+uint64(w))
 		}
 		return uint64(w), nil
 	}

@@ -431,11 +431,7 @@ func sysCopyFileRange(t *Thread, a Args) (uint64, error) {
 	if a[5] != 0 {
 		return 0, unix.EINVAL
 	}
-	in, err := t.open(a[0], false)
-	if err != nil {
-		return 0, err
-	}
-	out, err := t.open(a[2], true)
+	in, out, err := t.openInOut(a[0], a[2])
 	if err != nil {
 		return 0, err
 	}
@@ -445,25 +441,18 @@ func sysCopyFileRange(t *Thread, a Args) (uint64, error) {
 	if out.Flags()&unix.O_APPEND != 0 {
 		return 0, unix.EBADF
 	}
-	inOff, outOff := int64(-1), int64(-1)
-	if a[1] != 0 {
-		v, err := t.get64(a[1])
-		if err != nil {
-			return 0, err
-		}
-		inOff = int64(v)
+	inOff, err := t.loffArg(a[1])
+	if err != nil {
+		return 0, err
 	}
-	if a[3] != 0 {
-		v, err := t.get64(a[3])
-		if err != nil {
-			return 0, err
-		}
-		outOff = int64(v)
+	outOff, err := t.loffArg(a[3])
+	if err != nil {
+		return 0, err
 	}
 	if overlapsSelf(in, out, inOff, outOff, int64(min(a[4], 1<<62))) {
 		return 0, unix.EINVAL
 	}
-	return t.copyRange(in, a[1], out, a[3], a[4])
+	return t.copyRange(in, a[1], inOff, out, a[3], outOff, a[4])
 }
 
 // sysMount implements mount(2) for new tmpfs, proc and devtmpfs
