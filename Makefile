@@ -82,7 +82,10 @@ test: setup check-generated
 	$(GO) vet -framepointer=false ./...
 	# -parallel 2: each QEMU boot gets about a core (the self-test checks
 	# timing: time.Sleep(10ms) within [10, 40] ms).
-	YOLK_REQUIRE_QEMU=1 $(GO) test -count=1 -parallel 2 ./...
+	# -timeout: the QEMU tests take 5 minutes on an idle 2-core machine
+	# under TCG and more on a loaded one; go test's default 10 minutes
+	# would cut a slow but passing run short.
+	YOLK_REQUIRE_QEMU=1 $(GO) test -count=1 -parallel 2 -timeout 40m ./...
 	# The unit tests again under the race detector (it needs cgo); the
 	# QEMU tests in tests/ run the kernel, not this process's code.
 	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '^yolk/tests')
