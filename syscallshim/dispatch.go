@@ -152,6 +152,16 @@ func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 		v, err = sysSchedGetaffinity(t, a)
 	case unix.SYS_GETCPU:
 		v, err = sysGetcpu(t, a)
+	case unix.SYS_TIMER_CREATE:
+		v, err = sysTimerCreate(t, a)
+	case unix.SYS_TIMER_SETTIME:
+		v, err = sysTimerSettime(t, a)
+	case unix.SYS_TIMER_GETTIME:
+		v, err = sysTimerGettime(t, a)
+	case unix.SYS_TIMER_GETOVERRUN:
+		v, err = sysTimerGetoverrun(t, a)
+	case unix.SYS_TIMER_DELETE:
+		v, err = sysTimerDelete(t, a)
 	case unix.SYS_UNSHARE:
 		v, err = sysUnshare(t, a)
 	case unix.SYS_GET_MEMPOLICY:

@@ -526,6 +526,7 @@ func (t *Thread) becomeProgram(img *loaded, exeName, comm string, argv []string)
 	t.clearTID, t.robustList = 0, 0
 	t.altstack = [3]uint64{}
 	t.keepCaps = false // SECBIT_KEEP_CAPS does not survive execve
+	p.deleteTimers()   // timer_create's timers do not either
 	t.ctx.Reset()
 	t.ctx.Regs.RIP = img.entry
 	t.ctx.Regs.RSP = img.sp

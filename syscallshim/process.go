@@ -178,8 +178,9 @@ type Process struct {
 	// amd64.Context.UserNs): of the threads that have exited, and of the
 	// children reaped, with what they had reaped (RUSAGE_CHILDREN).
 	deadNs, childNs int64
-	cpuTimers       cpuTimers // ITIMER_VIRTUAL and ITIMER_PROF (cputimer.go)
-	events          *notifier // the system's
+	cpuTimers       cpuTimers   // ITIMER_VIRTUAL and ITIMER_PROF (cputimer.go)
+	ptimers         posixTimers // timer_create's (posixtimer.go)
+	events          *notifier   // the system's
 }
 
 // Thread is one program thread: a goroutine running the program through
@@ -335,6 +336,7 @@ func (t *Thread) die(sig int) {
 // parent to reap (or is reaped at once when the parent does not wait).
 func (p *Process) exit() {
 	p.itimerStop()
+	p.deleteTimers()
 	p.mu.Lock()
 	files, mem := p.files, p.mem
 	p.files, p.mem = nil, nil

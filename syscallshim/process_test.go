@@ -364,3 +364,77 @@ func TestProcessCPUTimers(t *testing.T) {
 	}
 	e.want(hdErr(unix.EINVAL), unix.SYS_SETITIMER, 3, tv(0x3000, 0, time.Second), 0)
 }
+
+// TestProcessPosixTimers: a CLOCK_MONOTONIC timer signals the thread
+// SIGEV_THREAD_ID names with SI_TIMER, its ID and sigev_value; gettime
+// tells the time left; delete disarms; bad arguments are EINVAL, the
+// CPU-time clocks ENOTSUP.
+func TestProcessPosixTimers(t *testing.T) {
+	e := newHdEnv(t, hdRoot(t))
+	le := binary.LittleEndian
+	sev := func(value uint64, signo, notify, tid int32) uint64 {
+		b := make([]byte, 64)
+		le.PutUint64(b, value)
+		le.PutUint32(b[8:], uint32(signo))
+		le.PutUint32(b[12:], uint32(notify))
+		le.PutUint32(b[16:], uint32(tid))
+		return e.m.put(0x3000, b)
+	}
+	its := func(interval, value time.Duration) uint64 {
+		b := make([]byte, 32)
+		le.PutUint64(b[0:], uint64(interval/time.Second))
+		le.PutUint64(b[8:], uint64(interval%time.Second))
+		le.PutUint64(b[16:], uint64(value/time.Second))
+		le.PutUint64(b[24:], uint64(value%time.Second))
+		return e.m.put(0x3100, b)
+	}
+	idp := hdAt(0x3200)
+	e.want(0, unix.SYS_TIMER_CREATE, unix.CLOCK_MONOTONIC, sev(0xfeed, int32(unix.SIGUSR1), sigevThreadID, e.th.tid), idp)
+	id := uint64(e.m.u32(idp))
+	e.want(0, unix.SYS_TIMER_SETTIME, id, 0, its(0, 50*time.Millisecond), 0)
+	e.want(0, unix.SYS_TIMER_GETTIME, id, hdAt(0x3300))
+	if left := e.m.u64(hdAt(0x3300+16))*1e9 + e.m.u64(hdAt(0x3300+24)); left == 0 || left > 50e6 {
+		t.Errorf("timer_gettime: %d ns left of 50 ms", left)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	pending := func() uint64 {
+		e.th.sig.mu.Lock()
+		defer e.th.sig.mu.Unlock()
+		return e.th.sig.pending
+	}
+	for pending()&sigBit(int(unix.SIGUSR1)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the timer never signalled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.th.sig.mu.Lock()
+	info := e.th.sig.info[unix.SIGUSR1]
+	e.th.sig.mu.Unlock()
+	if info.code != siTimer || info.timerID != int32(id) || info.value != 0xfeed {
+		t.Errorf("siginfo %+v, want SI_TIMER, timer %d, value 0xfeed", info, id)
+	}
+	e.want(0, unix.SYS_TIMER_GETTIME, id, hdAt(0x3300))
+	if left := e.m.u64(hdAt(0x3300 + 24)); left != 0 {
+		t.Errorf("a one-shot timer that fired has %d ns left", left)
+	}
+	e.want(0, unix.SYS_TIMER_GETOVERRUN, id)
+	e.want(0, unix.SYS_TIMER_DELETE, id)
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_DELETE, id)
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_SETTIME, id, 0, its(0, time.Second), 0)
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_CREATE, 99, 0, idp)
+	e.want(hdErr(unix.ENOTSUP), unix.SYS_TIMER_CREATE, unix.CLOCK_THREAD_CPUTIME_ID, 0, idp)
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_CREATE, unix.CLOCK_MONOTONIC, sev(0, int32(unix.SIGUSR1), 2, 0), idp)
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_CREATE, unix.CLOCK_MONOTONIC, sev(0, int32(unix.SIGUSR1), sigevThreadID, 9999), idp)
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_CREATE, unix.CLOCK_MONOTONIC, sev(0, 65, sigevSignal, 0), idp)
+	// A NULL sigevent: SIGALRM to the process, sigev_value the ID.
+	e.want(0, unix.SYS_TIMER_CREATE, unix.CLOCK_REALTIME, 0, idp)
+	id2 := uint64(e.m.u32(idp))
+	e.want(0, unix.SYS_TIMER_SETTIME, id2, unix.TIMER_ABSTIME, its(0, time.Duration(e.m.Realtime())+time.Hour), 0)
+	e.want(0, unix.SYS_TIMER_GETTIME, id2, hdAt(0x3300))
+	if left := e.m.u64(hdAt(0x3300 + 16)); left < 3500 || left > 3600 {
+		t.Errorf("an absolute timer an hour ahead has %d s left", left)
+	}
+	e.p.deleteTimers()
+	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_GETTIME, id2, hdAt(0x3300))
+}

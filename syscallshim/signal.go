@@ -41,6 +41,9 @@ type sigInfo struct {
 	fault bool
 	// status is si_status of a SIGCHLD: the child's exit status or signal.
 	status int32
+	// A POSIX timer's: si_timerid, si_overrun, si_value (code siTimer).
+	timerID, overrun int32
+	value            uint64
 }
 
 // sigState is a thread's pending signals.
@@ -182,7 +185,16 @@ func (t *Thread) setupFrame(sig int, info sigInfo) bool {
 		addr = info.addr
 	}
 	var b [abi.SigframeSize]byte
+	if info.code == siTimer {
+		addr = uint64(uint32(info.timerID)) | uint64(uint32(info.overrun))<<32
+	}
 	abi.PutSigframe(&b, act.Restorer, &regs, fp, saved, t.altstack, onAlt, int32(sig), info.code, addr)
+	switch {
+	case info.code == siTimer:
+		abi.PutSiginfoWord(&b, 24, info.value) // si_value
+	case sig == int(unix.SIGCHLD) && info.code > 0:
+		abi.PutSiginfoWord(&b, 24, uint64(uint32(info.status))) // si_status
+	}
 	fpstate := t.ctx.FX[:]
 	if area != nil {
 		// The whole XSAVE area, as Linux saves it (UC_FP_XSTATE).

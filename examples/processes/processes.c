@@ -479,6 +479,34 @@ static int cputime(void) {
 	return 0;
 }
 
+// timers: a periodic CLOCK_MONOTONIC timer (timer_create) signals with
+// SI_TIMER and its sigev_value; a thread-directed one reaches its thread.
+static volatile int ticks, badInfo;
+static void onTimer(int sig, siginfo_t *si, void *uc) {
+	if (si->si_code != SI_TIMER || si->si_value.sival_int != 42)
+		badInfo = 1;
+	ticks++;
+}
+
+static int timers(void) {
+	struct sigaction sa = {.sa_sigaction = onTimer, .sa_flags = SA_SIGINFO};
+	sigaction(SIGRTMIN, &sa, 0);
+	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN, .sigev_value.sival_int = 42};
+	timer_t tm;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &tm) < 0)
+		die("timer_create");
+	struct itimerspec its = {{0, 10000000}, {0, 10000000}};
+	timer_settime(tm, 0, &its, 0);
+	while (ticks < 5)
+		pause();
+	struct itimerspec left;
+	timer_gettime(tm, &left);
+	timer_delete(tm);
+	printf("timer: 5 ticks, siginfo right: %s, interval kept: %s\n", badInfo ? "no" : "yes",
+	       left.it_interval.tv_nsec == 10000000 ? "yes" : "no");
+	return 0;
+}
+
 // bigmap: reserving, protecting and unmapping 64 GiB costs what is
 // mapped, not the size: a thread ticking every 10 ms never waits long; the
 // 48 TiB MAP_FIXED_NOREPLACE at an impossible address fails at once.
@@ -675,6 +703,8 @@ int main(int argc, char **argv) {
 	const char *what = argc > 1 ? argv[1] : "";
 	if (!strcmp(what, "fork1000"))
 		return fork1000();
+	if (!strcmp(what, "timers"))
+		return timers();
 	if (!strcmp(what, "cputime"))
 		return cputime();
 	if (!strcmp(what, "exec-threads"))

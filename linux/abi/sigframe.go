@@ -130,3 +130,9 @@ func SanitizeFPState(fx *[FPStateSize]byte) {
 	m := binary.LittleEndian.Uint32(fx[24:]) & MXCSRMask
 	binary.LittleEndian.PutUint32(fx[24:], m)
 }
+
+// PutSiginfoWord stores v at byte off of the frame's siginfo (its union's
+// fields past si_pid/si_addr: si_value of a timer, si_status of SIGCHLD).
+func PutSiginfoWord(b *[SigframeSize]byte, off int, v uint64) {
+	binary.LittleEndian.PutUint64(b[8+UcontextSize+off:], v)
+}
