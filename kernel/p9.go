@@ -29,10 +29,18 @@ var (
 func Shares() []Share {
 	sharesOnce.Do(func() {
 		for _, t := range findP9() {
+			// The interrupt before the device starts: MSI-X must be on
+			// before NewP9 gives the queue its vector.
+			irq, irqErr := wireInterrupt(t, "virtio-9p")
 			p, err := virtio.NewP9(t, dmaAlloc{}, func() { time.Sleep(100 * time.Microsecond) })
 			if err != nil {
 				fmt.Printf("yolk: %v\n", err)
 				continue
+			}
+			if irqErr != nil {
+				fmt.Printf("yolk: %v: %v is polled\n", irqErr, p)
+			} else {
+				p.SetInterrupt(irq)
 			}
 			shares = append(shares, Share{Tag: p.Tag(), Transport: p})
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // DeviceP9 is the virtio device ID of a 9P transport (§5.11 of
@@ -29,10 +30,12 @@ const maxTag = 64
 // in the same chain, so replies need no framing of their own).
 //
 // A fixed number of slots, each owning its pages for good, bound the
-// requests in flight; RoundTrip waits for a free slot. The driver polls
-// the used ring (no interrupt is wired): first yielding the processor,
-// then sleeping, so a quick reply costs little and a slow one (a read on
-// a host FIFO) costs no CPU.
+// requests in flight; RoundTrip waits for a free slot. The driver first
+// looks at the used ring while yielding the processor, so a quick reply
+// costs little; then it waits for the device's interrupt (SetInterrupt:
+// a goroutine reaps the ring on each one and wakes the requests it
+// finished), or, without one, sleeps between looks, so a slow reply (a
+// read on a host FIFO) costs no CPU.
 type P9 struct {
 	t     Transport
 	tag   string
@@ -45,12 +48,33 @@ type P9 struct {
 	q      *Queue
 	byHead map[uint16]*p9Slot
 	broken error
+	irq    bool // SetInterrupt was called: a goroutine reaps on interrupts
 }
 
 type p9Slot struct {
 	out, in []Page
 	done    bool
-	n       uint32 // bytes the device wrote
+	n       uint32        // bytes the device wrote
+	wake    chan struct{} // closed when done
+}
+
+// p9IRQCheck bounds a wait for the interrupt: the ring is looked at
+// again after it, in case an interrupt was lost.
+const p9IRQCheck = 50 * time.Millisecond
+
+// SetInterrupt gives the driver the device's interrupt: irq receives a
+// value after the device interrupted. Call it once, before RoundTrip.
+func (p *P9) SetInterrupt(irq <-chan struct{}) {
+	p.mu.Lock()
+	p.irq = true
+	p.mu.Unlock()
+	go func() {
+		for range irq {
+			p.mu.Lock()
+			p.reap()
+			p.mu.Unlock()
+		}
+	}()
 }
 
 // NewP9 initialises the 9P device behind t. sleep is the pause between
@@ -148,6 +172,7 @@ func (p *P9) RoundTrip(req []byte) ([]byte, error) {
 		n++
 	}
 	s.done = false
+	s.wake = make(chan struct{})
 	p.mu.Lock()
 	if p.broken != nil {
 		p.mu.Unlock()
@@ -166,7 +191,7 @@ func (p *P9) RoundTrip(req []byte) ([]byte, error) {
 	for try := 0; ; try++ {
 		p.mu.Lock()
 		err := p.reap()
-		done := s.done
+		done, irq := s.done, p.irq
 		p.mu.Unlock()
 		if done {
 			break
@@ -174,9 +199,17 @@ func (p *P9) RoundTrip(req []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err // nothing is submitted after this
 		}
-		if try < 200 {
+		switch {
+		case try < 200:
 			runtime.Gosched()
-		} else {
+		case irq:
+			t := time.NewTimer(p9IRQCheck)
+			select {
+			case <-s.wake:
+			case <-t.C:
+			}
+			t.Stop()
+		default:
 			p.sleep()
 		}
 	}
@@ -208,6 +241,7 @@ func (p *P9) reap() error {
 		delete(p.byHead, head)
 		if s != nil {
 			s.n, s.done = n, true
+			close(s.wake)
 		}
 	}
 }
