@@ -52,7 +52,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_OPENAT2:         {Full, "RESOLVE_* as openat2(2)"},
 	unix.SYS_CLOSE_RANGE:     {Full, ""},
 	unix.SYS_FALLOCATE:       {Partial, "mode 0 and FALLOC_FL_KEEP_SIZE (tmpfs); others EOPNOTSUPP"},
-	unix.SYS_FLOCK:           {Full, "whole-file locks of the open file; released by LOCK_UN or process exit"},
+	unix.SYS_FLOCK:           {Full, "whole-file locks of the open file; released by LOCK_UN or the open file's last close (exit closes it)"},
 	unix.SYS_FUTIMESAT:       {Full, ""},
 	unix.SYS_GETXATTR:        {Partial, "no filesystem stores extended attributes: ENODATA"},
 	unix.SYS_LGETXATTR:       {Partial, "no filesystem stores extended attributes: ENODATA"},

@@ -12,9 +12,10 @@ import (
 
 // File locks: fcntl(2) record locks with POSIX semantics (owned by the
 // process; any close of the file by the process, and its exit, drop
-// them), open-file-description locks (F_OFD_*: owned by the open file),
-// and flock(2) (whole-file, owned by the open file, independent of the
-// record locks). A blocked F_SETLKW or flock waits until the conflict
+// them), open-file-description locks (F_OFD_*: owned by the open file,
+// dropped when its last descriptor closes), and flock(2) (whole-file,
+// owned by the open file in the same way, independent of the record
+// locks). A blocked F_SETLKW or flock waits until the conflict
 // goes, a signal interrupts it (EINTR), and a wait that would close a
 // cycle of processes waiting on each other fails with EDEADLK.
 
@@ -253,7 +254,17 @@ func (t *Thread) fcntlLock(f *vfs.File, cmd int, va uint64) (uint64, error) {
 		return 0, unix.EBADF
 	}
 	wait := cmd == unix.F_SETLKW || cmd == unix.F_OFD_SETLKW
+	if ofd && typ != unix.F_UNLCK {
+		t.releaseWithFile(f)
+	}
 	return 0, t.lock(recordTable, ino, owner, typ, start, end, wait)
+}
+
+// releaseWithFile makes the locks f owns (F_OFD_, flock) go when its last
+// descriptor closes, as Linux's do.
+func (t *Thread) releaseWithFile(f *vfs.File) {
+	lt := &t.p.sys.locks
+	f.OnRelease(func() { lt.releaseOwner(f, nil) })
 }
 
 // sysFlock implements flock(2).
@@ -276,6 +287,9 @@ func sysFlock(t *Thread, a Args) (uint64, error) {
 		typ = unix.F_UNLCK
 	default:
 		return 0, unix.EINVAL
+	}
+	if typ != unix.F_UNLCK {
+		t.releaseWithFile(f)
 	}
 	err = t.lock(flockTable, f.Path().Inode(), f, typ, 0, math.MaxInt64, op&unix.LOCK_NB == 0)
 	if err == unix.EAGAIN {

@@ -151,3 +151,21 @@ func TestHandlersFlock(t *testing.T) {
 	// flock and record locks do not interact.
 	e.want(0, unix.SYS_FCNTL, a, unix.F_SETLK, e.flockArg(0x100, unix.F_WRLCK, 0, 0))
 }
+
+// TestHandlersLocksGoWithTheFile: flock and F_OFD_ locks belong to the
+// open file: a dup keeps them, the last close drops them, and another
+// open file then takes the lock at once.
+func TestHandlersLocksGoWithTheFile(t *testing.T) {
+	e := newHdEnv(t, nil)
+	a := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/tmp/f"), unix.O_RDWR|unix.O_CREAT, 0o644)
+	b := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/tmp/f"), unix.O_RDWR)
+	e.want(0, unix.SYS_FLOCK, a, unix.LOCK_EX)
+	e.want(0, unix.SYS_FCNTL, a, unix.F_OFD_SETLK, e.flockArg(0x100, unix.F_WRLCK, 0, 10))
+	a2 := e.ok(unix.SYS_DUP, a)
+	e.want(0, unix.SYS_CLOSE, a)
+	e.want(hdErr(unix.EWOULDBLOCK), unix.SYS_FLOCK, b, unix.LOCK_EX|unix.LOCK_NB) // a2 still holds it
+	e.want(hdErr(unix.EAGAIN), unix.SYS_FCNTL, b, unix.F_OFD_SETLK, e.flockArg(0x100, unix.F_WRLCK, 0, 10))
+	e.want(0, unix.SYS_CLOSE, a2)
+	e.want(0, unix.SYS_FLOCK, b, unix.LOCK_EX|unix.LOCK_NB)
+	e.want(0, unix.SYS_FCNTL, b, unix.F_OFD_SETLK, e.flockArg(0x100, unix.F_WRLCK, 0, 10))
+}

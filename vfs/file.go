@@ -120,6 +120,8 @@ type File struct {
 
 	posMu sync.Mutex
 	pos   int64
+
+	onRelease atomic.Pointer[func()] // see OnRelease
 }
 
 // NewFile returns a File over impl with the open(2) flags given; path
@@ -145,10 +147,18 @@ func NewFile(impl FileImpl, flags int, path Path, cred Cred) *File {
 // IncRef adds a reference.
 func (f *File) IncRef() { f.refs.Add(1) }
 
+// OnRelease sets fn to run when the last reference goes, before the
+// implementation's Release (a later call replaces fn): what the open file
+// owns that must not outlive it, such as its flock and F_OFD_ locks.
+func (f *File) OnRelease(fn func()) { f.onRelease.Store(&fn) }
+
 // DecRef drops a reference and releases the file with the last one.
 func (f *File) DecRef() {
 	switch n := f.refs.Add(-1); {
 	case n == 0:
+		if fn := f.onRelease.Load(); fn != nil {
+			(*fn)()
+		}
 		if f.impl != nil {
 			f.impl.Release()
 		}
