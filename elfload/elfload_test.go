@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"yolk/elfload/elftest"
 
 	"golang.org/x/sys/unix"
 )
@@ -470,43 +471,11 @@ type synProg struct {
 // synELF builds a 64-bit x86-64 ELF file of size bytes with the program
 // headers at 64; the rest of the file is a recognizable pattern.
 func synELF(typ elf.Type, entry uint64, size int, progs ...synProg) []byte {
-	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*7 + 3)
-	}
-	copy(b, elf.ELFMAG)
-	b[elf.EI_CLASS] = byte(elf.ELFCLASS64)
-	b[elf.EI_DATA] = byte(elf.ELFDATA2LSB)
-	b[elf.EI_VERSION] = byte(elf.EV_CURRENT)
-	for i := 7; i < 16; i++ {
-		b[i] = 0
-	}
-	le := binary.LittleEndian
-	le.PutUint16(b[16:], uint16(typ))
-	le.PutUint16(b[18:], uint16(elf.EM_X86_64))
-	le.PutUint32(b[20:], 1)
-	le.PutUint64(b[24:], entry)
-	le.PutUint64(b[32:], 64)
-	le.PutUint64(b[40:], 0)
-	le.PutUint32(b[48:], 0)
-	le.PutUint16(b[52:], 64)
-	le.PutUint16(b[54:], 56)
-	le.PutUint16(b[56:], uint16(len(progs)))
-	le.PutUint16(b[58:], 64)
-	le.PutUint16(b[60:], 0)
-	le.PutUint16(b[62:], 0)
+	ps := make([]elftest.Prog, len(progs))
 	for i, p := range progs {
-		h := b[64+56*i:]
-		le.PutUint32(h[0:], uint32(p.typ))
-		le.PutUint32(h[4:], uint32(p.flags))
-		le.PutUint64(h[8:], p.off)
-		le.PutUint64(h[16:], p.vaddr)
-		le.PutUint64(h[24:], p.vaddr)
-		le.PutUint64(h[32:], p.filesz)
-		le.PutUint64(h[40:], p.memsz)
-		le.PutUint64(h[48:], p.palign)
+		ps[i] = elftest.Prog{Type: p.typ, Flags: p.flags, Off: p.off, Vaddr: p.vaddr, Filesz: p.filesz, Memsz: p.memsz, Align: p.palign}
 	}
-	return b
+	return elftest.Build(typ, entry, size, ps...)
 }
 
 const (

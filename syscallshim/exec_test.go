@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+	"yolk/elfload/elftest"
 
 	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
@@ -21,52 +22,18 @@ import (
 // with a bss at 0x2000), the interpreter's name at 0x200 and a pattern
 // elsewhere.
 func synELF(typ elf.Type, entry uint64, interp string) []byte {
-	const size = 0x2100
-	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*7 + 3)
-	}
-	copy(b, elf.ELFMAG)
-	b[elf.EI_CLASS], b[elf.EI_DATA], b[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)
-	clear(b[7:16])
-	type ph struct {
-		typ                     elf.ProgType
-		flags                   elf.ProgFlag
-		off, vaddr, filesz, mem uint64
-	}
-	phs := []ph{{elf.PT_PHDR, elf.PF_R, 64, 64, 0, 0}}
+	phs := []elftest.Prog{{Type: elf.PT_PHDR, Flags: elf.PF_R, Off: 64, Vaddr: 64}}
 	if interp != "" {
-		copy(b[0x200:], interp+"\x00")
-		phs = append(phs, ph{elf.PT_INTERP, elf.PF_R, 0x200, 0x200, uint64(len(interp) + 1), uint64(len(interp) + 1)})
+		n := uint64(len(interp) + 1)
+		phs = append(phs, elftest.Prog{Type: elf.PT_INTERP, Flags: elf.PF_R, Off: 0x200, Vaddr: 0x200, Filesz: n, Memsz: n, Align: 0x1000})
 	}
 	phs = append(phs,
-		ph{elf.PT_LOAD, elf.PF_R | elf.PF_X, 0, 0, 0x1000, 0x1000},
-		ph{elf.PT_LOAD, elf.PF_R | elf.PF_W, 0x2000, 0x2000, 0x100, 0x3000})
-	phs[0].filesz, phs[0].mem = uint64(56*len(phs)), uint64(56*len(phs))
-	le := binary.LittleEndian
-	le.PutUint16(b[16:], uint16(typ))
-	le.PutUint16(b[18:], uint16(elf.EM_X86_64))
-	le.PutUint32(b[20:], 1)
-	le.PutUint64(b[24:], entry)
-	le.PutUint64(b[32:], 64) // e_phoff
-	le.PutUint64(b[40:], 0)  // no section headers
-	le.PutUint32(b[48:], 0)
-	le.PutUint16(b[52:], 64)
-	le.PutUint16(b[54:], 56)
-	le.PutUint16(b[56:], uint16(len(phs)))
-	le.PutUint16(b[58:], 64)
-	le.PutUint16(b[60:], 0)
-	le.PutUint16(b[62:], 0)
-	for i, p := range phs {
-		h := b[64+56*i:]
-		le.PutUint32(h[0:], uint32(p.typ))
-		le.PutUint32(h[4:], uint32(p.flags))
-		le.PutUint64(h[8:], p.off)
-		le.PutUint64(h[16:], p.vaddr)
-		le.PutUint64(h[24:], p.vaddr)
-		le.PutUint64(h[32:], p.filesz)
-		le.PutUint64(h[40:], p.mem)
-		le.PutUint64(h[48:], 0x1000)
+		elftest.Prog{Type: elf.PT_LOAD, Flags: elf.PF_R | elf.PF_X, Filesz: 0x1000, Memsz: 0x1000, Align: 0x1000},
+		elftest.Prog{Type: elf.PT_LOAD, Flags: elf.PF_R | elf.PF_W, Off: 0x2000, Vaddr: 0x2000, Filesz: 0x100, Memsz: 0x3000, Align: 0x1000})
+	phs[0].Filesz, phs[0].Memsz, phs[0].Align = uint64(56*len(phs)), uint64(56*len(phs)), 0x1000
+	b := elftest.Build(typ, entry, 0x2100, phs...)
+	if interp != "" {
+		copy(b[0x200:], interp+"\x00")
 	}
 	return b
 }
