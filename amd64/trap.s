@@ -18,6 +18,24 @@
 	MOVQ	R14, (Context_Regs+Frame_R14)(AX); \
 	MOVQ	R15, (Context_Regs+Frame_R15)(AX)
 
+// LOAD_GPRS loads every general register but RSI and RSP from the
+// Context at SI (SAVE_GPRS's other half; SI goes last, by the caller).
+#define LOAD_GPRS \
+	MOVQ	(Context_Regs+Frame_RAX)(SI), AX; \
+	MOVQ	(Context_Regs+Frame_RBX)(SI), BX; \
+	MOVQ	(Context_Regs+Frame_RCX)(SI), CX; \
+	MOVQ	(Context_Regs+Frame_RDX)(SI), DX; \
+	MOVQ	(Context_Regs+Frame_RDI)(SI), DI; \
+	MOVQ	(Context_Regs+Frame_RBP)(SI), BP; \
+	MOVQ	(Context_Regs+Frame_R8)(SI), R8; \
+	MOVQ	(Context_Regs+Frame_R9)(SI), R9; \
+	MOVQ	(Context_Regs+Frame_R10)(SI), R10; \
+	MOVQ	(Context_Regs+Frame_R11)(SI), R11; \
+	MOVQ	(Context_Regs+Frame_R12)(SI), R12; \
+	MOVQ	(Context_Regs+Frame_R13)(SI), R13; \
+	MOVQ	(Context_Regs+Frame_R14)(SI), R14; \
+	MOVQ	(Context_Regs+Frame_R15)(SI), R15
+
 // trapCommon is where every vector stub jumps, on IST1 or IST2 with
 // interrupts disabled. The stack holds: vector, error code, RIP, CS,
 // RFLAGS, RSP, SS.
@@ -225,20 +243,7 @@ fsBase:
 	TESTQ	$const_RFLAGS_RF, AX
 	JNE	iret
 	MOVQ	$0, ·trapDepth(SB)
-	MOVQ	(Context_Regs+Frame_RAX)(SI), AX
-	MOVQ	(Context_Regs+Frame_RBX)(SI), BX
-	MOVQ	(Context_Regs+Frame_RCX)(SI), CX
-	MOVQ	(Context_Regs+Frame_RDX)(SI), DX
-	MOVQ	(Context_Regs+Frame_RDI)(SI), DI
-	MOVQ	(Context_Regs+Frame_RBP)(SI), BP
-	MOVQ	(Context_Regs+Frame_R8)(SI), R8
-	MOVQ	(Context_Regs+Frame_R9)(SI), R9
-	MOVQ	(Context_Regs+Frame_R10)(SI), R10
-	MOVQ	(Context_Regs+Frame_R11)(SI), R11
-	MOVQ	(Context_Regs+Frame_R12)(SI), R12
-	MOVQ	(Context_Regs+Frame_R13)(SI), R13
-	MOVQ	(Context_Regs+Frame_R14)(SI), R14
-	MOVQ	(Context_Regs+Frame_R15)(SI), R15
+	LOAD_GPRS
 	// The program's stack from here on: interrupts stay off until
 	// SYSRET loads RFLAGS.
 	MOVQ	(Context_Regs+Frame_RSP)(SI), SP
@@ -251,20 +256,7 @@ iret:
 	PUSHQ	(Context_Regs+Frame_CS)(SI)
 	PUSHQ	(Context_Regs+Frame_RIP)(SI)
 	MOVQ	$0, ·trapDepth(SB)
-	MOVQ	(Context_Regs+Frame_RAX)(SI), AX
-	MOVQ	(Context_Regs+Frame_RBX)(SI), BX
-	MOVQ	(Context_Regs+Frame_RCX)(SI), CX
-	MOVQ	(Context_Regs+Frame_RDX)(SI), DX
-	MOVQ	(Context_Regs+Frame_RDI)(SI), DI
-	MOVQ	(Context_Regs+Frame_RBP)(SI), BP
-	MOVQ	(Context_Regs+Frame_R8)(SI), R8
-	MOVQ	(Context_Regs+Frame_R9)(SI), R9
-	MOVQ	(Context_Regs+Frame_R10)(SI), R10
-	MOVQ	(Context_Regs+Frame_R11)(SI), R11
-	MOVQ	(Context_Regs+Frame_R12)(SI), R12
-	MOVQ	(Context_Regs+Frame_R13)(SI), R13
-	MOVQ	(Context_Regs+Frame_R14)(SI), R14
-	MOVQ	(Context_Regs+Frame_R15)(SI), R15
+	LOAD_GPRS
 	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
 	IRETQ
 
