@@ -28,6 +28,10 @@ const (
 	// maxPosixTimers bounds a process's timers (EAGAIN past it), as
 	// RLIMIT_SIGPENDING bounds Linux's.
 	maxPosixTimers = 4096
+	// minRearm is the least time between two expiries of a periodic
+	// timer: shorter intervals count the ones in between as overruns
+	// (Linux gets there by re-arming when the signal is delivered).
+	minRearm = 100_000
 )
 
 // posixTimer is one timer. Its deadline is on the monotonic clock (an
@@ -255,9 +259,12 @@ func (pt *posixTimer) fire(gen int) {
 	mono := pt.p.m.Monotonic()
 	pt.overrun = 0
 	if pt.interval > 0 {
-		missed := (mono - pt.deadline) / pt.interval
-		pt.overrun = int32(min(missed, 1<<31-1))
-		pt.deadline += (missed + 1) * pt.interval
+		// The next expiry past now and at least minRearm away (a 1 ns
+		// interval must not keep the kernel firing), the ones skipped
+		// counted as overruns.
+		k := (mono+minRearm-pt.deadline)/pt.interval + 1
+		pt.overrun = int32(min(k-1, 1<<31-1))
+		pt.deadline += k * pt.interval
 		pt.schedule(mono)
 	} else {
 		pt.deadline, pt.timer = 0, nil

@@ -435,6 +435,26 @@ func TestProcessPosixTimers(t *testing.T) {
 	if left := e.m.u64(hdAt(0x3300 + 16)); left < 3500 || left > 3600 {
 		t.Errorf("an absolute timer an hour ahead has %d s left", left)
 	}
+	// A 1 ns interval does not keep the kernel firing: expiries come at
+	// least minRearm apart. Each expiry reads the test machine's clock,
+	// which steps on every reading: 20 ms of a 1 ns timer take a few
+	// hundred readings, not the tens of thousands a storm would.
+	e.want(0, unix.SYS_TIMER_CREATE, unix.CLOCK_MONOTONIC, sev(0, int32(unix.SIGUSR2), sigevNone, 0), idp)
+	id3 := uint64(e.m.u32(idp))
+	readings := func() int64 {
+		e.m.mu.Lock()
+		defer e.m.mu.Unlock()
+		return e.m.mono / hdClockStep
+	}
+	before := readings()
+	e.want(0, unix.SYS_TIMER_SETTIME, id3, 0, its(1, 1), 0)
+	time.Sleep(20 * time.Millisecond)
+	if n := readings() - before; n > 2000 {
+		t.Errorf("a 1 ns timer read the clock %d times in 20 ms: it fires without pause", n)
+	}
+	if ov := e.call(unix.SYS_TIMER_GETOVERRUN, id3); ov == 0 {
+		t.Error("no overrun counted for a 1 ns timer")
+	}
 	e.p.deleteTimers()
 	e.want(hdErr(unix.EINVAL), unix.SYS_TIMER_GETTIME, id2, hdAt(0x3300))
 }
