@@ -369,6 +369,16 @@ func (p *Process) itimerStop() {
 	it.mu.Unlock()
 }
 
+// nextExpiry is the first time deadline+k*interval (k >= 1) that is at
+// least minRearm after now.
+func nextExpiry(deadline time.Time, interval time.Duration, now time.Time) time.Time {
+	next := deadline.Add(interval)
+	if early := now.Add(minRearm).Sub(next); early > 0 {
+		next = next.Add((early/interval + 1) * interval)
+	}
+	return next
+}
+
 func (p *Process) itimerFired(gen int) {
 	it := &p.itimer
 	it.mu.Lock()
@@ -377,8 +387,11 @@ func (p *Process) itimerFired(gen int) {
 		return
 	}
 	if it.interval > 0 {
-		it.deadline = time.Now().Add(it.interval)
-		it.timer = time.AfterFunc(it.interval, func() { p.itimerFired(gen) })
+		// The next expiry on the interval's grid, and at least minRearm
+		// from now: a 1 µs interval cannot keep the kernel firing
+		// (expiries in between are lost, as pending SIGALRMs merge).
+		it.deadline = nextExpiry(it.deadline, it.interval, time.Now())
+		it.timer = time.AfterFunc(time.Until(it.deadline), func() { p.itimerFired(gen) })
 	} else {
 		it.timer = nil
 	}
