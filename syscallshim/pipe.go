@@ -25,6 +25,9 @@ type pipe struct {
 	readers     int
 	writers     int
 	seq         uint64 // bumped on every change, for edge-triggered epoll
+	// held: a splice has peeked at buf and not yet consumed what it
+	// wrote; readers wait (see pipeEnd.peek).
+	held bool
 }
 
 // pipeBuf is PIPE_BUF: writes of at most this many bytes are atomic.
@@ -78,6 +81,15 @@ func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 	for {
 		wake := pp.events.wait()
 		pp.mu.Lock()
+		if pp.held {
+			// A splice is moving these bytes: wait for it, even when
+			// non-blocking (Linux's readers wait for the pipe's mutex).
+			pp.mu.Unlock()
+			if waitOn(wake, t) {
+				return 0, unix.EINTR
+			}
+			continue
+		}
 		if len(pp.buf) > 0 {
 			n := copy(b, pp.buf)
 			pp.buf = pp.buf[n:]

@@ -18,16 +18,28 @@ const spliceMax = 1 << 20
 
 // peek returns a copy of up to max bytes the pipe holds without consuming
 // them, waiting for some unless nonblock (EAGAIN); nil at end of file. A
-// signal for t ends the wait with EINTR.
-func (e *pipeEnd) peek(max int, t *Thread, nonblock bool) ([]byte, error) {
+// signal for t ends the wait with EINTR. With hold (splice), the pipe's
+// other readers wait until consume says how much of it went: they must
+// not take the same bytes meanwhile (Linux holds the pipe's mutex).
+func (e *pipeEnd) peek(max int, t *Thread, nonblock, hold bool) ([]byte, error) {
 	pp := e.pipe
 	for {
 		wake := pp.events.wait()
 		pp.mu.Lock()
-		if len(pp.buf) > 0 {
+		if len(pp.buf) > 0 && !pp.held {
 			b := append([]byte(nil), pp.buf[:min(max, len(pp.buf))]...)
+			pp.held = hold
 			pp.mu.Unlock()
 			return b, nil
+		}
+		if pp.held {
+			// Another splice holds the bytes: wait for its consume,
+			// even when nonblock (a short wait, as for a mutex).
+			pp.mu.Unlock()
+			if waitOn(wake, t) {
+				return nil, unix.EINTR
+			}
+			continue
 		}
 		eof := pp.writers == 0
 		pp.mu.Unlock()
@@ -43,12 +55,14 @@ func (e *pipeEnd) peek(max int, t *Thread, nonblock bool) ([]byte, error) {
 	}
 }
 
-// consume drops the first n bytes the pipe holds (after peek).
+// consume drops the first n bytes the pipe holds (after a holding peek;
+// n may be 0) and lets its other readers go on.
 func (e *pipeEnd) consume(n int) {
 	pp := e.pipe
 	pp.mu.Lock()
 	n = min(n, len(pp.buf))
 	pp.buf = pp.buf[n:]
+	pp.held = false
 	pp.seq++
 	pp.mu.Unlock()
 	pp.events.notify()
@@ -132,14 +146,13 @@ func sysSplice(t *Thread, a Args) (uint64, error) {
 	}
 	var w int
 	if rp != nil {
-		b, err := rp.peek(n, t, nonblock || rp.nonblock.Load())
+		b, err := rp.peek(n, t, nonblock || rp.nonblock.Load(), true)
 		if err != nil || len(b) == 0 {
 			return 0, err
 		}
 		w, err = t.spliceWrite(out, wp, b, outOff, nonblock)
-		if w > 0 {
-			rp.consume(w)
-		} else {
+		rp.consume(w)
+		if w == 0 {
 			return 0, err
 		}
 	} else {
@@ -224,7 +237,7 @@ func sysTee(t *Thread, a Args) (uint64, error) {
 		return 0, nil
 	}
 	nonblock := a[3]&unix.SPLICE_F_NONBLOCK != 0
-	b, err := rp.peek(n, t, nonblock || rp.nonblock.Load())
+	b, err := rp.peek(n, t, nonblock || rp.nonblock.Load(), false)
 	if err != nil || len(b) == 0 {
 		return 0, err
 	}
