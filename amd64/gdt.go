@@ -34,11 +34,11 @@ type gate struct {
 	reserved uint32
 }
 
+// The IDT is the same on every CPU; each has its own GDT and TSS (in
+// its CPU block: the TSS holds the CPU's stacks, and a TSS descriptor
+// is marked busy once loaded, so it cannot be shared).
 var (
-	gdt     [8]uint64
-	theTSS  tss
 	idt     [256]gate
-	gdtDesc [10]byte
 	idtDesc [10]byte
 )
 
@@ -64,30 +64,41 @@ func pseudoDescriptor(d *[10]byte, base uintptr, limit int) {
 	}
 }
 
-// InitCPU loads the GDT, TSS and IDT, and programs SYSCALL. It runs once,
-// at boot, on the trap stack.
+// InitCPU loads this CPU's GDT and TSS and the IDT, and programs
+// SYSCALL. It runs once on each CPU, on its trap stack, after
+// InitTrapStacks (the boot CPU) or StartCPU (the others) pointed GS base
+// at the CPU's block.
 func InitCPU() {
+	c := This()
+	gdt := &c.gdt
 	gdt[1] = descKernelCode
 	gdt[2] = descKernelData
 	gdt[4] = descUserData
 	gdt[5] = descUserCode
-	base := uint64(uintptr(unsafe.Pointer(&theTSS)))
-	limit := uint64(unsafe.Sizeof(theTSS) - 1)
+	base := uint64(uintptr(unsafe.Pointer(&c.tss)))
+	limit := uint64(unsafe.Sizeof(c.tss) - 1)
 	// 64-bit available TSS descriptor, two slots (Intel SDM Vol. 3A 8.2.3).
 	gdt[6] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
 	gdt[7] = base >> 32
 
-	theTSS.put64(tssIST1+8*(istEntry-1), uint64((uintptr(unsafe.Pointer(&entryStack[0]))+uintptr(len(entryStack)))&^15))
-	theTSS.put64(tssIST1+8*(istEmergency-1), uint64(emergencyTop))
-	theTSS.put64(tssRSP0, uint64(trapStackTop))
-	// I/O map base beyond the segment limit: no I/O bitmap, so ring 3
-	// gets no ports.
-	theTSS[tssIOMap], theTSS[tssIOMap+1] = byte(len(theTSS)), 0
-
-	pseudoDescriptor(&gdtDesc, uintptr(unsafe.Pointer(&gdt)), int(unsafe.Sizeof(gdt))-1)
-	lgdt(uintptr(unsafe.Pointer(&gdtDesc)), KernelCS)
+	pseudoDescriptor(&c.gdtDesc, uintptr(unsafe.Pointer(gdt)), int(unsafe.Sizeof(*gdt))-1)
+	lgdt(uintptr(unsafe.Pointer(&c.gdtDesc)), KernelCS)
 	ltr(TSSSel)
 
+	if c.Index == 0 {
+		initIDT()
+	}
+	lidt(uintptr(unsafe.Pointer(&idtDesc)))
+
+	WriteMSR(MSR_EFER, ReadMSR(MSR_EFER)|EFER_SCE|EFER_NXE)
+	WriteMSR(MSR_STAR, uint64(0x18)<<48|uint64(KernelCS)<<32)
+	WriteMSR(MSR_LSTAR, syscallEntryPC())
+	WriteMSR(MSR_FMASK, RFLAGS_IF|RFLAGS_TF|RFLAGS_DF|RFLAGS_AC|RFLAGS_NT)
+	c.online = true
+}
+
+// initIDT fills the IDT (once, on the boot CPU).
+func initIDT() {
 	for v := range idt {
 		ist := uint8(istEntry)
 		switch v {
@@ -106,12 +117,6 @@ func InitCPU() {
 		}
 	}
 	pseudoDescriptor(&idtDesc, uintptr(unsafe.Pointer(&idt)), int(unsafe.Sizeof(idt))-1)
-	lidt(uintptr(unsafe.Pointer(&idtDesc)))
-
-	WriteMSR(MSR_EFER, ReadMSR(MSR_EFER)|EFER_SCE|EFER_NXE)
-	WriteMSR(MSR_STAR, uint64(0x18)<<48|uint64(KernelCS)<<32)
-	WriteMSR(MSR_LSTAR, syscallEntryPC())
-	WriteMSR(MSR_FMASK, RFLAGS_IF|RFLAGS_TF|RFLAGS_DF|RFLAGS_AC|RFLAGS_NT)
 }
 
 // InitFPU enables SSE (CR0.MP|NE, CR4.OSFXSR|OSXMMEXCPT, Intel SDM Vol. 3A

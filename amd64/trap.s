@@ -39,11 +39,22 @@
 // trapCommon is where every vector stub jumps, on IST1 or IST2 with
 // interrupts disabled. The stack holds: vector, error code, RIP, CS,
 // RFLAGS, RSP, SS.
+//
+// GS base is this CPU's block (CPU) in ring 0 and the program's own in
+// ring 3: an entry from ring 3 (the CS the CPU pushed says so) exchanges
+// them with SWAPGS before anything else, and every return to ring 3
+// exchanges them back last. (An NMI or machine check between that last
+// SWAPGS and the SYSRET or IRETQ would see the program's GS in ring 0;
+// both are fatal here anyway.)
 TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
-	CMPQ	·trapDepth(SB), $0
+	TESTQ	$3, 24(SP)
+	JEQ	fromKernel
+	SWAPGS
+fromKernel:
+	CMPQ	CPU_trapDepth(GS), $0
 	JNE	nestedFault
 	PUSHQ	AX
-	MOVQ	·current(SB), AX
+	MOVQ	CPU_current(GS), AX
 	SAVE_GPRS
 	POPQ	BX
 	MOVQ	BX, (Context_Regs+Frame_RAX)(AX)
@@ -64,12 +75,12 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	JMP	saved<>(SB)
 
 nestedFault:
-	CMPQ	·inNested(SB), $0
+	CMPQ	CPU_inNested(GS), $0
 	JNE	faultDead		// a fault while reporting a fault
-	MOVQ	$1, ·inNested(SB)
-	MOVQ	AX, ·nestedRAX(SB)
-	MOVQ	SP, ·nestedSP(SB)
-	MOVQ	·emergencyTop(SB), SP
+	MOVQ	$1, CPU_inNested(GS)
+	MOVQ	AX, CPU_nestedRAX(GS)
+	MOVQ	SP, CPU_nestedSP(GS)
+	MOVQ	CPU_emergencyTop(GS), SP
 	JMP	callNested<>(SB)
 faultDead:
 	JMP	dead<>(SB)
@@ -79,20 +90,31 @@ faultDead:
 // stacks: RSP is still the caller's, which may be a ring-3 stack with a
 // red zone below it, so nothing is pushed until the stack is switched.
 // CS and SS are not saved by SYSCALL; the Go handler fills them in.
+//
+// The kernel's own runtime makes its system calls with SYSCALL too, so
+// the entry first tells the rings apart, before touching memory: RCX,
+// the return RIP, is in the upper half for the kernel's code and in the
+// lower half for a program's (ring 3 can run nothing else). A program's
+// GS base is its own, so SWAPGS brings this CPU's block.
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
-	CMPQ	·trapDepth(SB), $0
+	BTQ	$63, CX
+	JCS	fromKernelSys
+	SWAPGS
+fromKernelSys:
+	CMPQ	CPU_trapDepth(GS), $0
 	JNE	nestedSyscall
-	MOVQ	AX, ·scratch(SB)
-	MOVQ	·current(SB), AX
+	MOVQ	AX, CPU_scratch(GS)
+	MOVQ	CPU_current(GS), AX
 	// A ring-3 caller (the current Context is a program's) asking for
 	// a call listed in Context.Fast gets its answer in RAX at once.
 	// RCX and R11 still hold the return RIP and RFLAGS for SYSRET;
-	// RBX and RDX are spilled to globals, never to the caller's stack.
+	// RBX and RDX are spilled to the CPU block, never to the caller's
+	// stack.
 	CMPQ	(Context_Regs+Frame_CS)(AX), $const_UserCS
 	JNE	slowSyscall
-	MOVQ	BX, ·scratch2(SB)
-	MOVQ	DX, ·scratch3(SB)
-	MOVQ	·scratch(SB), BX
+	MOVQ	BX, CPU_scratch2(GS)
+	MOVQ	DX, CPU_scratch3(GS)
+	MOVQ	CPU_scratch(GS), BX
 	MOVQ	(Context_Fast+FastCalls_N)(AX), DX
 	CMPQ	DX, $const_MaxFastCalls
 	JHI	notFast
@@ -102,22 +124,23 @@ fastLoop:
 	CMPQ	(Context_Fast+FastCalls_Nr)(AX)(DX*8), BX
 	JNE	fastLoop
 	MOVQ	(Context_Fast+FastCalls_Ret)(AX)(DX*8), AX
-	MOVQ	·scratch2(SB), BX
-	MOVQ	·scratch3(SB), DX
-	INCQ	·fastSyscalls(SB)
+	MOVQ	CPU_scratch2(GS), BX
+	MOVQ	CPU_scratch3(GS), DX
+	INCQ	CPU_fastSyscalls(GS)
+	SWAPGS
 	// SYSRETQ (REX.W 0F 07): RIP from RCX, RFLAGS from R11, CS and SS
 	// from STAR (Intel SDM Vol. 3A 5.8.8). RCX is the caller's own
 	// return address, canonical: programs live below UserHi.
 	BYTE	$0x48; BYTE $0x0f; BYTE $0x07
 notFast:
-	MOVQ	·scratch2(SB), BX
-	MOVQ	·scratch3(SB), DX
+	MOVQ	CPU_scratch2(GS), BX
+	MOVQ	CPU_scratch3(GS), DX
 slowSyscall:
 	SAVE_GPRS
 	MOVQ	SP, (Context_Regs+Frame_RSP)(AX)
 	MOVQ	CX, (Context_Regs+Frame_RIP)(AX)
 	MOVQ	R11, (Context_Regs+Frame_RFLAGS)(AX)
-	MOVQ	·scratch(SB), BX
+	MOVQ	CPU_scratch(GS), BX
 	MOVQ	BX, (Context_Regs+Frame_RAX)(AX)
 	MOVQ	$const_VecSyscall, (Context_Regs+Frame_Vector)(AX)
 	MOVQ	$0, (Context_Regs+Frame_ErrorCode)(AX)
@@ -134,11 +157,11 @@ kernelCaller:
 nestedSyscall:
 	// The trap handler executed SYSCALL: a kernel bug. Report it like a
 	// fault with vector VecSyscall and RIP in RCX.
-	CMPQ	·inNested(SB), $0
+	CMPQ	CPU_inNested(GS), $0
 	JNE	syscallDead
-	MOVQ	$1, ·inNested(SB)
-	MOVQ	AX, ·nestedRAX(SB)
-	MOVQ	·emergencyTop(SB), SP
+	MOVQ	$1, CPU_inNested(GS)
+	MOVQ	AX, CPU_nestedRAX(GS)
+	MOVQ	CPU_emergencyTop(GS), SP
 	PUSHQ	$0		// SS
 	PUSHQ	$0		// RSP
 	PUSHQ	R11		// RFLAGS
@@ -146,7 +169,7 @@ nestedSyscall:
 	PUSHQ	CX		// RIP
 	PUSHQ	$0		// error code
 	PUSHQ	$const_VecSyscall
-	MOVQ	SP, ·nestedSP(SB)
+	MOVQ	SP, CPU_nestedSP(GS)
 	JMP	callNested<>(SB)
 syscallDead:
 	JMP	dead<>(SB)
@@ -174,10 +197,10 @@ plainXSave:
 // handle runs the Go trap handler on the trap stack, then resumes
 // whichever Context it made current.
 TEXT handle<>(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	$1, ·trapDepth(SB)
-	MOVQ	·trapStackTop(SB), SP
+	MOVQ	$1, CPU_trapDepth(GS)
+	MOVQ	CPU_trapStackTop(GS), SP
 	// FS base -> trap TLS, so Go finds the trap g (clobbers AX, CX, DX).
-	MOVQ	·trapFSBase(SB), AX
+	MOVQ	CPU_trapFSBase(GS), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
@@ -186,7 +209,7 @@ TEXT handle<>(SB),NOSPLIT|NOFRAME,$0
 	JMP	·resume(SB)
 
 TEXT callNested<>(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	·emergFSBase(SB), AX
+	MOVQ	CPU_emergFSBase(GS), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
@@ -195,12 +218,12 @@ TEXT callNested<>(SB),NOSPLIT|NOFRAME,$0
 	JMP	·Halt(SB)
 
 // func resume()
-// Restores the Context named by ·current and returns into it with IRETQ,
+// Restores the Context named by CPU.current and returns into it with IRETQ,
 // to ring 0 or ring 3 alike, or with SYSRET to ring 3 after a system
 // call. Runs with interrupts disabled; the IRETQ frame is built on the
 // trap stack.
 TEXT ·resume(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	·current(SB), SI
+	MOVQ	CPU_current(GS), SI
 	CMPQ	Context_FXUnsaved(SI), $0
 	JNE	cleanFX
 	MOVQ	Context_XArea(SI), BX
@@ -222,7 +245,7 @@ fsBase:
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
 	WRMSR
-	MOVQ	·trapStackTop(SB), SP
+	MOVQ	CPU_trapStackTop(GS), SP
 	// SYSRET returns to ring 3 for less than IRETQ when it gives the
 	// same state: CS and SS the user selectors, RCX and R11 the RIP and
 	// RFLAGS it loads (as SYSCALL left them, unless the kernel changed
@@ -242,12 +265,13 @@ fsBase:
 	JNE	iret
 	TESTQ	$const_RFLAGS_RF, AX
 	JNE	iret
-	MOVQ	$0, ·trapDepth(SB)
+	MOVQ	$0, CPU_trapDepth(GS)
 	LOAD_GPRS
 	// The program's stack from here on: interrupts stay off until
 	// SYSRET loads RFLAGS.
 	MOVQ	(Context_Regs+Frame_RSP)(SI), SP
 	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
+	SWAPGS
 	BYTE	$0x48; BYTE $0x0f; BYTE $0x07 // SYSRETQ
 iret:
 	PUSHQ	(Context_Regs+Frame_SS)(SI)
@@ -255,7 +279,14 @@ iret:
 	PUSHQ	(Context_Regs+Frame_RFLAGS)(SI)
 	PUSHQ	(Context_Regs+Frame_CS)(SI)
 	PUSHQ	(Context_Regs+Frame_RIP)(SI)
-	MOVQ	$0, ·trapDepth(SB)
+	MOVQ	$0, CPU_trapDepth(GS)
+	TESTQ	$3, (Context_Regs+Frame_CS)(SI)
+	JEQ	iretKernel
+	LOAD_GPRS
+	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
+	SWAPGS
+	IRETQ
+iretKernel:
 	LOAD_GPRS
 	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
 	IRETQ
