@@ -38,6 +38,7 @@ func Start(p BootParams) {
 		kprint("yolk: no usable hvm_start_info (needs a PVH loader with memory map)\n")
 		poweroff(ExitKernelFault)
 	}
+	findCPUs(bootRead)
 	if uintptr(unsafe.Pointer(&sched.T[0]))%16 != 0 {
 		kprint("yolk: thread table not 16-byte aligned (FXSAVE needs it)\n")
 		poweroff(ExitKernelFault)

@@ -18,6 +18,7 @@ import (
 
 func main() {
 	kernel.MarkMain()
+	online := kernel.StartCPUs()
 	sc, pf, ticks, idle := kernel.TrapCounts()
 	opts := kernel.ParseCmdline(kernel.Cmdline())
 	for _, w := range opts.Ignored {
@@ -36,6 +37,7 @@ func main() {
 		for i := range names {
 			fmt.Printf("yolk:   %-14s %8d us\n", names[i], us[i])
 		}
+		fmt.Printf("yolk: %d of %d CPUs online\n", online, kernel.NumCPUs())
 		fmt.Printf("yolk: before main: %d syscalls, %d page faults, %d timer interrupts, %d us idle\n", sc, pf, ticks, idle/1000)
 		names, counts, us := kernel.BootSyscalls(4)
 		for i := range names {

@@ -354,8 +354,14 @@ func (s *setup) qemuArgs(cmdline string) ([]string, error) {
 	if s.accel == "kvm" {
 		cpu = "host"
 	}
+	accel := s.accel
+	smp := max(s.o.smp, 1)
+	if accel == "tcg" && smp > 1 {
+		accel += ",thread=multi" // one host thread per vCPU
+	}
 	a := []string{
-		"-M", s.o.machine, "-accel", s.accel, "-cpu", cpu, "-m", s.o.mem,
+		"-M", s.o.machine, "-accel", accel, "-cpu", cpu, "-m", s.o.mem,
+		"-smp", strconv.Itoa(smp),
 		"-display", "none", "-no-reboot",
 		"-kernel", s.o.kernel,
 	}

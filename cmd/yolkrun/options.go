@@ -47,6 +47,7 @@ type options struct {
 	ports          []portFwd // -p, in order
 	profile        string    // --profile FILE: write a pprof CPU profile of the program
 	profileHz      int       // --profile-hz: samples a second (0: the kernel's default)
+	smp            int       // --smp: virtual CPUs (default YOLK_SMP; 0 is 1)
 }
 
 // volume is a host directory shared with the guest (-v).
@@ -71,6 +72,14 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // lines without a value; open reads the env file.
 func parseArgs(args []string, getenv func(string) (string, bool), open func(string) (io.ReadCloser, error)) (*options, error) {
 	o := &options{mem: "256M", machine: "microvm"}
+	if getenv == nil {
+		getenv = func(string) (string, bool) { return "", false }
+	}
+	if v, ok := getenv("YOLK_SMP"); ok && v != "" {
+		if err := o.setSMP(v, "YOLK_SMP"); err != nil {
+			return nil, err
+		}
+	}
 	withArg := "kiaeomMgATLvwRpn"
 	boolean := "Pqht"
 	i := 0
@@ -103,7 +112,7 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 				case "print-root":
 					o.printRoot = true
 				}
-			case "env-file", "log", "profile", "profile-hz":
+			case "env-file", "log", "profile", "profile-hz", "smp":
 				if !hasVal {
 					if i >= len(args) {
 						return nil, usagef("--%s needs an argument", name)
@@ -120,6 +129,11 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 						return nil, usagef("--profile wants a file name")
 					}
 					o.profile = val
+					continue
+				case "smp":
+					if err := o.setSMP(val, "--smp"); err != nil {
+						return nil, err
+					}
 					continue
 				case "profile-hz":
 					n, err := strconv.Atoi(val)
@@ -185,6 +199,21 @@ func parseArgs(args []string, getenv func(string) (string, bool), open func(stri
 		return nil, err
 	}
 	return o, nil
+}
+
+// maxSMP is the most virtual CPUs --smp gives (the kernel's
+// amd64.MaxCPUs).
+const maxSMP = 16
+
+// setSMP sets the number of virtual CPUs from v (what names where it
+// came from, for the error).
+func (o *options) setSMP(v, what string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxSMP {
+		return usagef("%s wants a number of CPUs from 1 to %d, got '%s'", what, maxSMP, v)
+	}
+	o.smp = n
+	return nil
 }
 
 // set applies a flag that takes a value.

@@ -179,3 +179,34 @@ func TestStraceOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestSMP(t *testing.T) {
+	env := func(v string) func(string) (string, bool) {
+		return func(k string) (string, bool) { return v, k == "YOLK_SMP" && v != "" }
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want int
+		bad  bool
+	}{
+		{[]string{"p"}, "", 0, false},
+		{[]string{"p"}, "2", 2, false},
+		{[]string{"--smp", "4", "p"}, "2", 4, false},
+		{[]string{"--smp=3", "p"}, "", 3, false},
+		{[]string{"--smp", "0", "p"}, "", 0, true},
+		{[]string{"--smp", "17", "p"}, "", 0, true},
+		{[]string{"p"}, "x", 0, true},
+	} {
+		o, err := parseArgs(tc.args, env(tc.env), nil)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%q with YOLK_SMP=%q: no error", tc.args, tc.env)
+			}
+			continue
+		}
+		if err != nil || o.smp != tc.want {
+			t.Errorf("%q with YOLK_SMP=%q: smp %v, %v; want %d", tc.args, tc.env, o, err, tc.want)
+		}
+	}
+}

@@ -90,6 +90,9 @@ Flags:
               go tool pprof -top FILE (or -http=: FILE)
   --profile-hz N
               sample N times a second instead (1 to 10000)
+  --smp N     give the machine N virtual CPUs (1 to 16; default 1, or
+              YOLK_SMP from the environment); under TCG each runs in its
+              own host thread
   --print-root
               print what the root of a dynamically linked PROGRAM would
               hold, one path a line with why it is there, and exit
