@@ -133,6 +133,12 @@ type Context struct {
 	// the CPU-time timers (setitimer ITIMER_PROF and ITIMER_VIRTUAL) are
 	// checked there.
 	CPUAlarm int64
+	// FPULive is, for a program Context, 1 + the index of the CPU whose
+	// registers hold the part of its vector state the trap path does not
+	// save on every trap (see xsave.go), or 0 when its XSAVE area holds
+	// all of it. trap.s keeps it; Go code reads it (UnloadFPU).
+	FPULive uint64
+	_       uint64 // keeps the size a multiple of 16
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)

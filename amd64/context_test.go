@@ -161,8 +161,8 @@ func TestSigRegsRoundTrip(t *testing.T) {
 }
 
 // TestCopyFromEveryField: CopyFrom copies every field of Context but
-// Fast (which the copy starts without), XArea (the copy's own) and
-// UserNs (its own CPU time): a field added to Context must be added to
+// Fast (which the copy starts without), XArea (the copy's own), FPULive
+// (where the copy's state is) and UserNs (its own CPU time): a field added to Context must be added to
 // CopyFrom too.
 func TestCopyFromEveryField(t *testing.T) {
 	var src, dst amd64.Context
@@ -180,7 +180,7 @@ func TestCopyFromEveryField(t *testing.T) {
 	for i := 0; i < v.NumField(); i++ {
 		name := v.Type().Field(i).Name
 		switch name {
-		case "Fast", "UserNs", "CPUAlarm":
+		case "Fast", "UserNs", "CPUAlarm", "FPULive":
 			if !d.Field(i).IsZero() {
 				t.Errorf("the copy has the source's %s", name)
 			}

@@ -7,8 +7,10 @@
 //
 // Every kernel entry saves the complete register state of the running
 // thread into the [Context] that [SetCurrent] last named (general
-// registers, the hardware interrupt frame, and the vector state: an
-// XSAVE area for programs, an FXSAVE image for the kernel), switches
+// registers, the hardware interrupt frame, and the vector state the
+// kernel's code uses: XMM0-15 and MXCSR, into the FXSAVE image of a
+// kernel thread or the XSAVE area of a program, whose other components
+// stay in the CPU until another program's are loaded; see xsave.go), switches
 // to a dedicated trap stack, points FS at a private TLS block whose g covers
 // that stack, and calls the handler installed with [SetTrapHandler]. When
 // the handler returns, the trap path resumes whatever Context is current

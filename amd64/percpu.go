@@ -29,6 +29,10 @@ type CPU struct {
 	nestedRAX    uint64
 	inNested     uint64 // set once a nested fault is being reported
 	fastSyscalls uint64 // system calls answered from Context.Fast
+	// fpuOwner is the program Context (with an XSAVE area) whose vector
+	// state beyond XMM0-15 and MXCSR this CPU's registers hold, or 0
+	// (trap.s, xsave.go).
+	fpuOwner uintptr
 
 	// Index is the CPU's number, 0 for the boot processor; APICID its
 	// local APIC's ID.

@@ -63,6 +63,7 @@ func FastSyscalls() uint64 {
 func trapCommon()
 func syscallEntry()
 func resume()
+func unloadFPU(c uintptr)
 
 // Resume leaves the current trap by resuming Current(). It never returns.
 // Boot code uses it to start the first thread.

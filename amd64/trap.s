@@ -36,6 +36,50 @@
 	MOVQ	(Context_Regs+Frame_R14)(SI), R14; \
 	MOVQ	(Context_Regs+Frame_R15)(SI), R15
 
+// SAVE_XMM stores XMM0-15 and MXCSR where FXSAVE and XSAVE keep them,
+// at byte 160 and byte 24 of the legacy region at off(base): all of the
+// vector state the kernel's own Go code uses (legacy SSE only, never
+// x87, MMX or VEX forms, so it leaves every other register of the vector
+// unit as the program left it; see xsave.go).
+#define SAVE_XMM(off, base) \
+	MOVUPS	X0, (off+160)(base); \
+	MOVUPS	X1, (off+176)(base); \
+	MOVUPS	X2, (off+192)(base); \
+	MOVUPS	X3, (off+208)(base); \
+	MOVUPS	X4, (off+224)(base); \
+	MOVUPS	X5, (off+240)(base); \
+	MOVUPS	X6, (off+256)(base); \
+	MOVUPS	X7, (off+272)(base); \
+	MOVUPS	X8, (off+288)(base); \
+	MOVUPS	X9, (off+304)(base); \
+	MOVUPS	X10, (off+320)(base); \
+	MOVUPS	X11, (off+336)(base); \
+	MOVUPS	X12, (off+352)(base); \
+	MOVUPS	X13, (off+368)(base); \
+	MOVUPS	X14, (off+384)(base); \
+	MOVUPS	X15, (off+400)(base); \
+	STMXCSR	(off+24)(base)
+
+// LOAD_XMM is SAVE_XMM's other half.
+#define LOAD_XMM(off, base) \
+	MOVUPS	(off+160)(base), X0; \
+	MOVUPS	(off+176)(base), X1; \
+	MOVUPS	(off+192)(base), X2; \
+	MOVUPS	(off+208)(base), X3; \
+	MOVUPS	(off+224)(base), X4; \
+	MOVUPS	(off+240)(base), X5; \
+	MOVUPS	(off+256)(base), X6; \
+	MOVUPS	(off+272)(base), X7; \
+	MOVUPS	(off+288)(base), X8; \
+	MOVUPS	(off+304)(base), X9; \
+	MOVUPS	(off+320)(base), X10; \
+	MOVUPS	(off+336)(base), X11; \
+	MOVUPS	(off+352)(base), X12; \
+	MOVUPS	(off+368)(base), X13; \
+	MOVUPS	(off+384)(base), X14; \
+	MOVUPS	(off+400)(base), X15; \
+	LDMXCSR	(off+24)(base)
+
 // trapCommon is where every vector stub jumps, on IST1 or IST2 with
 // interrupts disabled. The stack holds: vector, error code, RIP, CS,
 // RFLAGS, RSP, SS.
@@ -174,24 +218,37 @@ nestedSyscall:
 syscallDead:
 	JMP	dead<>(SB)
 
-// saved: the Context at AX holds the general registers and the frame.
+// saved: the Context at AX holds the general registers and the frame;
+// now its vector state. The kernel's own code (entered from ring 0) uses
+// only XMM0-15 and MXCSR, so those are all it saves. A program with an
+// XSAVE area gets the same into the area's legacy region, and the rest of
+// its vector state (x87, the upper halves of the YMM and ZMM registers,
+// opmasks) stays in the CPU, which the kernel does not change: the CPU
+// block's fpuOwner names it, and resume saves it whole only when another
+// program's state is to be loaded (or unloadFPU, when Go code reads or
+// changes it; see xsave.go). Under TCG a full XSAVE or XRSTOR costs about
+// a microsecond; the XMM registers a few dozen ordinary loads and stores.
 TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$0, Context_FXUnsaved(AX)
 	MOVQ	Context_XArea(AX), BX
 	TESTQ	BX, BX
 	JNE	xsave
+	CMPQ	(Context_Regs+Frame_CS)(AX), $const_UserCS
+	JEQ	fxProgram
+	SAVE_XMM(Context_FX, AX)
+	JMP	handle<>(SB)
+fxProgram:
+	// A program without an XSAVE area (the CPU has no XSAVE): its
+	// whole FXSAVE image, every time.
 	FXSAVE64	Context_FX(AX)
+	LDMXCSR	·defaultMXCSR(SB)
 	JMP	handle<>(SB)
 xsave:
-	// A program's Context: every component of XCR0 (EDX:EAX all ones).
-	MOVL	$-1, AX
-	MOVL	$-1, DX
-	CMPB	·xsaveOpt(SB), $0
-	JEQ	plainXSave
-	XSAVEOPT64	(BX)
-	JMP	handle<>(SB)
-plainXSave:
-	XSAVE64	(BX)
+	// The program is this CPU's fpuOwner since resume loaded it.
+	SAVE_XMM(0, BX)
+	// The kernel's code runs with the MXCSR it expects (exceptions
+	// masked), not the program's.
+	LDMXCSR	·defaultMXCSR(SB)
 	JMP	handle<>(SB)
 
 // handle runs the Go trap handler on the trap stack, then resumes
@@ -229,12 +286,44 @@ TEXT ·resume(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	Context_XArea(SI), BX
 	TESTQ	BX, BX
 	JNE	xrstor
+	CMPQ	(Context_Regs+Frame_CS)(SI), $const_UserCS
+	JEQ	fxrstor
+	LOAD_XMM(Context_FX, SI)
+	JMP	fsBase
+fxrstor:
 	FXRSTOR64	Context_FX(SI)
 	JMP	fsBase
 xrstor:
+	CMPQ	CPU_fpuOwner(GS), SI
+	JNE	switchX
+	// The CPU still holds the rest of this program's vector state.
+	LOAD_XMM(0, BX)
+	JMP	fsBase
+switchX:
+	// Another program's state (or none) is in the CPU: save it whole
+	// into its own area, then load this one's.
+	MOVQ	CPU_fpuOwner(GS), DI
+	TESTQ	DI, DI
+	JEQ	loadX
+	MOVQ	$0, Context_FPULive(DI)
+	MOVQ	Context_XArea(DI), DI
+	LOAD_XMM(0, DI)
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	CMPB	·xsaveOpt(SB), $0
+	JEQ	plainXSave
+	XSAVEOPT64	(DI)
+	JMP	loadX
+plainXSave:
+	XSAVE64	(DI)
+loadX:
 	MOVL	$-1, AX
 	MOVL	$-1, DX
 	XRSTOR64	(BX)
+	MOVQ	SI, CPU_fpuOwner(GS)
+	MOVQ	CPU_Index(GS), AX
+	INCQ	AX
+	MOVQ	AX, Context_FPULive(SI)
 	JMP	fsBase
 cleanFX:
 	LDMXCSR	·defaultMXCSR(SB)
@@ -304,3 +393,29 @@ TEXT dead<>(SB),NOSPLIT|NOFRAME,$0
 	MOVL	$112, AX
 	OUTL
 	JMP	·Halt(SB)
+
+// func unloadFPU(c uintptr)
+// If this CPU holds the vector state of the program Context at c (it is
+// fpuOwner), saves it whole into c's XSAVE area and forgets it, so that
+// the area says everything and changes made to it take effect at the
+// next resume. Interrupts are off meanwhile: the trap path also moves the
+// state. The caller's own XMM registers are Go's to lose across a call;
+// X15 (zero) and MXCSR (the default) are put back as Go expects them.
+TEXT ·unloadFPU(SB),NOSPLIT,$0-8
+	MOVQ	c+0(FP), SI
+	PUSHFQ
+	CLI
+	CMPQ	CPU_fpuOwner(GS), SI
+	JNE	notOwner
+	MOVQ	$0, CPU_fpuOwner(GS)
+	MOVQ	$0, Context_FPULive(SI)
+	MOVQ	Context_XArea(SI), BX
+	LOAD_XMM(0, BX)
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	XSAVE64	(BX)
+	LDMXCSR	·defaultMXCSR(SB)
+	XORPS	X15, X15
+notOwner:
+	POPFQ
+	RET

@@ -15,6 +15,21 @@ import "unsafe"
 // starts (internal/cpu, x/sys/cpu) it finds AVX off for good; only then
 // does EnableProgramXState turn the rest on. Kernel threads therefore keep
 // FXSAVE images, and only program Contexts carry an XSAVE area.
+//
+// Nor does the kernel's code touch x87, MMX or the upper halves of the
+// vector registers: Go on amd64 compiles to legacy SSE, which leaves bits
+// 255 and up of YMM and ZMM as they were. So a trap saves only XMM0-15
+// and MXCSR (into the FXSAVE image's place for them, in either kind of
+// area), and the rest of a program's state stays in the CPU while the
+// kernel runs: the CPU block's fpuOwner names the program Context it
+// belongs to, and that Context's FPULive the CPU. resume
+// (trap.s) saves that state whole, into its owner's area, only when it
+// loads another program's; UnloadFPU does it for Go code that reads or
+// changes a program's saved state; ForgetFPU drops it for a Context that
+// is going away. Linux defers its FPU work the same way (the state is
+// restored on the return to user mode, and saved only on a switch). With
+// several CPUs, a Context whose state one CPU holds must be unloaded
+// there before another CPU resumes it.
 
 // XCR0 state-component bits (Intel SDM Vol. 1 13.1).
 const (
@@ -137,14 +152,44 @@ func NewContext() *Context {
 	return &c.Context
 }
 
-// XState returns c's XSAVE area, or nil when it has only FX.
+// XState returns c's XSAVE area, or nil when it has only FX. The area
+// holds c's whole vector state, and what the caller writes into it is
+// what c resumes with: the part the CPU still held is saved first
+// (UnloadFPU).
 func (c *Context) XState() []byte {
 	if c.XArea == 0 {
 		return nil
 	}
+	c.UnloadFPU()
 	x := (*contextX)(unsafe.Pointer(c))
 	off := c.XArea - uint64(uintptr(unsafe.Pointer(&x.area[0])))
 	return x.area[off : off+xsaveSize : off+xsaveSize]
+}
+
+// UnloadFPU makes c's XSAVE area hold c's whole vector state. Between
+// a program's traps the CPU keeps the part of it that the kernel's code
+// never touches (x87, the upper halves of YMM and ZMM, opmasks; trap.s
+// saves only XMM0-15 and MXCSR on each trap): when c is that program,
+// this saves it, and c resumes from its area as it then is. Go code that
+// reads or changes a program's vector state calls it first (XState does).
+// It runs in goroutines, not in the trap handler.
+//
+// With several CPUs the caller must run on the CPU that holds the state
+// (FPULive): the scheduler keeps a thread whose Context has FPULive set on
+// that CPU, or has it unloaded there first.
+func (c *Context) UnloadFPU() {
+	if c.XArea != 0 && c.FPULive != 0 {
+		unloadFPU(c.addr())
+	}
+}
+
+// ForgetFPU is UnloadFPU for a Context that is going away: this CPU's
+// copy of its state is dropped, not saved (trap handler: interrupts are
+// off already).
+func ForgetFPU(c uintptr) {
+	if cpu := This(); c != 0 && cpu.fpuOwner == c {
+		cpu.fpuOwner = 0
+	}
 }
 
 // FPState returns the vector state the trap path saves c's into: its
@@ -192,6 +237,7 @@ func (c *Context) CopyFrom(src *Context) {
 // Reset clears c to a new program's state (zero registers, InitFPU),
 // keeping its XSAVE area and its CPU time (execve keeps the process's).
 func (c *Context) Reset() {
+	c.UnloadFPU() // before FPULive is cleared with the rest
 	area, ns := c.XArea, c.UserNs
 	*c = Context{XArea: area, UserNs: ns}
 	c.InitFPU()

@@ -270,6 +270,8 @@ func ForgetUser(ctx *amd64.Context, as *mm.AddressSpace) {
 // not in user mode that last ran ctx or as forget the goroutine that
 // called EnterUser, so profTick no longer follows their pointers.
 func forgetUser(ctx, as uint64) uint64 {
+	// Its vector state must not be saved into it once it is freed.
+	amd64.ForgetFPU(uintptr(ctx))
 	for i := 1; i < sched.top; i++ {
 		if t := &sched.T[i]; !t.inUser && (ctx != 0 && t.userCtx == ctx || as != 0 && t.userAS == as) {
 			t.userG = 0

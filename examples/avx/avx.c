@@ -9,8 +9,13 @@
 //                 glibc found AVX2 usable
 //   avx signal    a handler that uses every YMM register interrupts code
 //                 holding values in all of them: they are intact after it
+//   avx syscalls  three threads each hold their own values in YMM0-15, the
+//                 x87 stack and MXCSR across system calls of every kind the
+//                 kernel has (answered at its entry, in its trap handler, by
+//                 its Go code, and ones that switch threads): all intact
 #define _GNU_SOURCE
 #include <elf.h>
+#include <fcntl.h>
 #include <immintrin.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +26,7 @@
 #include <sys/auxv.h>
 #include <sys/platform/x86.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 // threads: each lane of a 256-bit accumulator runs its own sequence; the
@@ -194,6 +200,86 @@ static int signalYMM(void) {
 	return 0;
 }
 
+// x87Differs compares three long doubles by their 10 bytes of value (the
+// 6 bytes of padding after each are not the x87's).
+static int x87Differs(const long double *a, const long double *b) {
+	for (int i = 0; i < 3; i++)
+		if (memcmp(&a[i], &b[i], 10))
+			return 1;
+	return 0;
+}
+
+// syscalls: the kernel keeps part of a program's vector state in the CPU
+// between its traps and saves it only when another program thread runs;
+// each round here makes every kind of call with the whole state held.
+enum { sysThreads = 3, sysRounds = 300 };
+
+static void *holdState(void *arg) {
+	long id = (long)arg;
+	uint32_t in[16][8], out[16][8];
+	long double x87in[3], x87out[3];
+	uint32_t mxin = (id % 2 ? 0x3f80 : 0x5f80) | (id == 2 ? 0x8000 : 0), mxout; // rounding down/up, FTZ
+	for (int r = 0; r < 16; r++)
+		for (int l = 0; l < 8; l++)
+			in[r][l] = 0x01000193u * (uint32_t)(id * 16 + r + 1) + l;
+	for (int i = 0; i < 3; i++)
+		x87in[i] = (long double)(id + 1) / (i + 3); // 64-bit mantissas an SSE copy would round
+	int fd = open("/dev/zero", O_RDONLY);
+	struct timespec ts, nap = {0, 200000};
+	char c;
+	int bad = 0;
+	for (int round = 0; round < sysRounds && !bad; round++) {
+		memset(out, 0, sizeof out);
+		memset(x87out, 0, sizeof x87out);
+		__asm__ volatile(
+		    "vmovdqu 0(%[in]), %%ymm0\n vmovdqu 32(%[in]), %%ymm1\n vmovdqu 64(%[in]), %%ymm2\n"
+		    "vmovdqu 96(%[in]), %%ymm3\n vmovdqu 128(%[in]), %%ymm4\n vmovdqu 160(%[in]), %%ymm5\n"
+		    "vmovdqu 192(%[in]), %%ymm6\n vmovdqu 224(%[in]), %%ymm7\n vmovdqu 256(%[in]), %%ymm8\n"
+		    "vmovdqu 288(%[in]), %%ymm9\n vmovdqu 320(%[in]), %%ymm10\n vmovdqu 352(%[in]), %%ymm11\n"
+		    "vmovdqu 384(%[in]), %%ymm12\n vmovdqu 416(%[in]), %%ymm13\n vmovdqu 448(%[in]), %%ymm14\n"
+		    "vmovdqu 480(%[in]), %%ymm15\n"
+		    "fldt 0(%[xin])\n fldt 16(%[xin])\n fldt 32(%[xin])\n"
+		    "ldmxcsr %[mxin]\n"
+		    "mov %[getppid], %%eax\n syscall\n"                          // answered at the entry
+		    "mov %[cgt], %%eax\n mov $1, %%edi\n mov %[ts], %%rsi\n syscall\n" // in the trap handler
+		    "mov %[read], %%eax\n mov %[fd], %%rdi\n mov %[c], %%rsi\n mov $1, %%edx\n syscall\n" // Go
+		    "mov %[yield], %%eax\n syscall\n"                            // another thread runs
+		    "mov %[nanosleep], %%eax\n mov %[nap], %%rdi\n xor %%esi, %%esi\n syscall\n" // all run
+		    "stmxcsr %[mxout]\n"
+		    "fstpt 32(%[xout])\n fstpt 16(%[xout])\n fstpt 0(%[xout])\n"
+		    "vmovdqu %%ymm0, 0(%[out])\n vmovdqu %%ymm1, 32(%[out])\n vmovdqu %%ymm2, 64(%[out])\n"
+		    "vmovdqu %%ymm3, 96(%[out])\n vmovdqu %%ymm4, 128(%[out])\n vmovdqu %%ymm5, 160(%[out])\n"
+		    "vmovdqu %%ymm6, 192(%[out])\n vmovdqu %%ymm7, 224(%[out])\n vmovdqu %%ymm8, 256(%[out])\n"
+		    "vmovdqu %%ymm9, 288(%[out])\n vmovdqu %%ymm10, 320(%[out])\n vmovdqu %%ymm11, 352(%[out])\n"
+		    "vmovdqu %%ymm12, 384(%[out])\n vmovdqu %%ymm13, 416(%[out])\n vmovdqu %%ymm14, 448(%[out])\n"
+		    "vmovdqu %%ymm15, 480(%[out])\n"
+		    "ldmxcsr %[mxdef]\n"
+		    : [mxout] "=m"(mxout)
+		    : [in] "r"(in), [out] "r"(out), [xin] "r"(x87in), [xout] "r"(x87out), [mxin] "m"(mxin),
+		      [mxdef] "m"((uint32_t){0x1f80}), [ts] "r"(&ts), [c] "r"(&c), [fd] "r"((long)fd),
+		      [nap] "r"(&nap), [getppid] "i"(SYS_getppid), [cgt] "i"(SYS_clock_gettime),
+		      [read] "i"(SYS_read), [yield] "i"(SYS_sched_yield), [nanosleep] "i"(SYS_nanosleep)
+		    : "rax", "rdi", "rsi", "rdx", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+		      "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+		bad = memcmp(in, out, sizeof in) != 0 || x87Differs(x87in, x87out) ||
+		      mxout != mxin;
+	}
+	close(fd);
+	return (void *)(long)!bad;
+}
+
+static int syscallsHold(void) {
+	pthread_t th[sysThreads];
+	for (long i = 0; i < sysThreads; i++)
+		pthread_create(&th[i], 0, holdState, (void *)i);
+	for (int i = 0; i < sysThreads; i++) {
+		void *ok;
+		pthread_join(th[i], &ok);
+		printf("thread %d: %s\n", i, ok ? "YMM, x87 and MXCSR intact" : "CHANGED");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
 	const char *what = argc > 1 ? argv[1] : "";
@@ -203,6 +289,8 @@ int main(int argc, char **argv) {
 		return ifunc();
 	if (!strcmp(what, "signal"))
 		return signalYMM();
-	printf("usage: avx threads|ifunc|signal\n");
+	if (!strcmp(what, "syscalls"))
+		return syscallsHold();
+	printf("usage: avx threads|ifunc|signal|syscalls\n");
 	return 2;
 }
