@@ -17,6 +17,9 @@ const (
 	// stays the Linux program's.
 	RuntimeLo = 0xffffc00000000000
 	RuntimeHi = 0xffffe00000000000
+	// ThreadTable is where the scheduler's thread table lives (its own
+	// top-level entry, made at boot), backed page by page as it fills.
+	ThreadTable = RuntimeHi
 
 	kernelPhys = 0x200000 // physical load address of the image
 

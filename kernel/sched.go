@@ -78,8 +78,11 @@ var _ [0]struct{} = [unsafe.Sizeof(Thread{}) % 16]struct{}{}
 // maxThreads bounds the kernel's threads (the runtime's Ms): every
 // program thread needs one while it runs or sits in a blocking system
 // call, so this is what bounds program threads (see MaxProgramThreads).
-// 4096 slots cost 3.4 MiB of the image's bss; the scheduler's scans stop
-// at the highest slot used, so unused slots cost no time.
+// The table is not in the image: 4096 slots would be 4.2 MiB of bss,
+// more than a quarter of a 16 MiB machine. Its memory is put behind it a
+// page at a time as Spawn first reaches a slot (Scheduler.back), so a
+// machine pays for the most threads it ever had at once; the scheduler's
+// scans stop at the highest slot used, so unused slots cost no time.
 const maxThreads = 4096
 
 // MaxProgramThreads is how many program threads may exist at once, in
@@ -92,7 +95,12 @@ const MaxProgramThreads = maxThreads - 96
 // threads, thread 0 (idle) only when none is. It holds no pointers and
 // never allocates, so the trap handler can use it.
 type Scheduler struct {
-	T       [maxThreads]Thread
+	// T is the thread table. Only slots [0, backed) have memory behind
+	// them; Spawn backs more through back, which makes the first n bytes
+	// of the table usable (zeroed) or says that memory ran out.
+	T       *[maxThreads]Thread
+	backed  int
+	back    func(n uintptr) bool
 	Cur     int
 	top     int // slots [0, top) have been used: scans stop there
 	nextTid int32
@@ -104,9 +112,14 @@ type Scheduler struct {
 // Current returns the running thread.
 func (s *Scheduler) Current() *Thread { return &s.T[s.Cur] }
 
-// Spawn claims a free slot (never slot 0) and gives it a thread ID.
+// Spawn claims a free slot (never slot 0) and gives it a thread ID. It
+// fails when every slot is taken, or when the next slot needs memory and
+// none is left.
 func (s *Scheduler) Spawn() (int, bool) {
 	for i := 1; i < maxThreads; i++ {
+		if i >= s.backed && !s.grow(i+1) {
+			return 0, false
+		}
 		if s.T[i].State == Free {
 			s.top = max(s.top, i+1)
 			s.nextTid++
@@ -116,6 +129,23 @@ func (s *Scheduler) Spawn() (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// grow backs at least the first n slots, in whole pages.
+func (s *Scheduler) grow(n int) bool {
+	if n <= s.backed {
+		return true
+	}
+	if s.back == nil {
+		return false
+	}
+	const size = unsafe.Sizeof(Thread{})
+	end := (uintptr(n)*size + amd64.PageSize - 1) &^ (amd64.PageSize - 1)
+	if !s.back(end) {
+		return false
+	}
+	s.backed = min(maxThreads, int(end/size))
+	return true
 }
 
 // Exit frees slot i.

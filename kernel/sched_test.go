@@ -2,14 +2,22 @@ package kernel
 
 import (
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"yolk/amd64"
 )
+
+// tableSched returns an empty scheduler whose whole table is backed.
+func tableSched() *Scheduler {
+	return &Scheduler{T: new([maxThreads]Thread), backed: maxThreads}
+}
 
 // newSched returns a scheduler with n spawned threads (slots 1..n), all
 // runnable.
 func newSched(t *testing.T, n int) *Scheduler {
-	s := new(Scheduler)
+	s := tableSched()
 	for k := 1; k <= n; k++ {
 		i, ok := s.Spawn()
 		if !ok || i != k {
@@ -21,7 +29,7 @@ func newSched(t *testing.T, n int) *Scheduler {
 }
 
 func TestSpawn(t *testing.T) {
-	s := new(Scheduler)
+	s := tableSched()
 	seen := map[int]bool{}
 	last := int32(0)
 	for k := 0; k < maxThreads-1; k++ {
@@ -59,6 +67,49 @@ func TestSpawn(t *testing.T) {
 	th := &s.T[5]
 	if th.Tid != last+1 || th.Regs.RAX != 0 || th.deadline != 0 || th.wait != waitNone {
 		t.Errorf("reused slot: Tid %d (want %d), RAX %d, deadline %d, wait %d", th.Tid, last+1, th.Regs.RAX, th.deadline, th.wait)
+	}
+}
+
+// The table gets memory a page at a time as Spawn reaches new slots, and
+// Spawn fails (as with every slot taken) when no more can be had; slots
+// freed below the backed ones are reused without asking for more.
+func TestSpawnBacksTable(t *testing.T) {
+	size := unsafe.Sizeof(Thread{})
+	var asked []uintptr
+	limit := uintptr(3 * amd64.PageSize)
+	s := &Scheduler{T: new([maxThreads]Thread)}
+	s.back = func(n uintptr) bool {
+		asked = append(asked, n)
+		return n <= limit
+	}
+	perPage := int(amd64.PageSize / size)
+	fits := int(limit / size) // slots in three pages
+	for k := 1; k < fits; k++ {
+		if i, ok := s.Spawn(); !ok || i != k {
+			t.Fatalf("Spawn %d = %d, %v", k, i, ok)
+		}
+	}
+	if i, ok := s.Spawn(); ok {
+		t.Fatalf("Spawn beyond %d backed bytes = %d, want failure", limit, i)
+	}
+	for _, n := range asked {
+		if n%amd64.PageSize != 0 || n > limit+amd64.PageSize {
+			t.Errorf("asked to back %d bytes: want whole pages, one at a time", n)
+		}
+	}
+	if len(asked) != 4 { // three pages, then the one refused
+		t.Errorf("back called %d times (%v), want 4 for %d slots a page", len(asked), asked, perPage)
+	}
+	if s.backed != fits {
+		t.Errorf("backed = %d, want %d", s.backed, fits)
+	}
+	s.Exit(2)
+	asked = nil
+	if i, ok := s.Spawn(); !ok || i != 2 {
+		t.Errorf("Spawn after Exit(2) = %d, %v", i, ok)
+	}
+	if len(asked) != 0 {
+		t.Errorf("reusing a slot asked for memory: %v", asked)
 	}
 }
 

@@ -39,11 +39,8 @@ func Start(p BootParams) {
 		poweroff(ExitKernelFault)
 	}
 	findCPUs(bootRead)
-	if uintptr(unsafe.Pointer(&sched.T[0]))%16 != 0 {
-		kprint("yolk: thread table not 16-byte aligned (FXSAVE needs it)\n")
-		poweroff(ExitKernelFault)
-	}
 	initMemory()
+	initThreadTable()
 	stamp(stageMemory, amd64.RDTSC())
 	calibrateClock()
 	initTimer()
@@ -275,11 +272,12 @@ func initMemory() {
 			poweroff(ExitNoMemory)
 		}
 	}
-	// Every top-level entry of the runtime's window exists from now on,
-	// so program address spaces can share the kernel's half by copying
-	// the top-level entries once (shareKernelHalf).
+	// Every top-level entry of the runtime's window and of the thread
+	// table exists from now on, so program address spaces can share the
+	// kernel's half by copying the top-level entries once
+	// (shareKernelHalf).
 	top := physMem.Table(root)
-	for va := uint64(RuntimeLo); va < RuntimeHi; va += 1 << 39 {
+	for va := uint64(RuntimeLo); va <= ThreadTable; va += 1 << 39 {
 		i := va >> 39 & 511
 		if top[i]&amd64.PTE_P == 0 {
 			t, ok := physMem.Alloc()
@@ -308,6 +306,41 @@ func initMemory() {
 }
 
 func flushPage(va uint64) { amd64.INVLPG(uintptr(va)) }
+
+// threadTableMapped is how many bytes of the thread table have memory.
+var threadTableMapped uintptr
+
+// initThreadTable points the scheduler at its table, with memory for the
+// idle thread and the runtime's first one.
+func initThreadTable() {
+	sched.T = (*[maxThreads]Thread)(ptr(ThreadTable))
+	sched.back = backThreadTable
+	if !sched.grow(2) {
+		kprint("yolk: no memory for the thread table\n")
+		poweroff(ExitNoMemory)
+	}
+}
+
+// backThreadTable maps zeroed frames behind the thread table's first n
+// bytes (Scheduler.back). It runs in the trap handler (the runtime's
+// clone): frames and page tables come from the frame allocator, nothing
+// is allocated in Go. The frames stay with the table.
+func backThreadTable(n uintptr) bool {
+	const tableSize = unsafe.Sizeof([maxThreads]Thread{})
+	n = min(n, (tableSize+amd64.PageSize-1)&^(amd64.PageSize-1))
+	for threadTableMapped < n {
+		f, ok := physMem.Alloc()
+		if !ok {
+			return false
+		}
+		if !kernelAS.PT.Map(uint64(ThreadTable+threadTableMapped), f, amd64.PTE_W|amd64.PTE_NX|amd64.PTE_G) {
+			physMem.Free(f)
+			return false
+		}
+		threadTableMapped += amd64.PageSize
+	}
+	return true
+}
 
 func overlapsModule(start, n uint64) bool {
 	for i := 0; i < bootInfo.NModules; i++ {

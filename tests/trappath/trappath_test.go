@@ -82,6 +82,9 @@ var indirectCalls = map[string]indirect{
 	// AddressSpace.Flush: kernelAS and userAS get flushPage (start.go,
 	// user.go); tests leave it nil.
 	"yolk/kernel.(*AddressSpace).Protect": {sites: 1, targets: []string{"yolk/kernel.flushPage"}, why: "as.Flush"},
+	// The scheduler's thread table gets memory through Scheduler.back,
+	// which initThreadTable sets once (tests set their own).
+	"yolk/kernel.(*Scheduler).grow": {sites: 1, targets: []string{"yolk/kernel.backThreadTable"}, why: "s.back"},
 	// exitHook is declared for boot statistics but nothing sets it yet;
 	// whoever sets it adds the function here.
 	"yolk/kernel.exitGroup": {sites: 1, targets: nil, why: "exitHook"},
