@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
 )
 
@@ -227,23 +226,23 @@ func newBuilder(b []byte) *builder {
 	return &builder{b: b, root: root}
 }
 
-func (bd *builder) add(raw *rawRecord, info cpio.Info) error {
+func (bd *builder) add(raw *rawRecord) error {
 	p := cleanPath(raw.name)
 	for _, c := range strings.Split(p[1:], "/") {
 		if len(c) > MaxNameLen {
 			return formatErr(raw.off, "%q: path component longer than %d bytes", short(raw.name), MaxNameLen)
 		}
 	}
-	mode := uint32(info.Mode) & 0o177777
+	mode := raw.f[fMode] & 0o177777
 	n := &Node{
 		Path:    p,
 		Name:    path.Base(p),
 		Mode:    mode,
-		Nlink:   uint32(info.NLink),
-		UID:     uint32(info.UID),
-		GID:     uint32(info.GID),
-		Mtime:   int64(info.MTime),
-		archIno: info.Ino,
+		Nlink:   raw.f[fNlink],
+		UID:     raw.f[fUID],
+		GID:     raw.f[fGID],
+		Mtime:   int64(raw.f[fMtime]),
+		archIno: uint64(raw.f[fIno]),
 	}
 	content := bd.b[raw.dataOff : raw.dataOff+raw.size : raw.dataOff+raw.size]
 	switch n.Type() {
@@ -272,13 +271,13 @@ func (bd *builder) add(raw *rawRecord, info cpio.Info) error {
 		n.Target = string(content)
 		n.Size = raw.size
 	case unix.S_IFCHR, unix.S_IFBLK:
-		n.Rdev = unix.Mkdev(uint32(info.Rmajor), uint32(info.Rminor))
+		n.Rdev = unix.Mkdev(raw.f[fRdevMajor], raw.f[fRdevMinor])
 	case unix.S_IFIFO, unix.S_IFSOCK:
 	default:
 		return formatErr(raw.off, "%q: unknown file type in mode %#o", short(raw.name), mode)
 	}
-	if !n.IsDir() && !n.IsSymlink() && info.NLink >= 2 {
-		k := linkKey{uint32(info.Major), uint32(info.Minor), uint32(info.Ino), mode}
+	if !n.IsDir() && !n.IsSymlink() && raw.f[fNlink] >= 2 {
+		k := linkKey{raw.f[fDevMajor], raw.f[fDevMinor], raw.f[fIno], mode}
 		if bd.groups == nil {
 			bd.groups = make(map[linkKey]*linkGroup)
 		}

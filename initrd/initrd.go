@@ -2,12 +2,11 @@ package initrd
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"path"
+	"strings"
 
-	"github.com/u-root/u-root/pkg/cpio"
+	"golang.org/x/sys/unix"
 )
 
 // Kind is the form of a boot module.
@@ -106,13 +105,6 @@ type rawRecord struct {
 	size    int64
 }
 
-// segment is one archive of a concatenation: records [first, first+n)
-// start at offset start and end with a trailer.
-type segment struct {
-	start    int64
-	first, n int
-}
-
 func align4(n int64) int64 { return (n + 3) &^ 3 }
 
 func hexField(b []byte) (uint32, bool) {
@@ -141,27 +133,29 @@ func short(name string) string {
 	return name
 }
 
-func isTrailer(name string) bool { return cpio.Normalize(name) == cpio.Trailer }
+// trailer is the name of the record that ends a newc archive.
+const trailerName = "TRAILER!!!"
+
+// isTrailer says whether an archive name is the trailer's, leading slashes
+// and dot components ignored as cpio's readers do.
+func isTrailer(name string) bool { return path.Clean(strings.TrimLeft(name, "/")) == trailerName }
 
 // scan walks every header of b, bounding each field against len(b), and
-// returns the records (trailers excluded) and the segments they form.
-func scan(b []byte) ([]rawRecord, []segment, map[int64]bool, error) {
+// returns the records, trailers excluded.
+func scan(b []byte) ([]rawRecord, error) {
 	end := int64(len(b))
 	if end == 0 {
-		return nil, nil, nil, formatErr(0, "empty archive")
+		return nil, formatErr(0, "empty archive")
 	}
-	var crc map[int64]bool
 	var recs []rawRecord
-	var segs []segment
-	seg := segment{}
 	pos := int64(0)
 	for {
 		off := pos
 		if off == end {
-			return nil, nil, nil, formatErr(off, "archive ends without a %s record", cpio.Trailer)
+			return nil, formatErr(off, "archive ends without a %s record", trailerName)
 		}
 		if end-off < headerLen {
-			return nil, nil, nil, formatErr(off, "truncated header: %d bytes left, need %d", end-off, headerLen)
+			return nil, formatErr(off, "truncated header: %d bytes left, need %d", end-off, headerLen)
 		}
 		h := b[off : off+headerLen]
 		r := rawRecord{off: off}
@@ -169,17 +163,13 @@ func scan(b []byte) ([]rawRecord, []segment, map[int64]bool, error) {
 		case magicNewc:
 		case magicNewcCRC:
 			r.crc = true
-			if crc == nil {
-				crc = make(map[int64]bool)
-			}
-			crc[off] = true
 		default:
-			return nil, nil, nil, formatErr(off, "bad magic %q", h[:6])
+			return nil, formatErr(off, "bad magic %q", h[:6])
 		}
 		for i := range r.f {
 			v, ok := hexField(h[6+8*i : 6+8*i+8])
 			if !ok {
-				return nil, nil, nil, formatErr(off, "header field %d is not hex: %q", i, h[6+8*i:6+8*i+8])
+				return nil, formatErr(off, "header field %d is not hex: %q", i, h[6+8*i:6+8*i+8])
 			}
 			r.f[i] = v
 		}
@@ -187,105 +177,71 @@ func scan(b []byte) ([]rawRecord, []segment, map[int64]bool, error) {
 		nameOff := off + headerLen
 		switch {
 		case ns == 0:
-			return nil, nil, nil, formatErr(off, "name size 0")
+			return nil, formatErr(off, "name size 0")
 		case ns > MaxPathLen+1:
-			return nil, nil, nil, formatErr(off, "name size %d exceeds PATH_MAX", ns)
+			return nil, formatErr(off, "name size %d exceeds PATH_MAX", ns)
 		case ns > end-nameOff:
-			return nil, nil, nil, formatErr(off, "name size %d runs past the end of the archive (%d bytes left)", ns, end-nameOff)
+			return nil, formatErr(off, "name size %d runs past the end of the archive (%d bytes left)", ns, end-nameOff)
 		}
 		nb := b[nameOff : nameOff+ns]
 		if nb[ns-1] != 0 {
-			return nil, nil, nil, formatErr(off, "name is not NUL-terminated")
+			return nil, formatErr(off, "name is not NUL-terminated")
 		}
 		if bytes.IndexByte(nb[:ns-1], 0) >= 0 {
-			return nil, nil, nil, formatErr(off, "name contains NUL")
+			return nil, formatErr(off, "name contains NUL")
 		}
 		r.name = string(nb[:ns-1])
 		r.dataOff = align4(nameOff + ns)
 		r.size = int64(r.f[fFileSize])
 		if r.dataOff > end || r.size > end-r.dataOff {
-			return nil, nil, nil, formatErr(off, "%q: file size %d runs past the end of the archive", short(r.name), r.size)
+			return nil, formatErr(off, "%q: file size %d runs past the end of the archive", short(r.name), r.size)
 		}
 		pos = align4(r.dataOff + r.size)
 		if !isTrailer(r.name) {
 			recs = append(recs, r)
-			seg.n++
 			continue
 		}
 		// Trailer: skip zero padding, then either the end or another
 		// archive at an aligned offset.
-		segs = append(segs, seg)
 		pos = min(pos, end)
 		for pos < end && b[pos] == 0 {
 			pos++
 		}
 		if pos == end {
-			return recs, segs, crc, nil
+			return recs, nil
 		}
 		if pos&3 != 0 {
-			return nil, nil, nil, formatErr(pos, "data after trailer at unaligned offset")
+			return nil, formatErr(pos, "data after trailer at unaligned offset")
 		}
-		seg = segment{start: pos, first: len(recs)}
 	}
-}
-
-// archiveAt is the io.ReaderAt handed to u-root. u-root only knows the
-// 070701 magic, so the 070702 magic of headers that scan found is shown to
-// it as 070701 (in u-root's buffer; b itself is never written).
-type archiveAt struct {
-	b   []byte
-	crc map[int64]bool
-}
-
-func (a *archiveAt) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("negative offset")
-	}
-	if off >= int64(len(a.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, a.b[off:])
-	if n >= 6 && a.crc[off] {
-		copy(p, magicNewc)
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }
 
 // Parse reads the newc archive b into an FS. See the package documentation
 // for what it accepts. Errors are *FormatError.
 func Parse(b []byte) (*FS, error) {
-	raws, segs, crc, err := scan(b)
+	raws, err := scan(b)
 	if err != nil {
 		return nil, err
 	}
-	at := &archiveAt{b: b, crc: crc}
 	bd := newBuilder(b)
-	for _, s := range segs {
-		rr := cpio.Newc.Reader(io.NewSectionReader(at, s.start, int64(len(b))-s.start))
-		for i := s.first; i < s.first+s.n; i++ {
-			raw := &raws[i]
-			rec, err := rr.ReadRecord()
-			if err != nil {
-				return nil, formatErr(raw.off, "cpio: %v", err)
-			}
-			if rec.RecPos+s.start != raw.off || rec.FilePos+s.start != raw.dataOff ||
-				int64(rec.FileSize) != raw.size || rec.Name != cpio.Normalize(raw.name) {
-				return nil, formatErr(raw.off, "cpio reader disagrees with header walk")
-			}
-			if err := bd.add(raw, rec.Info); err != nil {
-				return nil, err
-			}
+	for i := range raws {
+		if err := bd.add(&raws[i]); err != nil {
+			return nil, err
 		}
-		// u-root's reader reports the trailer as io.EOF.
-		if _, err := rr.ReadRecord(); err != io.EOF {
-			if err == nil {
-				err = errors.New("record where the trailer should be")
-			}
-			return nil, formatErr(s.start, "cpio: %v", err)
-		}
+	}
+	return bd.finish(), nil
+}
+
+// Single returns an FS holding one regular file, data at path p (its
+// directories made as Parse makes missing ones), with permissions perm:
+// the root a raw ELF initrd runs in. data is not copied.
+func Single(p string, data []byte, perm uint32) (*FS, error) {
+	raw := rawRecord{name: p, size: int64(len(data))}
+	raw.f[fMode] = unix.S_IFREG | perm&0o7777
+	raw.f[fNlink] = 1
+	bd := newBuilder(data)
+	if err := bd.add(&raw); err != nil {
+		return nil, err
 	}
 	return bd.finish(), nil
 }

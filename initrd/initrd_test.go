@@ -800,3 +800,34 @@ func FuzzParse(f *testing.F) {
 		checkInvariants(t, fs, b)
 	})
 }
+
+// Single makes the root a raw ELF initrd runs in: the file at its path
+// with its parents, its data not copied, and nothing else.
+func TestSingle(t *testing.T) {
+	data := []byte("\x7fELF program bytes")
+	fs, err := Single("/usr/bin/prog", data, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := fs.Lookup("/usr/bin/prog", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.IsRegular() || n.Perm() != 0o755 || n.Size != int64(len(data)) || n.Nlink != 1 || string(n.Data) != string(data) {
+		t.Errorf("file: mode %#o size %d nlink %d data %q", n.Mode, n.Size, n.Nlink, n.Data)
+	}
+	if &n.Data[0] != &data[0] {
+		t.Error("Data is a copy, want the caller's bytes")
+	}
+	if fs.Len() != 4 { // /, /usr, /usr/bin, the file
+		t.Errorf("Len = %d, want 4", fs.Len())
+	}
+	for _, d := range []string{"/", "/usr", "/usr/bin"} {
+		if n, err := fs.Lookup(d, true); err != nil || !n.IsDir() {
+			t.Errorf("%s: %v, dir %v", d, err, err == nil && n.IsDir())
+		}
+	}
+	if _, err := Single("/"+strings.Repeat("x", MaxNameLen+1), data, 0o755); err == nil {
+		t.Error("a name longer than NAME_MAX was accepted")
+	}
+}

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"path"
-	"strings"
 	"time"
 
-	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
 
 	"yolk/initrd"
@@ -39,7 +35,7 @@ func runProgram(opts kernel.Options) int {
 		if prog == "" {
 			prog = "/init"
 		}
-		root, err = singleFile(prog, img)
+		root, err = initrd.Single(prog, img, 0o755)
 	case initrd.Cpio:
 		if prog == "" {
 			prog = "/init"
@@ -186,18 +182,4 @@ func hasVar(env []string, name string) bool {
 		}
 	}
 	return false
-}
-
-// singleFile makes a root file system holding only the program.
-func singleFile(p string, data []byte) (*initrd.FS, error) {
-	var buf bytes.Buffer
-	w := cpio.Newc.Writer(&buf)
-	recs := []cpio.Record{cpio.StaticFile(strings.TrimPrefix(path.Clean("/"+p), "/"), string(data), 0o755)}
-	if err := cpio.WriteRecordsAndDirs(w, recs); err != nil {
-		return nil, err
-	}
-	if err := cpio.WriteTrailer(w); err != nil {
-		return nil, err
-	}
-	return initrd.Parse(buf.Bytes())
 }
