@@ -24,7 +24,7 @@ const (
 	kernelPhys = 0x200000 // physical load address of the image
 
 	// MinMemMiB is the least RAM the kernel boots with.
-	MinMemMiB = 32
+	MinMemMiB = 16
 )
 
 // Exit statuses the kernel itself produces (see README.md).

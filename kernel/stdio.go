@@ -32,7 +32,8 @@ func StartStdio(o Options) error {
 	if err != nil {
 		return err
 	}
-	c, err := virtio.NewConsole(t, dmaAlloc{}, 1, func() { time.Sleep(time.Millisecond) })
+	_, total, _ := MemStats()
+	c, err := virtio.NewConsole(t, dmaAlloc{}, 1, consoleDepth(total), func() { time.Sleep(time.Millisecond) })
 	if err != nil {
 		return err
 	}
@@ -42,6 +43,17 @@ func StartStdio(o Options) error {
 	stdioTTY = o.TTY
 	stdio = g
 	return nil
+}
+
+// consoleDepth is how many pages each way the console keeps in flight for
+// a machine with total bytes of frames: the most (1 MiB for both ways)
+// from 64 MiB up, a quarter of that below, where a 16 MiB machine has
+// about 6 MiB of frames for everything.
+func consoleDepth(total uint64) uint16 {
+	if total >= 48<<20 {
+		return virtio.MaxConsoleDepth
+	}
+	return virtio.MaxConsoleDepth / 4
 }
 
 // StdioFlush waits until the host has taken all program output.

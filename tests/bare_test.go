@@ -19,7 +19,7 @@ func TestBareQEMUTooLittleMemory(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-M", machine, "-accel", "tcg", "-m", "20M",
+			cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-M", machine, "-accel", "tcg", "-m", "12M",
 				"-display", "none", "-serial", "stdio", "-no-reboot",
 				"-kernel", filepath.Join(root, "build/kernel.elf"), "-append", "selftest")
 			out, err := cmd.CombinedOutput()
@@ -29,7 +29,7 @@ func TestBareQEMUTooLittleMemory(t *testing.T) {
 			if err != nil {
 				t.Errorf("QEMU: %v", err)
 			}
-			if !strings.Contains(string(out), "yolk: need at least 32 MiB of memory") {
+			if !strings.Contains(string(out), "yolk: need at least 16 MiB of memory") {
 				t.Errorf("output lacks the memory message:\n%s", out)
 			}
 		})

@@ -138,18 +138,39 @@ func TestSelftest(t *testing.T) {
 	}
 }
 
-// TestTooLittleMemory: far below and just below the least memory the
-// kernel takes, it says so and exits with 113.
+// TestTooLittleMemory: below the least memory the kernel takes, the run
+// ends with status 113 and one line that says so: the kernel's (12M,
+// and 15M just below its 16 MiB), or the runner's when the kernel image
+// itself does not fit (8M: QEMU would load it past the end of RAM and
+// the kernel would never run).
 func TestTooLittleMemory(t *testing.T) {
-	for _, m := range []string{"20M", "30M"} {
-		t.Run(m, func(t *testing.T) {
+	for _, c := range []struct{ mem, want string }{
+		{"8M", "qemu/run: -m 8M is too little memory: the kernel image alone (" + filepath.Join(root, "build/kernel.elf") + ") ends at "},
+		{"12M", "yolk: need at least 16 MiB of memory, have 12 MiB ("},
+		{"15M", "yolk: need at least 16 MiB of memory, have 15 MiB ("},
+	} {
+		t.Run(c.mem, func(t *testing.T) {
 			t.Parallel()
-			r := run(t, "-m", m, "-o", "selftest")
+			r := run(t, "-m", c.mem, "-o", "selftest")
 			if r.status != 113 {
 				t.Errorf("exit status %d, want 113", r.status)
 			}
-			if !strings.Contains(r.out, "yolk: need at least 32 MiB of memory") {
-				t.Errorf("missing 'need at least 32 MiB' message:\n%s", r.out)
+			if lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) {
+				t.Errorf("output %q: want one line starting %q", r.out, c.want)
+			}
+		})
+	}
+}
+
+// TestHelloSmallMemory: hello runs in 16 MiB, the least the kernel
+// takes, on both machines.
+func TestHelloSmallMemory(t *testing.T) {
+	for _, machine := range []string{"microvm", "q35"} {
+		t.Run(machine, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, "-M", machine, "-m", "16M", example(t, "helloworld"))
+			if r.status != 0 || r.out != "Hello world!\n" {
+				t.Errorf("status %d, output %q; want 0 and %q", r.status, r.out, "Hello world!\n")
 			}
 		})
 	}

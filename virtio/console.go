@@ -8,8 +8,13 @@ import (
 // DeviceConsole is the virtio device ID of a console (§5.3).
 const DeviceConsole = 3
 
-// maxQueue caps the queues' size: 128 pages in flight each way.
-const maxQueue = 128
+// MaxConsoleDepth caps the data queues' size: at most 128 pages in
+// flight each way.
+const MaxConsoleDepth = 128
+
+// ctlQueue is the control queues' size: control messages are a few a
+// session (port added, ready, opened), and each descriptor owns a page.
+const ctlQueue = 8
 
 // Console drives one port of a virtio console with MULTIPORT (§5.3.6):
 // the port's receive and transmit queues carry the bytes, the control
@@ -52,7 +57,13 @@ func portQueues(port uint32) (rx, tx int) {
 
 // NewConsole initialises the device behind t and opens port, waiting
 // (by polling, up to about a second of tries) for the device to add it.
-func NewConsole(t Transport, a Allocator, port uint32, sleep func()) (*Console, error) {
+// depth (a power of two, at most MaxConsoleDepth) is how many pages each
+// data queue keeps in flight: the console holds 2*depth+ctlQueue+13 DMA
+// pages (with the rings) for good.
+func NewConsole(t Transport, a Allocator, port uint32, depth uint16, sleep func()) (*Console, error) {
+	if depth == 0 || depth > MaxConsoleDepth || depth&(depth-1) != 0 {
+		return nil, fmt.Errorf("virtio: bad console depth %d", depth)
+	}
 	f, err := Start(t, FeatureMultiport)
 	if err != nil {
 		return nil, err
@@ -70,7 +81,10 @@ func NewConsole(t Transport, a Allocator, port uint32, sleep func()) (*Console, 
 			t.SetStatus(StatusFailed)
 			return nil, fmt.Errorf("virtio: %v has no queue %d", t, i)
 		}
-		size := uint16(maxQueue)
+		size := depth
+		if i == 2 || i == 3 {
+			size = ctlQueue
+		}
 		for size > max {
 			size >>= 1
 		}

@@ -104,7 +104,7 @@ func NewP9(t Transport, a Allocator, sleep func()) (*P9, error) {
 		t.SetStatus(StatusFailed)
 		return nil, fmt.Errorf("virtio: %v has no usable request queue", t)
 	}
-	size := uint16(maxQueue)
+	size := uint16(MaxConsoleDepth) // a queue of the console's size
 	for size > max {
 		size >>= 1
 	}

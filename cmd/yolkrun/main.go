@@ -133,6 +133,9 @@ func boot(o *options) (int, error) {
 	} else {
 		f.Close()
 	}
+	if err := checkMemory(o.kernel, o.mem); err != nil {
+		return 0, err
+	}
 	tmp, err := os.MkdirTemp("", "yolk-run.")
 	if err != nil {
 		return 0, fail(exitRunner, "%v", err)
