@@ -58,13 +58,17 @@ $(KERNEL): $(GOSRC)
 	$(GO) build -o $(BUILD)/kernel.raw -ldflags '$(LDFLAGS)' ./cmd/kernel
 	GOOS= GOARCH= $(GO) run ./scripts/pvhnote -entry yolk/boot.pvhEntry -virt-base 0xffffffff80000000 -trim crypto/internal/fips140/drbg.memory $(BUILD)/kernel.raw $@
 
-# make bench [ROUNDS=5] [ACCEL=kvm|tcg] [MEM=512M]: yolk against a Linux VM
-# (Debian's kernel, fetched by scripts/linuxvm) on the same QEMU, the
-# order alternating; writes docs/benchmarks.md and docs/benchmarks.svg.
-# About 4 minutes under TCG here. Not part of make test.
+# make bench [ROUNDS=5] [NETROUNDS=3] [ACCEL=kvm|tcg] [MEM=512M]: yolk
+# against a Linux VM (Debian's kernel, fetched by scripts/linuxvm) on the
+# same QEMU, the order alternating; writes docs/benchmarks.md and
+# docs/benchmarks.svg (scripts/bench, ROUNDS rounds), then docs/network.md
+# (scripts/netbench, NETROUNDS rounds). scripts/benchprogs builds lua,
+# gojq, speedtest1 and xz the first time (a minute or two). About 14
+# minutes under TCG on an idle 2-core machine. Not part of make test.
+NETROUNDS ?= 3
 bench: setup kernel examples
 	scripts/bench
-	scripts/netbench
+	ROUNDS=$(NETROUNDS) scripts/netbench
 
 # make gostd [PKGS="os net ..."]: the Go standard library's own tests of
 # files, processes, signals, time and sockets, run under yolk (-R /): a

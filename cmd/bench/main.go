@@ -6,7 +6,7 @@
 //	bench run [flags]              boot both sides, alternating, -rounds times
 //	bench report -in R.json        write the report again from saved results
 //	bench extract-vmlinux BZ OUT   the uncompressed kernel inside a bzImage
-//	bench gendata OUT BYTES        deterministic text for the gzip job
+//	bench gendata OUT BYTES [json] deterministic text (gzip, xz) or JSON (gojq)
 //
 // Started as YOLK_QEMU by qemu/run (with BENCH_QEMU_LOG set), it logs the
 // time and QEMU's arguments and becomes qemu-system-x86_64.
@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,12 +51,16 @@ func main() {
 		}
 		err = extractVmlinux(os.Args[2], os.Args[3])
 	case "gendata":
-		if len(os.Args) != 4 {
+		if len(os.Args) != 4 && (len(os.Args) != 5 || os.Args[4] != "json") {
 			usage()
 		}
 		var n int
 		if n, err = strconv.Atoi(os.Args[3]); err == nil {
-			err = os.WriteFile(os.Args[2], GenText(n), 0o644)
+			gen := GenText
+			if len(os.Args) == 5 {
+				gen = GenJSON
+			}
+			err = os.WriteFile(os.Args[2], gen(n), 0o644)
 		}
 	default:
 		usage()
@@ -67,14 +72,14 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bench run [flags] | report -in RESULTS.json [-out MD] | extract-vmlinux BZIMAGE OUT | gendata OUT BYTES")
+	fmt.Fprintln(os.Stderr, "usage: bench run [flags] | report -in RESULTS.json [-out MD] | extract-vmlinux BZIMAGE OUT | gendata OUT BYTES [json]")
 	os.Exit(2)
 }
 
 type runFlags struct {
 	root, work, linux, kernel, out, accel, mem string
-	rounds                                     int
-	bzImage, native                            bool
+	rounds, bzRounds, profRounds, smp          int
+	native                                     bool
 	timeout                                    time.Duration
 }
 
@@ -89,7 +94,9 @@ func cmdRun(args []string) error {
 	fs.StringVar(&f.accel, "accel", "tcg", "tcg or kvm (both sides)")
 	fs.StringVar(&f.mem, "m", "512M", "guest memory, both sides")
 	fs.IntVar(&f.rounds, "rounds", 5, "rounds; each boots every VM once, the order alternating")
-	fs.BoolVar(&f.bzImage, "bzimage", true, "also boot Linux from its bzImage (firmware and XZ decompression: about 25 s under TCG)")
+	fs.IntVar(&f.bzRounds, "bzimage", 2, "in this many rounds (the first ones), also boot Linux from its bzImage (firmware and XZ decompression: about 25 s under TCG)")
+	fs.IntVar(&f.profRounds, "profiled", 3, "in this many rounds (the first ones), also boot yolk's work under the profiler (its cost is measured in the guest, so a few samples do)")
+	fs.IntVar(&f.smp, "smp", 2, "also boot both sides with this many vCPUs for xz -T2 (the jobs in /jobs.smp); 0: not")
 	fs.BoolVar(&f.native, "native", true, "also run the clock benchmarks on the host itself (nativeJobs), once a round")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
 	fs.Parse(args)
@@ -104,7 +111,7 @@ func cmdRun(args []string) error {
 		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
 	}
 	r.fillEnv(f)
-	vms := f.vms()
+	vms, groups := f.vms()
 	cmdSeen := map[string]bool{}
 	scratch, err := os.MkdirTemp("", "bench")
 	if err != nil {
@@ -115,9 +122,15 @@ func cmdRun(args []string) error {
 	profCycles := map[string][]float64{} // the profiled boot's cycles: not reported
 	j := filepath.Join
 	for round := range f.rounds {
-		order := []int{0, 1, 2, 3, 4, 5}
-		if round%2 == 1 {
-			order = []int{1, 0, 2, 5, 4, 3}
+		// Each group's yolk and Linux boots run back to back, yolk
+		// first in even rounds and Linux first in odd ones.
+		var order []int
+		for _, g := range groups {
+			if round%2 == 1 {
+				g = slices.Clone(g)
+				slices.Reverse(g)
+			}
+			order = append(order, g...)
 		}
 		// Every sample of this round starts missing and is filled in
 		// by the boot that gives it, so rounds stay aligned.
@@ -134,7 +147,7 @@ func cmdRun(args []string) error {
 		}
 		for _, i := range order {
 			vm := vms[i]
-			if vm.vm.Argv == nil {
+			if vm.vm.Argv == nil || vm.bootKey == "boot-bzimage" && round >= f.bzRounds || vm.profiled && round >= f.profRounds {
 				continue
 			}
 			b, err := vm.vm.Run(f.timeout, scratch)
@@ -263,7 +276,7 @@ func writeReport(r *Results, out string) error {
 // keyboard-controller attempts.
 const linuxCmdline = "console=ttyS0 quiet loglevel=1 panic=-1 tsc=reliable reboot=t rdinit=/init"
 
-// A benchVM is one of the six boots of a round.
+// A benchVM is one of the boots of a round.
 type benchVM struct {
 	vm       VM
 	yolk     bool
@@ -271,38 +284,63 @@ type benchVM struct {
 	profiled bool   // yolk's work boot under the sampling profiler
 }
 
-func (f runFlags) vms() []benchVM {
+// vms returns the boots of a round and how they group: each group's boots
+// run back to back, in the group's order in even rounds and reversed in
+// odd ones.
+func (f runFlags) vms() ([]benchVM, [][]int) {
 	j := func(p ...string) string { return filepath.Join(p...) }
 	cpu := "max"
 	if f.accel == "kvm" {
 		cpu = "host"
 	}
-	linux := func(name, kernel, initrd string) VM {
-		return VM{Name: name, Argv: []string{"qemu-system-x86_64",
-			"-M", "microvm,acpi=off", "-accel", f.accel, "-cpu", cpu, "-m", f.mem,
+	// linux boots Debian's kernel; jobs, when set, is the init's argument
+	// (the words after "--" on the command line reach init as argv).
+	linux := func(name, kernel, initrd, jobs string, smp int) VM {
+		accel, cmdline := f.accel, linuxCmdline
+		if jobs != "" {
+			cmdline += " -- " + jobs
+		}
+		argv := []string{"qemu-system-x86_64", "-M", "microvm,acpi=off"}
+		if smp > 1 {
+			if accel == "tcg" {
+				accel += ",thread=multi" // as qemu/run: a host thread per vCPU
+			}
+			argv = append(argv, "-smp", strconv.Itoa(smp))
+		}
+		return VM{Name: name, Argv: append(argv, "-accel", accel, "-cpu", cpu, "-m", f.mem,
 			"-display", "none", "-no-reboot", "-nic", "none",
 			"-kernel", kernel, "-initrd", initrd,
-			"-append", linuxCmdline,
-			"-serial", "stdio"}}
+			"-append", cmdline,
+			"-serial", "stdio")}
 	}
-	yolk := func(name, initrd string, flags ...string) VM {
-		return VM{Name: name, Wrapped: true, Root: f.root, Argv: append(append([]string{j(f.work, "yolkrun"),
+	yolk := func(name, initrd, jobs string, flags ...string) VM {
+		argv := append(append([]string{j(f.work, "yolkrun"),
 			"-q", "-k", f.kernel, "-A", f.accel, "-m", f.mem, "-T", strconv.Itoa(int(f.timeout.Seconds()))},
-			flags...), "-i", initrd, "/init")}
+			flags...), "-i", initrd, "/init")
+		if jobs != "" {
+			argv = append(argv, jobs)
+		}
+		return VM{Name: name, Wrapped: true, Root: f.root, Argv: argv}
 	}
 	boot, work := j(f.work, "boot.cpio"), j(f.work, "work.cpio")
+	vmlinux := j(f.linux, "vmlinux")
 	vms := []benchVM{
-		{vm: yolk("yolk boot", boot), yolk: true, bootKey: "boot"},
-		{vm: linux("Linux boot (PVH)", j(f.linux, "vmlinux"), boot), bootKey: "boot"},
-		{vm: linux("Linux boot (bzImage)", j(f.linux, "vmlinuz"), boot), bootKey: "boot-bzimage"},
-		{vm: yolk("yolk work", work), yolk: true},
-		{vm: linux("Linux work (PVH)", j(f.linux, "vmlinux"), work)},
-		{vm: yolk("yolk work (profiled)", work, "--profile", j(f.work, "work.pb.gz")), yolk: true, profiled: true},
+		{vm: yolk("yolk boot", boot, ""), yolk: true, bootKey: "boot"},
+		{vm: linux("Linux boot (PVH)", vmlinux, boot, "", 1), bootKey: "boot"},
+		{vm: linux("Linux boot (bzImage)", j(f.linux, "vmlinuz"), boot, "", 1), bootKey: "boot-bzimage"},
+		{vm: yolk("yolk work", work, ""), yolk: true},
+		{vm: linux("Linux work (PVH)", vmlinux, work, "", 1)},
+		{vm: yolk("yolk work (profiled)", work, "/jobs.profiled", "--profile", j(f.work, "work.pb.gz")), yolk: true, profiled: true},
 	}
-	if !f.bzImage {
-		vms[2].vm.Argv = nil
+	groups := [][]int{{0, 1}, {2}, {3, 4}, {5}}
+	if f.smp > 1 {
+		n := strconv.Itoa(f.smp)
+		vms = append(vms,
+			benchVM{vm: yolk("yolk xz (-smp "+n+")", work, "/jobs.smp", "--smp", n), yolk: true},
+			benchVM{vm: linux("Linux xz (PVH, -smp "+n+")", vmlinux, work, "/jobs.smp", f.smp)})
+		groups = append(groups, []int{6, 7})
 	}
-	return vms
+	return vms, groups
 }
 
 // fillEnv records what the numbers depend on.

@@ -33,7 +33,16 @@ var metrics = []Metric{
 	m("gobench", "Go program: maps, sort, SHA-256 of 8 MiB, JSON (examples/gobench)", "s", 1e9),
 	m("sqlite", "sqlite: 10,000 rows into a new database on /tmp (fsops sqlite-create)", "s", 1e9),
 	m("gzip", "busybox gzip -c of 4 MiB of text", "s", 1e9),
+	m("lua", "lua 5.4: calls, tables, sorting, strings, floating point (examples/lua/bench.lua 2)", "s", 1e9),
+	m("gojq", "gojq 0.12.17: select, group and aggregate 2 MiB of JSON records (examples/gojq/bench.jq)", "s", 1e9),
+	m("speedtest1", "sqlite 3.40.1 speedtest1 --size 5, database on /tmp", "s", 1e9),
+	m("xz", "xz 5.4.1 -1 -T1 of 8 MiB of text (2 MiB blocks)", "s", 1e9),
+	m("xz-T2", "xz -T2 of the same, both sides with -smp 2", "s", 1e9),
 }
+
+// smpPair names the samples whose ratio is the speed-up of several vCPUs:
+// the same xz job with one thread at -smp 1 and with two at -smp 2.
+var smpPair = [2]string{"xz", "xz-T2"}
 
 func m(key, label, unit string, ns float64) Metric {
 	return Metric{key, label, unit, ns, key, key}

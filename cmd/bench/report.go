@@ -55,8 +55,9 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("# Benchmarks: yolk against a Linux VM\n\n")
 	p("Written by `make bench` (cmd/bench) on %s, yolk %s. Do not edit by hand: run `make bench` again.\n\n", r.Date, r.Commit)
 	p("Both sides run on the same QEMU with the same flags (%s, `-cpu %s`, `-m %s`, microvm, one vCPU), the same static\n", strings.ToUpper(r.Accel), cpuFor(r.Accel), r.Mem)
-	p("programs and the same `/init` (examples/benchinit) from the same initramfs. Each of %d rounds boots every VM once,\n", r.Rounds)
-	p("yolk and Linux alternating (the order flips every round). Values are medians with the spread (min–max) over the\n")
+	p("programs and the same `/init` (examples/benchinit) from the same initramfs. Each of %d rounds boots every VM once\n", r.Rounds)
+	p("(Linux's bzImage and yolk's profiled boot only in the first rounds), yolk and Linux back to back, alternating (the order flips every\n")
+	p("round). Values are medians with the spread (min–max) over the\n")
 	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
 	p("- Host: %s\n- QEMU: %s\n- Linux: Debian's %s\n- Whole run: %.0f s\n\n", r.Host, r.QEMU, r.LinuxKernel, r.Elapsed)
 
@@ -95,6 +96,20 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		}
 		p("\n")
 	}
+	if one, two := r.Yolk[smpPair[0]], r.Yolk[smpPair[1]]; Summarize(two).N > 0 || Summarize(r.Linux[smpPair[1]]).N > 0 {
+		p("## Several vCPUs\n\n")
+		p("The same xz job (%s) with `-T1` on one vCPU and with `-T2` on two (the `-smp 2` boots run only it);\n", "`xz -1 --block-size=2MiB` of 8 MiB of text")
+		p("the speed-up is the one-vCPU time over the two-vCPU time, median of the per-round ratios with their spread.\n\n")
+		p("| side | -T1, -smp 1 (s) | -T2, -smp 2 (s) | speed-up |\n|---|---|---|---|\n")
+		for _, side := range []struct {
+			name     string
+			one, two []float64
+		}{{"yolk", one, two}, {"Linux VM", r.Linux[smpPair[0]], r.Linux[smpPair[1]]}} {
+			sp := Summarize(PairRatios(side.one, side.two))
+			p("| %s | %s | %s | %s |\n", side.name, fmtSummary(Summarize(scaled(side.one, 1e9))), fmtSummary(Summarize(scaled(side.two, 1e9))), fmtSummary(sp))
+		}
+		p("\n")
+	}
 	if len(r.Errors) > 0 {
 		p("## Failed boots\n\n")
 		for _, e := range r.Errors {
@@ -120,7 +135,11 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("- Linux's clock: `/init` waits (at most 10 s) until CLOCK_MONOTONIC moves in steps under 100 µs, since Linux starts on\n")
 	p("  jiffies; `tsc=reliable` keeps it on the TSC (see cmd/bench's linuxCmdline). A boot whose clock stays coarse has its\n")
 	p("  micro-benchmarks left out and listed above.\n")
-	p("- **Programs**: `/init` fork+execs each with its output to /dev/null and times it to the end of its wait.\n")
+	p("- **Programs**: `/init` fork+execs each with its output to /dev/null and times it to the end of its wait. lua, gojq,\n")
+	p("  speedtest1 and xz are built static by scripts/benchprogs: lua on Debian's liblua5.4.a, gojq at the version\n")
+	p("  examples/gojq/go.mod pins, speedtest1 from Debian's sqlite3 source package on its libsqlite3.a, xz from Debian's\n")
+	p("  xz-utils source package; their inputs are cmd/bench's generated text and JSON (`bench gendata`), the same every run.\n")
+	p("  The profiled boot runs only the micro-benchmarks and the older programs (/jobs.profiled).\n")
 	p("- **Clocks**: `clock_gettime` through the vDSO and Go's `time.Now()` are loops of 1,000,000 calls; their forced-syscall\n")
 	p("  variants (`syscall(SYS_clock_gettime)`, `syscall.RawSyscall`) loops of 20,000. The native column runs the same\n")
 	p("  static programs (examples/bench, examples/gobench clock) on the host itself, once a round.\n")
@@ -151,10 +170,9 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 
 var notMeasured = []string{
 	"Console throughput: yolk's console is virtio-serial, the Linux VM's a 16550 UART, so the number would compare devices, not kernels (`bench stderr-write-1MiB` still runs it by name).",
-	"sqlite speedtest1, lua, gojq and xz from the issue: no static builds of them here; the sqlite job is fsops's 10,000-row insert instead.",
-	"Several vCPUs: both sides run with one (yolk has no SMP yet).",
-	"Absolute cycles under TCG (see above); network and 9p host files.",
-	"The smallest `-m` each side boots in.",
+	"xz on 20 MB: the xz jobs compress 8 MiB, so that a round stays under two minutes under TCG (20 MB at -1 takes about 18 s a boot here).",
+	"Absolute cycles under TCG (see above); network (scripts/netbench, docs/network.md) and 9p host files.",
+	"The smallest `-m` each side boots in (yolk's hello runs in 16 MiB: tests/qemu_test.go's TestHelloSmallMemory).",
 }
 
 func cpuFor(accel string) string {

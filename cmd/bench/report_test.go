@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testResults() *Results {
@@ -170,5 +172,64 @@ func TestGenText(t *testing.T) {
 	}
 	if n := bytes.Count(a, []byte("\n")); n < 1000 {
 		t.Errorf("%d lines in 100000 bytes, want text", n)
+	}
+}
+
+func TestGenJSON(t *testing.T) {
+	a, b := GenJSON(200000), GenJSON(200000)
+	if len(a) < 200000 || !bytes.Equal(a, b) {
+		t.Fatalf("GenJSON: %d bytes, same twice: %v", len(a), bytes.Equal(a, b))
+	}
+	var recs []struct {
+		ID     int      `json:"id"`
+		Name   string   `json:"name"`
+		Score  float64  `json:"score"`
+		Active bool     `json:"active"`
+		Tags   []string `json:"tags"`
+		Owner  struct {
+			UID   int    `json:"uid"`
+			Group string `json:"group"`
+		} `json:"owner"`
+	}
+	if err := json.Unmarshal(a, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) < 1000 || recs[len(recs)-1].ID != len(recs)-1 || recs[7].Owner.Group == "" {
+		t.Errorf("%d records, last id %d", len(recs), recs[len(recs)-1].ID)
+	}
+}
+
+// The boots of a round: the xz pair with -smp N on both sides (MTTCG for
+// Linux, as qemu/run gives yolk), the jobs file reaching each init as its
+// argument, and every boot in exactly one group.
+func TestVMs(t *testing.T) {
+	f := runFlags{root: ".", work: "w", linux: "l", kernel: "k", accel: "tcg", mem: "512M", smp: 2, timeout: time.Minute}
+	vms, groups := f.vms()
+	seen := map[int]int{}
+	for _, g := range groups {
+		for _, i := range g {
+			seen[i]++
+		}
+	}
+	if len(vms) != 8 || len(seen) != len(vms) {
+		t.Fatalf("%d boots, %d grouped: %v", len(vms), len(seen), groups)
+	}
+	for i, n := range seen {
+		if n != 1 {
+			t.Errorf("boot %d (%s) in %d groups", i, vms[i].vm.Name, n)
+		}
+	}
+	yolkSMP, linuxSMP := strings.Join(vms[6].vm.Argv, " "), strings.Join(vms[7].vm.Argv, " ")
+	if !strings.Contains(yolkSMP, "--smp 2 -i w/work.cpio /init /jobs.smp") {
+		t.Errorf("yolk -smp boot: %s", yolkSMP)
+	}
+	if !strings.Contains(linuxSMP, "-smp 2 -accel tcg,thread=multi") || !strings.HasSuffix(linuxSMP, "rdinit=/init -- /jobs.smp -serial stdio") {
+		t.Errorf("Linux -smp boot: %s", linuxSMP)
+	}
+	if prof := strings.Join(vms[5].vm.Argv, " "); !strings.HasSuffix(prof, "/init /jobs.profiled") {
+		t.Errorf("profiled boot: %s", prof)
+	}
+	if f.smp = 0; len(func() []benchVM { v, _ := f.vms(); return v }()) != 6 {
+		t.Error("-smp 0 still boots the xz pair")
 	}
 }

@@ -2,7 +2,9 @@
  * yolk and under a Linux VM (cmd/bench boots both).
  *
  * It prints "benchinit: ready" first (cmd/bench times boot to that line),
- * waits for a fine-grained clock, then runs the jobs in /jobs, one a line:
+ * waits for a fine-grained clock, then runs the jobs in /jobs (or in the
+ * file its first argument names: qemu/run's ARG, Linux's words after
+ * "--" on the kernel command line), one a line:
  *
  *   NAME PROG [ARG...] [>PATH]
  *
@@ -113,12 +115,15 @@ static void run(char *line)
 	fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	printf("benchinit: ready\n");
 	fflush(stdout);
 	mounts();
-	FILE *f = fopen("/jobs", "r");
+	const char *jobs = argc > 1 ? argv[1] : "/jobs";
+	FILE *f = fopen(jobs, "r");
+	if (!f && argc > 1)
+		printf("benchfail %s open:%d\n", jobs, errno);
 	if (f) {
 		fine_clock();
 		char line[1024];
