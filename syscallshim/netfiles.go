@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	ynet "yolk/net"
 	"yolk/vfs"
 )
 
@@ -34,8 +35,8 @@ http-alt	8080/tcp	webcache
 // netFiles returns the files' contents by path.
 func (s *System) netFiles() map[string]string {
 	dns := "10.0.2.3"
-	if s.cfg.Net.Config().DNS.IsValid() {
-		dns = s.cfg.Net.Config().DNS.String()
+	if c, _ := s.netConfig(); c.DNS.IsValid() {
+		dns = c.DNS.String()
 	}
 	return map[string]string{
 		"/etc/hosts":         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.0.2.15\tyolk\n",
@@ -46,9 +47,21 @@ func (s *System) netFiles() map[string]string {
 	}
 }
 
+// netConfig is the network's configuration, from the stack or the one it
+// will be made with; false when the machine gave neither.
+func (s *System) netConfig() (ynet.Config, bool) {
+	switch {
+	case s.cfg.Net != nil:
+		return s.cfg.Net.Config(), true
+	case s.cfg.NetConfig != nil:
+		return *s.cfg.NetConfig, true
+	}
+	return ynet.Config{}, false
+}
+
 // writeNetFiles creates the missing ones (root's, mode 0644).
 func (s *System) writeNetFiles(v *vfs.VFS, c *vfs.Context) error {
-	if s.cfg.Net == nil {
+	if _, ok := s.netConfig(); !ok {
 		return nil
 	}
 	if err := mkdirAll(v, c, "/etc"); err != nil {

@@ -43,8 +43,10 @@ type Config struct {
 	// type "9p"; nil when the machine has none.
 	Share func(tag string) (vfs.Filesystem, error)
 	// Net is the network stack for AF_INET and AF_INET6 sockets; nil
-	// means one with loopback only, made at the first such socket.
-	Net *ynet.Stack
+	// means one with loopback only, made at the first such socket (with
+	// NetConfig when set, whose DNS /etc/resolv.conf then names).
+	Net       *ynet.Stack
+	NetConfig *ynet.Config
 }
 
 // Mount is a filesystem the first program finds mounted at Path (made

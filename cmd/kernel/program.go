@@ -101,7 +101,7 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 	if opts.ProfileHz > 0 {
 		kernel.ProfileStart(opts.ProfileHz)
 	}
-	st := startNet(opts)
+	st, netCfg := startNet(opts)
 	p, err := syscallshim.Start(syscallshim.Config{
 		Machine:    kernel.Machine{},
 		Root:       root,
@@ -118,6 +118,7 @@ func start(opts kernel.Options, root *initrd.FS, rootFS vfs.Filesystem, prog str
 		Cwd:        opts.Cwd,
 		Share:      attachShare,
 		Net:        st,
+		NetConfig:  netCfg,
 	}, file)
 	if err != nil {
 		fmt.Println(err)
