@@ -78,7 +78,7 @@ func usage() {
 
 type runFlags struct {
 	root, work, linux, kernel, out, accel, mem string
-	rounds, bzRounds, profRounds, smp          int
+	rounds, bzRounds, profRounds, smp, boots   int
 	native                                     bool
 	timeout                                    time.Duration
 }
@@ -96,6 +96,7 @@ func cmdRun(args []string) error {
 	fs.IntVar(&f.rounds, "rounds", 5, "rounds; each boots every VM once, the order alternating")
 	fs.IntVar(&f.bzRounds, "bzimage", 2, "in this many rounds (the first ones), also boot Linux from its bzImage (firmware and XZ decompression: about 25 s under TCG)")
 	fs.IntVar(&f.profRounds, "profiled", 3, "in this many rounds (the first ones), also boot yolk's work under the profiler (its cost is measured in the guest, so a few samples do)")
+	fs.IntVar(&f.boots, "boots", 3, "boots of each side for boot to first output per round (alternating); the round's sample is their median")
 	fs.IntVar(&f.smp, "smp", 2, "also boot both sides with this many vCPUs for xz -T2 (the jobs in /jobs.smp); 0: not")
 	fs.BoolVar(&f.native, "native", true, "also run the clock benchmarks on the host itself (nativeJobs), once a round")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
@@ -107,6 +108,7 @@ func cmdRun(args []string) error {
 		Accel:  f.accel,
 		Mem:    f.mem,
 		Rounds: f.rounds,
+		Boots:  max(f.boots, 1),
 		Yolk:   map[string][]float64{}, Linux: map[string][]float64{}, Profiled: map[string][]float64{}, Native: map[string][]float64{},
 		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
 	}
@@ -124,14 +126,29 @@ func cmdRun(args []string) error {
 	for round := range f.rounds {
 		// Each group's yolk and Linux boots run back to back, yolk
 		// first in even rounds and Linux first in odd ones.
+		// The boot-time group (the first) runs f.boots times, its order
+		// flipping each time, for a median per round: one boot of a few
+		// hundred milliseconds is at the mercy of the host's scheduler.
 		var order []int
-		for _, g := range groups {
-			if round%2 == 1 {
-				g = slices.Clone(g)
-				slices.Reverse(g)
+		for k, g := range groups {
+			reps := 1
+			if k == 0 {
+				reps = max(f.boots, 1)
 			}
-			order = append(order, g...)
+			for rep := range reps {
+				gg := g
+				if (round+rep)%2 == 1 {
+					gg = slices.Clone(g)
+					slices.Reverse(gg)
+				}
+				order = append(order, gg...)
+			}
 		}
+		type bootSide struct {
+			yolk bool
+			key  string
+		}
+		bootTimes := map[bootSide][]float64{}
 		// Every sample of this round starts missing and is filled in
 		// by the boot that gives it, so rounds stay aligned.
 		for _, mt := range metrics {
@@ -178,7 +195,9 @@ func cmdRun(args []string) error {
 				side, cyc = r.Yolk, r.YolkCycles
 			}
 			if vm.bootKey != "" {
-				side[vm.bootKey][round] = float64(b.FirstOutput)
+				bs := bootSide{vm.yolk, vm.bootKey}
+				bootTimes[bs] = append(bootTimes[bs], float64(b.FirstOutput))
+				side[vm.bootKey][round] = Summarize(bootTimes[bs]).Median
 			} else {
 				if b.Out.Coarse {
 					msg := fmt.Sprintf("round %d: %s: the guest's clock stayed at jiffies resolution (4 ms); its micro-benchmarks are left out", round+1, vm.vm.Name)

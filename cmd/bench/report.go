@@ -126,7 +126,7 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("\n")
 	}
 	p("## How the numbers are made\n\n")
-	p("- **Boot to first output**: from QEMU's start (for yolk: when `qemu/run` starts QEMU, logged by cmd/bench standing in as its QEMU)\n")
+	p("- **Boot to first output**: the median of %d boots a round of each side, alternating; from QEMU's start (for yolk: when `qemu/run` starts QEMU, logged by cmd/bench standing in as its QEMU)\n", max(r.Boots, 1))
 	p("  to the line `benchinit: ready` that `/init` prints first, read on the host. The boot initramfs holds only `/init`.\n")
 	p("  Linux boots the uncompressed `vmlinux` from inside Debian's bzImage through its own PVH note, as yolk boots; the\n")
 	p("  bzImage line is the same kernel through microvm's firmware and its XZ decompressor.\n")

@@ -11,6 +11,7 @@ type Results struct {
 	Accel, Mem              string
 	Host, QEMU, LinuxKernel string
 	Rounds                  int
+	Boots                   int     // boots a round for boot to first output
 	Elapsed                 float64 // seconds, the whole run
 	Yolk, Linux             map[string][]float64
 	// Native are the host's own samples of the programs that run
