@@ -292,8 +292,18 @@ func writeReport(r *Results, out string) error {
 // drops to a 4 ms jiffies clock halfway through the benchmarks (seen
 // here); yolk reads the TSC directly too. reboot=t: the init's reboot is a
 // triple fault at once (QEMU exits, -no-reboot) instead of seconds of
-// keyboard-controller attempts.
+// keyboard-controller attempts. cmdRun adds tsc_early_khz (linuxTSC).
 const linuxCmdline = "console=ttyS0 quiet loglevel=1 panic=-1 tsc=reliable reboot=t rdinit=/init"
+
+// linuxTSC is the tsc_early_khz= word for the Linux VM: the host's TSC
+// rate, which is the guest's. Without it a loaded host makes Linux's PIT
+// calibration fail ("tsc: Unable to calibrate against PIT", "Marking TSC
+// unstable due to could not calculate TSC khz": no HPET or PM timer to
+// fall back on with microvm's acpi=off), and Linux runs on a 4 ms jiffies
+// clock, which leaves its micro-benchmarks out (every round of a run at
+// load 6 here). yolk's calibration (the median of three PIT spans, each
+// restarted when the counter wraps) got the same 2,596 MHz as the host.
+func linuxTSC() string { return fmt.Sprintf("tsc_early_khz=%d", hostTSCkHz(200*time.Millisecond)) }
 
 // A benchVM is one of the boots of a round.
 type benchVM struct {
@@ -314,8 +324,9 @@ func (f runFlags) vms() ([]benchVM, [][]int) {
 	}
 	// linux boots Debian's kernel; jobs, when set, is the init's argument
 	// (the words after "--" on the command line reach init as argv).
+	tsc := linuxTSC()
 	linux := func(name, kernel, initrd, jobs string, smp int) VM {
-		accel, cmdline := f.accel, linuxCmdline
+		accel, cmdline := f.accel, linuxCmdline+" "+tsc
 		if jobs != "" {
 			cmdline += " -- " + jobs
 		}

@@ -201,7 +201,8 @@ func TestGenJSON(t *testing.T) {
 
 // The boots of a round: the xz pair with -smp N on both sides (MTTCG for
 // Linux, as qemu/run gives yolk), the jobs file reaching each init as its
-// argument, and every boot in exactly one group.
+// argument (after Linux's tsc_early_khz), and every boot in exactly one
+// group.
 func TestVMs(t *testing.T) {
 	f := runFlags{root: ".", work: "w", linux: "l", kernel: "k", accel: "tcg", mem: "512M", smp: 2, timeout: time.Minute}
 	vms, groups := f.vms()
@@ -223,7 +224,7 @@ func TestVMs(t *testing.T) {
 	if !strings.Contains(yolkSMP, "--smp 2 -i w/work.cpio /init /jobs.smp") {
 		t.Errorf("yolk -smp boot: %s", yolkSMP)
 	}
-	if !strings.Contains(linuxSMP, "-smp 2 -accel tcg,thread=multi") || !strings.HasSuffix(linuxSMP, "rdinit=/init -- /jobs.smp -serial stdio") {
+	if !strings.Contains(linuxSMP, "-smp 2 -accel tcg,thread=multi") || !strings.Contains(linuxSMP, " tsc_early_khz=") || !strings.HasSuffix(linuxSMP, " -- /jobs.smp -serial stdio") {
 		t.Errorf("Linux -smp boot: %s", linuxSMP)
 	}
 	if prof := strings.Join(vms[5].vm.Argv, " "); !strings.HasSuffix(prof, "/init /jobs.profiled") {
@@ -231,5 +232,12 @@ func TestVMs(t *testing.T) {
 	}
 	if f.smp = 0; len(func() []benchVM { v, _ := f.vms(); return v }()) != 6 {
 		t.Error("-smp 0 still boots the xz pair")
+	}
+}
+
+// The host's TSC rate, which Linux is told, is a plausible CPU clock.
+func TestHostTSC(t *testing.T) {
+	if k := hostTSCkHz(50 * time.Millisecond); k < 100_000 || k > 10_000_000 {
+		t.Errorf("hostTSCkHz = %d kHz", k)
 	}
 }
