@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
@@ -29,8 +31,8 @@ func fastSyscall(t *Thread, r *amd64.Frame) bool {
 		return false
 	}
 	var b [16]byte
-	putLE64(b[:8], uint64(ns/1e9))
-	putLE64(b[8:], uint64(ns%1e9))
+	binary.LittleEndian.PutUint64(b[:8], uint64(ns/1e9))
+	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9))
 	if !t.as().CopyOutFast(r.RSI, b[:]) {
 		return false
 	}
@@ -41,10 +43,3 @@ func fastSyscall(t *Thread, r *amd64.Frame) bool {
 
 // fastClockCalls counts the clock_gettime calls fastSyscall answered.
 var fastClockCalls uint64
-
-func putLE64(b []byte, v uint64) {
-	_ = b[7]
-	for i := range 8 {
-		b[i] = byte(v >> (8 * i))
-	}
-}

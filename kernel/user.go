@@ -205,10 +205,6 @@ func leaveUser(t *Thread, faultAddr uint64) {
 // returns to the EnterUser caller.
 func userTrap(t *Thread, v uint64) {
 	r := &t.user().Regs
-
-	if v == amd64.VecSyscall && fastSyscall(t, r) {
-		return // straight back to the program, with SYSRET
-	}
 	cr2 := uint64(0)
 	if v != amd64.VecSyscall {
 		cr2 = amd64.ReadCR2()
@@ -367,6 +363,7 @@ func NewUserAS() (*mm.AddressSpace, error) {
 		Flush:         flushUser,
 		FlushAll:      flushUserAll,
 		BeforeRelease: leaveRoot,
+		DirectMap:     DirectMap,
 	})
 }
 

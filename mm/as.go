@@ -25,6 +25,11 @@ type Config struct {
 	Flush         func(as *AddressSpace, va uint64)
 	FlushAll      func(as *AddressSpace)
 	BeforeRelease func(as *AddressSpace)
+	// DirectMap, when not 0, says that every frame of Phys is also at
+	// virtual address DirectMap+phys: page tables and pages are then
+	// reached there, not through Phys.Page (an indirect call for every
+	// level of every walk, each costing a host-side lookup under TCG).
+	DirectMap uint64
 }
 
 // VMA is one mapping, as /proc/PID/maps shows it.
@@ -61,6 +66,7 @@ type AddressSpace struct {
 
 	cfg      Config
 	phys     Phys
+	direct   uint64 // cfg.DirectMap
 	root     uint64
 	lo, hi   uint64
 	vmas     tree
@@ -80,11 +86,11 @@ func New(cfg Config) (*AddressSpace, error) {
 	if !ok {
 		return nil, unix.ENOMEM
 	}
-	as := &AddressSpace{cfg: cfg, phys: cfg.Phys, root: root, lo: cfg.Lo, hi: cfg.Hi}
+	as := &AddressSpace{cfg: cfg, phys: cfg.Phys, direct: cfg.DirectMap, root: root, lo: cfg.Lo, hi: cfg.Hi}
 	as.vmas.lo = cfg.Lo
 	as.vmas.seed = root | 1
 	if cfg.InitRoot != nil {
-		cfg.InitRoot(table(as.phys, root))
+		cfg.InitRoot(as.table(root))
 	}
 	return as, nil
 }

@@ -48,7 +48,7 @@ func (as *AddressSpace) copy(va, n uint64, acc Access, fn func(done int, page []
 		}
 		off := cur & pageMask
 		k := min(amd64.PageSize-off, n-done)
-		fn(int(done), as.phys.Page(p)[off:off+k])
+		fn(int(done), as.page(p)[off:off+k])
 		done += k
 	}
 	return int(done), nil

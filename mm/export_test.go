@@ -42,7 +42,7 @@ func Audit(as *AddressSpace) (tables int, frames map[uint64]int) {
 	var rec func(tp uint64, level int)
 	rec = func(tp uint64, level int) {
 		tables++
-		t := table(as.phys, tp)
+		t := as.table(tp)
 		lo, hi := 0, 512
 		if level == 3 { // only the lower half is the program's
 			hi = 256

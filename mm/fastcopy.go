@@ -18,24 +18,35 @@ func (as *AddressSpace) CopyOutFast(va uint64, b []byte) bool {
 	return ok
 }
 
-// pokeFast is CopyOutFast with the fast state held.
+// pokeFast is CopyOutFast with the fast state held. It serves the small
+// stores of the trap handler's answers: a range over more than two pages
+// is left to the slow path. Each page's entry is looked up once (every
+// level of the walk is an indirect call, which TCG pays dearly for).
 func (as *AddressSpace) pokeFast(va uint64, b []byte) bool {
 	const want = amd64.PTE_P | amd64.PTE_U | amd64.PTE_W
 	end := va + uint64(len(b))
 	if len(b) == 0 || end < va || va < as.lo || end > as.hi {
 		return false
 	}
+	var es [2]*uint64
+	n := 0
 	for p := va &^ pageMask; p < end; p += amd64.PageSize {
-		if e := as.slot(p, false); e == nil || *e&want != want {
+		if n == len(es) {
 			return false
 		}
-	}
-	for i := 0; i < len(b); {
-		p := va + uint64(i)
 		e := as.slot(p, false)
+		if e == nil || *e&want != want {
+			return false
+		}
+		es[n] = e
+		n++
+	}
+	off := va & pageMask
+	for _, e := range es[:n] {
 		*e |= amd64.PTE_A | amd64.PTE_D
-		pg := as.phys.Page(*e & amd64.PTE_ADDR)
-		i += copy(pg[p&pageMask:], b[i:])
+		pg := as.page(*e & amd64.PTE_ADDR)
+		b = b[copy(pg[off:], b):]
+		off = 0
 	}
 	return true
 }

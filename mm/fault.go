@@ -107,7 +107,7 @@ func (as *AddressSpace) breakCOW(e *uint64, prot uint32, page uint64) FaultResul
 		if !ok {
 			return FaultNoMem
 		}
-		*as.phys.Page(p) = *as.phys.Page(old)
+		*as.page(p) = *as.page(old)
 		*e = leaf(p, prot, false)
 		as.phys.DecRef(old)
 	}
@@ -157,7 +157,7 @@ func (as *AddressSpace) faultBacked(x *node, va uint64, acc Access) FaultResult 
 			as.phys.DecRef(p)
 			return FaultNoMem
 		}
-		*as.phys.Page(c) = *as.phys.Page(p)
+		*as.page(c) = *as.page(p)
 		as.phys.DecRef(p)
 		*e = leaf(c, x.Prot, false)
 	default:

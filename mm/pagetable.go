@@ -59,7 +59,10 @@ func framed(e uint64) bool { return e&(amd64.PTE_P|pteHeld) != 0 }
 // frame was left for one. It does not allocate Go memory: FaultFast uses
 // it.
 func (as *AddressSpace) slot(va uint64, create bool) *uint64 {
-	t := table(as.phys, as.root)
+	if d := as.direct; d != 0 && !create {
+		return slotDirect(d, as.root, va)
+	}
+	t := as.table(as.root)
 	for shift := uint(39); shift > 12; shift -= 9 {
 		e := &t[(va>>shift)&511]
 		if *e&amd64.PTE_P == 0 {
@@ -72,7 +75,22 @@ func (as *AddressSpace) slot(va uint64, create bool) *uint64 {
 			}
 			*e = p | pteTable
 		}
-		t = table(as.phys, *e&amd64.PTE_ADDR)
+		t = as.table(*e & amd64.PTE_ADDR)
+	}
+	return &t[(va>>12)&511]
+}
+
+// slotDirect is slot without create for a space with a direct map at d:
+// the walk of every copy and of the trap handler's fast paths, without a
+// call per level.
+func slotDirect(d, root, va uint64) *uint64 {
+	t := tableAt(d, root)
+	for shift := uint(39); shift > 12; shift -= 9 {
+		e := t[(va>>shift)&511]
+		if e&amd64.PTE_P == 0 {
+			return nil
+		}
+		t = tableAt(d, e&amd64.PTE_ADDR)
 	}
 	return &t[(va>>12)&511]
 }
@@ -89,7 +107,7 @@ func (as *AddressSpace) walk(start, end uint64, prune bool, fn func(va uint64, e
 }
 
 func (as *AddressSpace) walkTable(tp uint64, level uint, base, start, end uint64, prune bool, fn func(va uint64, e *uint64)) (pruned bool) {
-	t := table(as.phys, tp)
+	t := as.table(tp)
 	shift := 12 + 9*level
 	span := uint64(1) << shift
 	first := uint64(0)
@@ -116,7 +134,7 @@ func (as *AddressSpace) walkTable(tp uint64, level uint, base, start, end uint64
 		if as.walkTable(child, level-1, va, max(start, va), min(end, va+span), prune, fn) {
 			pruned = true
 		}
-		if prune && empty(table(as.phys, child)) {
+		if prune && empty(as.table(child)) {
 			*e = 0
 			as.phys.DecRef(child)
 			pruned = true

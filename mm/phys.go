@@ -66,7 +66,29 @@ type Backing interface {
 // the object: the access raises SIGBUS.
 var ErrBeyondEOF = errors.New("mm: page beyond the end of the backing object")
 
+// page returns the bytes of the frame at phys.
+func (as *AddressSpace) page(phys uint64) *[4096]byte {
+	if as.direct == 0 {
+		return as.phys.Page(phys)
+	}
+	return (*[4096]byte)(addrPointer(as.direct + phys))
+}
+
 // table returns the page table stored in the frame at phys.
-func table(p Phys, phys uint64) *[512]uint64 {
-	return (*[512]uint64)(unsafe.Pointer(p.Page(phys)))
+func (as *AddressSpace) table(phys uint64) *[512]uint64 {
+	return (*[512]uint64)(unsafe.Pointer(as.page(phys)))
+}
+
+// tableAt is table for a space with a direct map at d; unlike table it
+// inlines, for the walks that run on every copy.
+func tableAt(d, phys uint64) *[512]uint64 {
+	return (*[512]uint64)(addrPointer(d + phys))
+}
+
+// addrPointer is the memory at virtual address va, which the direct map
+// keeps mapped (not Go heap memory, which this would hide from the
+// garbage collector's view of pointers: the direct map is outside it).
+func addrPointer(va uint64) unsafe.Pointer {
+	u := uintptr(va)
+	return *(*unsafe.Pointer)(unsafe.Pointer(&u))
 }

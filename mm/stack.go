@@ -58,7 +58,7 @@ func (as *AddressSpace) peek(va uint64) (uint64, bool) {
 	if e == nil || *e&(amd64.PTE_P|amd64.PTE_U) != amd64.PTE_P|amd64.PTE_U {
 		return 0, false
 	}
-	pg := as.phys.Page(*e & amd64.PTE_ADDR)
+	pg := as.page(*e & amd64.PTE_ADDR)
 	off := va & pageMask
 	var v uint64
 	for i := uint64(0); i < 8; i++ {

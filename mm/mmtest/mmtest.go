@@ -17,10 +17,13 @@ const (
 )
 
 type frame struct {
-	data     [512]uint64 // uint64 so that page tables stored here are aligned
 	refs     uint32
 	nextFree int32 // index+1 of the next free frame, 0 at the end
 }
+
+// page is a frame's contents: uint64 so that page tables stored there are
+// aligned.
+type page [512]uint64
 
 // Phys is a fake mm.Phys over Go memory, with at most maxFrames frames in
 // use at once. Storage grows in chunks and freed frames are reused, so
@@ -30,14 +33,36 @@ type Phys struct {
 	mu       sync.Mutex
 	max      int
 	chunks   [][]frame
-	next     int   // frames ever handed out from the chunks
-	freeHead int32 // index+1 of the first free frame
+	pages    [][]page // the chunks' frames' contents
+	chunk    int      // frames per chunk
+	direct   bool     // NewDirectPhys: one chunk, allocated at once
+	next     int      // frames ever handed out from the chunks
+	freeHead int32    // index+1 of the first free frame
 	inUse    int
 	peak     int
 }
 
 // NewPhys returns a fake physical memory of maxFrames frames.
-func NewPhys(maxFrames int) *Phys { return &Phys{max: maxFrames} }
+func NewPhys(maxFrames int) *Phys { return &Phys{max: maxFrames, chunk: chunkFrames} }
+
+// NewDirectPhys returns a fake physical memory of maxFrames frames in one
+// block of Go memory, allocated now, so that a frame's contents are also
+// at DirectMap()+phys, as a kernel's direct map makes them.
+func NewDirectPhys(maxFrames int) *Phys {
+	p := &Phys{max: maxFrames, chunk: maxFrames, direct: true}
+	p.chunks = [][]frame{make([]frame, maxFrames)}
+	p.pages = [][]page{make([]page, maxFrames)}
+	return p
+}
+
+// DirectMap returns what mm.Config.DirectMap is for a Phys from
+// NewDirectPhys, 0 for others.
+func (p *Phys) DirectMap() uint64 {
+	if !p.direct {
+		return 0
+	}
+	return uint64(uintptr(unsafe.Pointer(&p.pages[0][0]))) - physBase
+}
 
 // InUse returns how many frames are allocated.
 func (p *Phys) InUse() int {
@@ -64,8 +89,9 @@ func (p *Phys) SetMax(maxFrames int) {
 func (p *Phys) Grow(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.chunks)*chunkFrames < n {
-		p.chunks = append(p.chunks, make([]frame, chunkFrames))
+	for len(p.chunks)*p.chunk < n {
+		p.chunks = append(p.chunks, make([]frame, p.chunk))
+		p.pages = append(p.pages, make([]page, p.chunk))
 	}
 }
 
@@ -74,7 +100,7 @@ func (p *Phys) frame(phys uint64) *frame {
 	if phys < physBase || phys&4095 != 0 || i >= p.next {
 		panic(fmt.Sprintf("mmtest: bad physical address %#x", phys))
 	}
-	return &p.chunks[i/chunkFrames][i%chunkFrames]
+	return &p.chunks[i/p.chunk][i%p.chunk]
 }
 
 // Alloc implements mm.Phys.
@@ -87,17 +113,18 @@ func (p *Phys) Alloc() (uint64, bool) {
 	var i int
 	if p.freeHead != 0 {
 		i = int(p.freeHead - 1)
-		f := &p.chunks[i/chunkFrames][i%chunkFrames]
+		f := &p.chunks[i/p.chunk][i%p.chunk]
 		p.freeHead = f.nextFree
 	} else {
 		i = p.next
 		p.next++
-		if i/chunkFrames >= len(p.chunks) {
-			p.chunks = append(p.chunks, make([]frame, chunkFrames))
+		if i/p.chunk >= len(p.chunks) {
+			p.chunks = append(p.chunks, make([]frame, p.chunk))
+			p.pages = append(p.pages, make([]page, p.chunk))
 		}
 	}
-	f := &p.chunks[i/chunkFrames][i%chunkFrames]
-	f.data = [512]uint64{}
+	f := &p.chunks[i/p.chunk][i%p.chunk]
+	p.pages[i/p.chunk][i%p.chunk] = page{}
 	f.refs = 1
 	f.nextFree = 0
 	p.inUse++
@@ -144,7 +171,9 @@ func (p *Phys) Refs(phys uint64) uint32 {
 func (p *Phys) Page(phys uint64) *[4096]byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return (*[4096]byte)(unsafe.Pointer(&p.frame(phys).data))
+	p.frame(phys) // checks phys
+	i := int((phys - physBase) >> 12)
+	return (*[4096]byte)(unsafe.Pointer(&p.pages[i/p.chunk][i%p.chunk]))
 }
 
 // Window and mmap base as the kernel uses them.
@@ -163,7 +192,7 @@ func NewAS(t testing.TB) *mm.AddressSpace {
 // NewASPhys is NewAS over p.
 func NewASPhys(t testing.TB, p *Phys) *mm.AddressSpace {
 	t.Helper()
-	as, err := mm.New(mm.Config{Phys: p, Lo: Lo, Hi: Hi, MmapTop: MmapTop})
+	as, err := mm.New(mm.Config{Phys: p, Lo: Lo, Hi: Hi, MmapTop: MmapTop, DirectMap: p.DirectMap()})
 	if err != nil {
 		t.Fatalf("mm.New: %v", err)
 	}

@@ -92,13 +92,13 @@ var indirectCalls = map[string]indirect{
 	// for program memory) reaches frames through mm.Phys (the kernel's
 	// userPhys) and drops TLB entries through Config.Flush (flushUser).
 	"yolk/mm.(*AddressSpace).faultAnon": {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Alloc"},
-	"yolk/mm.(*AddressSpace).slot":      {sites: 3, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Alloc, as.phys.Page"},
-	// The profiler's user stack walk (kernel.profTick) reads program
-	// memory through mm.Phys's direct map.
-	"yolk/mm.(*AddressSpace).peek":     {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Page"},
-	"yolk/mm.(*AddressSpace).pokeFast": {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Page"},
-	"yolk/mm.(*AddressSpace).breakCOW": {sites: 6, targets: []string{"itab:yolk/mm.Phys", "yolk/kernel.flushUser"},
-		why: "as.phys.Refs/Alloc/Page/DecRef, as.cfg.Flush"},
+	"yolk/mm.(*AddressSpace).slot":      {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Alloc"},
+	// Pages and tables through Phys.Page when the space has no direct
+	// map (the kernel's have one; the profiler's user stack walk and the
+	// fast copy read program memory this way).
+	"yolk/mm.(*AddressSpace).page": {sites: 1, targets: []string{"itab:yolk/mm.Phys"}, why: "as.phys.Page"},
+	"yolk/mm.(*AddressSpace).breakCOW": {sites: 4, targets: []string{"itab:yolk/mm.Phys", "yolk/kernel.flushUser"},
+		why: "as.phys.Refs/Alloc/DecRef, as.cfg.Flush"},
 }
 
 func TestTrapPath(t *testing.T) {
