@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -830,4 +831,98 @@ func TestSingle(t *testing.T) {
 	if _, err := Single("/"+strings.Repeat("x", MaxNameLen+1), data, 0o755); err == nil {
 		t.Error("a name longer than NAME_MAX was accepted")
 	}
+}
+
+// FuzzParseURoot checks the kernel's newc reader against u-root's cpio
+// package, the project's reference for the format: whatever list of
+// files, directories and symlinks u-root writes, Parse must accept and
+// give back with the same contents, targets, modes and owners. The fuzz
+// input is a little program: each record takes a kind byte, a name byte
+// (one of a few names, so that records clash and nest), a mode byte and
+// a length-prefixed payload.
+func FuzzParseURoot(f *testing.F) {
+	f.Add([]byte{0, 1, 0o44, 3, 'a', 'b', 'c', 1, 2, 0o55, 0, 2, 3, 0o77, 1, 'x'})
+	f.Add([]byte{1, 0, 0o55, 0, 0, 4, 0o44, 5, 'h', 'e', 'l', 'l', 'o'})
+	names := []string{"a", "b", "a/b", "a/b/c", "d/e", "x", "x/y", "long-" + strings.Repeat("n", 200)}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var recs []cpio.Record
+		// u-root's writer drops a record whose name it wrote already:
+		// the first of each path is the one in the archive.
+		want := map[string]cpio.Record{}
+		for len(b) >= 4 && len(recs) < 64 {
+			kind, name, mode, n := b[0]%3, names[int(b[1])%len(names)], uint64(b[2])<<3|7, int(b[3])
+			b = b[4:]
+			data := string(b[:min(n, len(b))])
+			b = b[len(data):]
+			var r cpio.Record
+			switch kind {
+			case 0:
+				r = cpio.StaticFile(name, data, mode&0o7777)
+			case 1:
+				r = cpio.Directory(name, mode&0o7777)
+			default:
+				if data == "" {
+					data = "t"
+				}
+				r = cpio.Symlink(name, data)
+			}
+			r.UID, r.GID, r.MTime = uint64(b0(b)), uint64(b0(b)+1), 1700000000
+			recs = append(recs, r)
+			if _, ok := want[name]; !ok {
+				want[name] = r
+			}
+		}
+		if len(recs) == 0 {
+			return
+		}
+		arch := urootArchive(t, recs...)
+		fs, err := Parse(arch)
+		if err != nil {
+			// A name under a symlink or a file cannot be made: Parse
+			// refuses such an archive with a FormatError, as it must.
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Parse of u-root's archive: %v", err)
+			}
+			return
+		}
+		checkInvariants(t, fs, arch)
+		for name, r := range want {
+			n, err := fs.Lookup("/"+name, false)
+			if err != nil {
+				// Replaced by a later record of a parent path.
+				continue
+			}
+			if n.Mode&unix.S_IFMT != uint32(r.Mode)&unix.S_IFMT {
+				continue // a later record of another kind under this path
+			}
+			if n.Perm() != uint32(r.Mode)&0o7777 || n.UID != uint32(r.UID) || n.GID != uint32(r.GID) {
+				t.Errorf("%s: mode %o uid %d gid %d, u-root wrote %o %d %d", name, n.Mode, n.UID, n.GID, r.Mode, r.UID, r.GID)
+			}
+			switch {
+			case n.IsRegular() || n.IsSymlink():
+				var data bytes.Buffer
+				if r.ReaderAt != nil {
+					if _, err := data.ReadFrom(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := string(n.Data)
+				if n.IsSymlink() {
+					got = n.Target
+				}
+				if got != data.String() {
+					t.Errorf("%s: %q, u-root wrote %q", name, got, data.String())
+				}
+			}
+		}
+	})
+}
+
+// b0 is the first byte of b, or 0.
+func b0(b []byte) byte {
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
 }
