@@ -79,7 +79,7 @@ func usage() {
 type runFlags struct {
 	root, work, linux, kernel, out, accel, mem string
 	rounds, bzRounds, profRounds, smp, boots   int
-	native                                     bool
+	native, icount                             bool
 	timeout                                    time.Duration
 }
 
@@ -96,11 +96,15 @@ func cmdRun(args []string) error {
 	fs.IntVar(&f.rounds, "rounds", 5, "rounds; each boots every VM once, the order alternating")
 	fs.IntVar(&f.bzRounds, "bzimage", 2, "in this many rounds (the first ones), also boot Linux from its bzImage (firmware and XZ decompression: about 25 s under TCG)")
 	fs.IntVar(&f.profRounds, "profiled", 3, "in this many rounds (the first ones), also boot yolk's work under the profiler (its cost is measured in the guest, so a few samples do)")
+	fs.BoolVar(&f.icount, "icount", false, "run both sides with -icount shift=0: the guest's clocks count its instructions (1 ns each), so the work boots' numbers are instruction counts that a busy host does not change (boot to first output stays host time; no -smp boots: icount has one vCPU thread)")
 	fs.IntVar(&f.boots, "boots", 3, "boots of each side for boot to first output per round (alternating); the round's sample is their median")
 	fs.IntVar(&f.smp, "smp", 2, "also boot both sides with this many vCPUs for xz -T2 (the jobs in /jobs.smp); 0: not")
 	fs.BoolVar(&f.native, "native", true, "also run the clock benchmarks on the host itself (nativeJobs), once a round")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
 	fs.Parse(args)
+	if f.icount {
+		f.smp = 0
+	}
 
 	began := time.Now()
 	r := &Results{
@@ -109,6 +113,7 @@ func cmdRun(args []string) error {
 		Mem:    f.mem,
 		Rounds: f.rounds,
 		Boots:  max(f.boots, 1),
+		ICount: f.icount,
 		Yolk:   map[string][]float64{}, Linux: map[string][]float64{}, Profiled: map[string][]float64{}, Native: map[string][]float64{},
 		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
 	}
@@ -325,6 +330,11 @@ func (f runFlags) vms() ([]benchVM, [][]int) {
 	// linux boots Debian's kernel; jobs, when set, is the init's argument
 	// (the words after "--" on the command line reach init as argv).
 	tsc := linuxTSC()
+	var extra []string
+	if f.icount {
+		// The guest's TSC then counts nanoseconds of instructions.
+		tsc, extra = "tsc_early_khz=1000000", []string{"-icount", "shift=0"}
+	}
 	linux := func(name, kernel, initrd, jobs string, smp int) VM {
 		accel, cmdline := f.accel, linuxCmdline+" "+tsc
 		if jobs != "" {
@@ -337,11 +347,11 @@ func (f runFlags) vms() ([]benchVM, [][]int) {
 			}
 			argv = append(argv, "-smp", strconv.Itoa(smp))
 		}
-		return VM{Name: name, Argv: append(argv, "-accel", accel, "-cpu", cpu, "-m", f.mem,
+		return VM{Name: name, Argv: append(append(argv, "-accel", accel, "-cpu", cpu, "-m", f.mem,
 			"-display", "none", "-no-reboot", "-nic", "none",
 			"-kernel", kernel, "-initrd", initrd,
 			"-append", cmdline,
-			"-serial", "stdio")}
+			"-serial", "stdio"), extra...)}
 	}
 	yolk := func(name, initrd, jobs string, flags ...string) VM {
 		argv := append(append([]string{j(f.work, "yolkrun"),
@@ -350,7 +360,7 @@ func (f runFlags) vms() ([]benchVM, [][]int) {
 		if jobs != "" {
 			argv = append(argv, jobs)
 		}
-		return VM{Name: name, Wrapped: true, Root: f.root, Argv: argv}
+		return VM{Name: name, Wrapped: true, Root: f.root, Argv: argv, Extra: extra}
 	}
 	boot, work := j(f.work, "boot.cpio"), j(f.work, "work.cpio")
 	vmlinux := j(f.linux, "vmlinux")

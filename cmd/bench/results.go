@@ -12,6 +12,7 @@ type Results struct {
 	Host, QEMU, LinuxKernel string
 	Rounds                  int
 	Boots                   int     // boots a round for boot to first output
+	ICount                  bool    // -icount shift=0: work numbers are instruction counts
 	Elapsed                 float64 // seconds, the whole run
 	Yolk, Linux             map[string][]float64
 	// Native are the host's own samples of the programs that run

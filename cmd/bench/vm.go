@@ -26,12 +26,17 @@ type qemuStart struct {
 	Args     []string `json:"args"`
 }
 
+// qemuExtraEnv holds arguments execQEMU adds to qemu/run's QEMU command
+// (space-separated): -icount's.
+const qemuExtraEnv = "BENCH_QEMU_EXTRA"
+
 // execQEMU logs the start and becomes QEMU (it does not return on success).
 func execQEMU(logPath string, args []string) error {
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
 		return err
 	}
+	args = append(args, strings.Fields(os.Getenv(qemuExtraEnv))...)
 	b, _ := json.Marshal(qemuStart{time.Now().UnixNano(), args})
 	if err := os.WriteFile(logPath, append(b, '\n'), 0o644); err != nil {
 		return err
@@ -44,8 +49,9 @@ func execQEMU(logPath string, args []string) error {
 type VM struct {
 	Name    string
 	Argv    []string
-	Wrapped bool   // Argv is qemu/run's runner: QEMU's start and arguments come from the log
-	Root    string // the repository, for the runner (YOLK_ROOT)
+	Wrapped bool     // Argv is qemu/run's runner: QEMU's start and arguments come from the log
+	Root    string   // the repository, for the runner (YOLK_ROOT)
+	Extra   []string // arguments for the runner's QEMU (qemuExtraEnv)
 }
 
 // A Boot is what one boot of a VM gave.
@@ -71,7 +77,7 @@ func (vm VM) Run(timeout time.Duration, scratch string) (*Boot, error) {
 		}
 		logPath = scratch + "/qemu-start.json"
 		os.Remove(logPath)
-		cmd.Env = append(cmd.Env, "YOLK_QEMU="+self, qemuLogEnv+"="+logPath, "YOLK_ROOT="+vm.Root)
+		cmd.Env = append(cmd.Env, "YOLK_QEMU="+self, qemuLogEnv+"="+logPath, "YOLK_ROOT="+vm.Root, qemuExtraEnv+"="+strings.Join(vm.Extra, " "))
 	}
 	var console bytes.Buffer
 	stdout, err := cmd.StdoutPipe()
