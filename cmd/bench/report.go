@@ -60,11 +60,11 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("round). Values are medians with the spread (min–max) over the\n")
 	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
 	if r.ICount {
-		p("**Instruction counts**: both sides ran with `-icount shift=0`, which makes the guest's clocks advance one\n")
-		p("nanosecond per instruction executed (and skip ahead over idle time). Every number of the work boots is therefore a\n")
-		p("count of guest instructions in the table's units (1 µs = 1,000 instructions, 1 s = 10⁹), the same however busy the\n")
-		p("host is; it weighs a WRMSR or an XSAVE as one instruction, whatever it costs on hardware. Boot to first output is\n")
-		p("still host time, from QEMU's start.\n\n")
+		p("**Instruction counts**: both sides ran with `-icount shift=0,sleep=off`, which makes the guest's clocks advance one\n")
+		p("nanosecond per instruction executed and skip ahead over idle time. Every number is therefore a count of guest\n")
+		p("instructions in the table's units (1 µs = 1,000 instructions, 1 s = 10⁹), the same however busy the host is; it\n")
+		p("weighs a WRMSR or an XSAVE as one instruction, whatever it costs on hardware or under plain TCG. Only the work boots\n")
+		p("run (boot to first output is host time: see benchmarks.md).\n\n")
 	}
 	p("- Host: %s\n- QEMU: %s\n- Linux: Debian's %s\n- Whole run: %.0f s\n\n", r.Host, r.QEMU, r.LinuxKernel, r.Elapsed)
 
