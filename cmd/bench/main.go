@@ -239,6 +239,7 @@ func cmdRun(args []string) error {
 		}
 	}
 	r.Elapsed = time.Since(began).Seconds()
+	r.Load[1] = loadAvg()
 	raw, err := json.MarshalIndent(r, "", "\t")
 	if err != nil {
 		return err
@@ -392,8 +393,18 @@ func (f runFlags) vms() ([]benchVM, [][]int) {
 	return vms, groups
 }
 
+// loadAvg is the host's 1, 5 and 15-minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
+
 // fillEnv records what the numbers depend on.
 func (r *Results) fillEnv(f runFlags) {
+	r.Load[0] = loadAvg()
 	r.Host = fmt.Sprintf("%d CPUs", runtime.NumCPU())
 	if fh, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(fh)

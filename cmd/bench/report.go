@@ -66,7 +66,11 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("weighs a WRMSR or an XSAVE as one instruction, whatever it costs on hardware or under plain TCG. Only the work boots\n")
 		p("run (boot to first output is host time: see benchmarks.md).\n\n")
 	}
-	p("- Host: %s\n- QEMU: %s\n- Linux: Debian's %s\n- Whole run: %.0f s\n\n", r.Host, r.QEMU, r.LinuxKernel, r.Elapsed)
+	p("- Host: %s\n- QEMU: %s\n- Linux: Debian's %s\n- Whole run: %.0f s\n", r.Host, r.QEMU, r.LinuxKernel, r.Elapsed)
+	if r.Load[0] != "" {
+		p("- Host load average (1, 5, 15 min) at the start: %s; at the end: %s (other work shares the host)\n", r.Load[0], r.Load[1])
+	}
+	p("\n")
 
 	p("| metric | unit | yolk | Linux VM | native | yolk/Linux |")
 	if cycles {
@@ -107,6 +111,8 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("## Several vCPUs\n\n")
 		p("The same xz job (%s) with `-T1` on one vCPU and with `-T2` on two (the `-smp 2` boots run only it);\n", "`xz -1 --block-size=2MiB` of 8 MiB of text")
 		p("the speed-up is the one-vCPU time over the two-vCPU time, median of the per-round ratios with their spread.\n\n")
+		p("A kernel that runs only one thread at a time shows a speed-up near 1; on a busy host the per-round ratios swing\n")
+		p("both ways, since the two boots run tens of seconds apart.\n\n")
 		p("| side | -T1, -smp 1 (s) | -T2, -smp 2 (s) | speed-up |\n|---|---|---|---|\n")
 		for _, side := range []struct {
 			name     string

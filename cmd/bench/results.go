@@ -11,9 +11,10 @@ type Results struct {
 	Accel, Mem              string
 	Host, QEMU, LinuxKernel string
 	Rounds                  int
-	Boots                   int     // boots a round for boot to first output
-	ICount                  bool    // -icount shift=0: work numbers are instruction counts
-	Elapsed                 float64 // seconds, the whole run
+	Boots                   int       // boots a round for boot to first output
+	ICount                  bool      // -icount shift=0: work numbers are instruction counts
+	Elapsed                 float64   // seconds, the whole run
+	Load                    [2]string // the host's /proc/loadavg at the start and the end
 	Yolk, Linux             map[string][]float64
 	// Native are the host's own samples of the programs that run
 	// outside a VM too (nativeJobs), one run per round.
