@@ -153,3 +153,6 @@ func ImageBounds() (etext, erodata, end uint64)
 
 // UD2 executes an undefined instruction (for testing fault reports).
 func UD2()
+
+// Pause is the spin-wait hint PAUSE (cpu.s).
+func Pause()

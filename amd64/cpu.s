@@ -235,3 +235,9 @@ TEXT ·IRQRestore(SB),NOSPLIT,$0-8
 	STI
 done:
 	RET
+
+// func Pause()
+// A spin-wait hint (PAUSE).
+TEXT ·Pause(SB),NOSPLIT,$0
+	PAUSE
+	RET

@@ -174,21 +174,44 @@ func (c *Context) XState() []byte {
 // reads or changes a program's vector state calls it first (XState does).
 // It runs in goroutines, not in the trap handler.
 //
-// With several CPUs the caller must run on the CPU that holds the state
-// (FPULive): the scheduler keeps a thread whose Context has FPULive set on
-// that CPU, or has it unloaded there first.
+// With several CPUs the state may be held by another CPU than the
+// caller's (FPULive names it): RemoteUnload, which the kernel sets, has
+// that CPU save it, and returns once it has.
 func (c *Context) UnloadFPU() {
-	if c.XArea != 0 && c.FPULive != 0 {
-		unloadFPU(c.addr())
+	if c.XArea == 0 || c.FPULive == 0 {
+		return
 	}
+	fl := IRQSave() // on this CPU until the state is where it belongs
+	if l := c.FPULive; l != 0 {
+		if l-1 == This().Index || RemoteUnload == nil {
+			unloadFPU(c.addr())
+		} else {
+			RemoteUnload(int(l-1), c.addr())
+		}
+	}
+	IRQRestore(fl)
 }
 
-// ForgetFPU is UnloadFPU for a Context that is going away: this CPU's
-// copy of its state is dropped, not saved (trap handler: interrupts are
-// off already).
+// UnloadFPUHere is UnloadFPU on the CPU that holds c's state, for the
+// kernel's handler of a RemoteUnload request (interrupts off).
+func UnloadFPUHere(c uintptr) { unloadFPU(c) }
+
+// RemoteUnload, when set, makes CPU cpu run UnloadFPUHere(c) and waits
+// for it (interrupts off). c is a Context's address.
+var RemoteUnload func(cpu int, c uintptr)
+
+// ForgetFPU is UnloadFPU for a Context that is going away: the copy of
+// its state whichever CPU holds it is dropped, not saved (trap handler:
+// interrupts are off already). Another CPU whose registers hold it has
+// no thread of it to resume; it only no longer saves them anywhere.
 func ForgetFPU(c uintptr) {
-	if cpu := This(); c != 0 && cpu.fpuOwner == c {
-		cpu.fpuOwner = 0
+	if c == 0 {
+		return
+	}
+	for i := range cpus {
+		if cpus[i].fpuOwner == c {
+			cpus[i].fpuOwner = 0
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ func recordCrash(t *Thread, cr2 uint64) bool {
 	}
 	crashWord = 1
 	crashDeadline = nanotime() + crashWatchdogNs
-	sched.Block(sched.Cur, waitNone, 0) // frozen for good
+	sched.Block(sched.Cur(cpuIndex()), waitNone, 0) // frozen for good
 	sched.FutexWake(uint64(uintptr(unsafe.Pointer(&crashWord))), 1)
 	return true
 }

@@ -40,7 +40,7 @@
 //     on the thread's alternate stack (ksignal.go); rt_sigreturn restores
 //     it. This is the runtime's asynchronous preemption (SIGURG), which
 //     lets it stop a goroutine in a loop without calls.
-//   - sched_getaffinity: one CPU. arch_prctl SET_FS/GET_FS: the thread's
+//   - sched_getaffinity: the machine's CPUs. arch_prctl SET_FS/GET_FS: the thread's
 //     FS base. getpid/gettid/getuid...: 1, the thread ID, 0. prlimit64:
 //     fixed limits. getrandom: RDRAND where present. prctl(PR_SET_VMA):
 //     EINVAL, as on Linux without CONFIG_ANON_VMA_NAME.

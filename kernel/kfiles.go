@@ -220,9 +220,10 @@ func sysEpollWait(epfd, buf, max, timeout uint64) (uint64, bool) {
 	if int32(timeout) > 0 {
 		deadline = nanotime() + int64(int32(timeout))*1e6
 	}
-	t := sched.Current()
+	c := cpuIndex()
+	t := sched.Current(c)
 	t.epfd, t.evbuf, t.evmax = int32(epfd), buf, int32(max)
-	sched.Block(sched.Cur, waitEpoll, deadline)
+	sched.Block(sched.Cur(c), waitEpoll, deadline)
 	return 0, true
 }
 

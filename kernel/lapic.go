@@ -32,10 +32,8 @@ const (
 // thing that must happen (the earliest sleeper's deadline, the end of the
 // running thread's slice when another thread waits, the crash watchdog),
 // so sleeps end on time rather than at the next periodic tick.
-var (
-	lapicHz       uint64 // timer ticks per second (after the divider)
-	timerDeadline int64  // monotonic ns the armed timer fires at; 0 = not armed
-)
+// Each CPU's timer is its own (kcpu.timerDeadline).
+var lapicHz uint64 // timer ticks per second (after the divider)
 
 func lapicReg(off uintptr) *uint32 {
 	return (*uint32)(ptr(uintptr(DirectMap+lapicPhys) + off))
@@ -71,8 +69,17 @@ func initTimer() {
 	lapicWrite(lapicLVTT, amd64.VecTimer) // one-shot
 }
 
-// armTimer makes the timer fire at monotonic time at (ns).
-func armTimer(now, at int64) {
+// initAPTimer enables another CPU's local APIC and its timer, at the
+// rate the boot CPU measured (QEMU's timers all count at one rate).
+func initAPTimer() {
+	lapicWrite(lapicSVR, 0x100|amd64.VecSpurious)
+	lapicWrite(lapicDivide, 0x3)
+	lapicWrite(lapicInitCnt, 0)
+	lapicWrite(lapicLVTT, amd64.VecTimer)
+}
+
+// armTimer makes CPU c's timer fire at monotonic time at (ns).
+func armTimer(c int, now, at int64) {
 	d := at - now
 	if d < 20_000 {
 		d = 20_000 // a floor keeps a late deadline from interrupt storms
@@ -85,32 +92,34 @@ func armTimer(now, at int64) {
 		count = 0xffffffff
 		d = int64(count * 1e9 / lapicHz)
 	}
-	timerDeadline = now + d
+	kcpus[c].timerDeadline = now + d
 	lapicWrite(lapicInitCnt, uint32(count))
 }
 
 // rearmTimer arms the timer for the next event if it is not armed for an
 // earlier one already. Most traps (a system call that neither blocks nor
 // wakes anyone) change nothing the timer depends on and skip the work.
-func rearmTimer() {
-	if !sched.dirty && timerDeadline != 0 {
+func rearmTimer(c int) {
+	k := &kcpus[c]
+	if sched.dirty&(1<<c) == 0 && k.timerDeadline != 0 {
 		return
 	}
-	sched.dirty = false
+	sched.dirty &^= 1 << c
 	now := nanotime()
 	next := now + idleTickNs
 	if d := sched.NextDeadline(); d != 0 && d < next {
 		next = d
 	}
-	if sched.Cur != 0 && sched.othersRunnable() {
-		if s := sched.Current().sliceStart + sliceNs; s < next {
+	busy := sched.Cur(c) >= sched.first()
+	if busy && sched.othersRunnable(c) {
+		if s := sched.Current(c).sliceStart + sliceNs; s < next {
 			next = s
 		}
 	}
-	if prof != nil && profNext < next {
-		next = profNext
+	if prof != nil && profNext[c] < next {
+		next = profNext[c]
 	}
-	if t := sched.Current(); sched.Cur != 0 && t.inUser {
+	if t := sched.Current(c); busy && t.inUser {
 		if u := t.user(); u.CPUAlarm != 0 {
 			// The CPU-time alarm, at the earliest: running without
 			// interruption, the program reaches it then.
@@ -122,8 +131,8 @@ func rearmTimer() {
 	if crashDeadline != 0 && crashDeadline < next {
 		next = crashDeadline
 	}
-	if timerDeadline == 0 || next < timerDeadline || timerDeadline <= now {
-		armTimer(now, next)
+	if k.timerDeadline == 0 || next < k.timerDeadline || k.timerDeadline <= now {
+		armTimer(c, now, next)
 	}
 }
 

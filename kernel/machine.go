@@ -148,3 +148,6 @@ func MemInfo() (total, free uint64) {
 	f, t, _ := MemStats()
 	return t, f
 }
+
+// NumCPUs is how many CPUs run programs (CPUsOnline).
+func (Machine) NumCPUs() int { return CPUsOnline() }

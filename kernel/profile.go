@@ -56,12 +56,12 @@ type profRing struct {
 }
 
 var (
-	prof       *profRing // nil: not profiling
-	profPeriod int64     // ns between samples
-	profNext   int64     // monotonic ns of the next sample
-	profStart  int64     // monotonic ns profiling started
-	profCost   int64     // ns spent in profTick, all told
-	profTicks  int64     // profTick calls
+	prof       *profRing            // nil: not profiling
+	profPeriod int64                // ns between samples
+	profNext   [amd64.MaxCPUs]int64 // monotonic ns of each CPU's next sample
+	profStart  int64                // monotonic ns profiling started
+	profCost   int64                // ns spent in profTick, all told
+	profTicks  int64                // profTick calls
 )
 
 // ProfileStart starts sampling at hz samples a second.
@@ -77,11 +77,13 @@ func ProfileStart(hz int) {
 	}
 	profPeriod = int64(1e9 / hz)
 	profStart = nanotime()
-	profNext = profStart + profPeriod
-	f := amd64.IRQSave()
+	for c := range profNext {
+		profNext[c] = profStart + profPeriod
+	}
+	f := kernelLock()
 	prof = r
-	sched.dirty = true // rearm the timer with the sampling deadline
-	amd64.IRQRestore(f)
+	sched.changed() // rearm the timer with the sampling deadline
+	kernelUnlock(f)
 }
 
 // ProfilePeriod is the time between samples in ns (0: not profiling).
@@ -96,9 +98,9 @@ func ProfilePeriod() int64 {
 // the timer interrupt taking samples, how many interrupts that was, and
 // the time since profiling started (all in ns of the monotonic clock).
 func ProfileCost() (tickNs, ticks, sinceNs int64) {
-	f := amd64.IRQSave()
+	f := kernelLock()
 	tickNs, ticks = profCost, profTicks
-	amd64.IRQRestore(f)
+	kernelUnlock(f)
 	return tickNs, ticks, nanotime() - profStart
 }
 
@@ -129,6 +131,9 @@ func ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) (dropp
 
 // profTick runs on the timer interrupt when a sample is due, before the
 // scheduler switches threads: it samples the thread that was running.
+// Each CPU samples its own thread on its own timer (another CPU's
+// registers are not saved while it runs), so a second of two busy CPUs
+// gives twice the samples: CPU time, as Linux's profiler counts it.
 func profTick(now int64) {
 	profTicks++
 	profTake(now)
@@ -137,15 +142,16 @@ func profTick(now int64) {
 
 // profTake is profTick's work (no defer on the trap path).
 func profTake(now int64) {
-	profNext += profPeriod
-	if profNext <= now {
-		profNext = now + profPeriod
+	c := cpuIndex()
+	profNext[c] += profPeriod
+	if profNext[c] <= now {
+		profNext[c] = now + profPeriod
 	}
 	r := prof
-	if sched.Cur == 0 {
+	if sched.Cur(c) < sched.first() {
 		return // idle
 	}
-	t := sched.Current()
+	t := sched.Current(c)
 	kind, nr := uint32(ProfUser), uint64(0)
 	if !t.inUser {
 		if t.userCtx == 0 || t.userG == 0 || curG(t) != t.userG {

@@ -67,7 +67,10 @@ type Thread struct {
 	// userRun is the thread's running time (cpuNs) when it entered user
 	// mode: leaveUser adds what it ran since to the program's Context.
 	userRun int64
-	_       [8]byte // keeps the size a multiple of 16
+	// oncpu is 1 + the CPU running the thread, 0 when none is: no other
+	// CPU may pick it then (its state is saved by the one running it).
+	oncpu uint8
+	_     [7]byte // keeps the size a multiple of 16
 }
 
 // The trap path FXSAVEs into Thread.Context, which needs 16-byte
@@ -91,32 +94,65 @@ const maxThreads = 4096
 // threads can never make the runtime's clone fail.
 const MaxProgramThreads = maxThreads - 96
 
-// Scheduler is the run queue of one CPU: round-robin among runnable
-// threads, thread 0 (idle) only when none is. It holds no pointers and
-// never allocates, so the trap handler can use it.
+// Scheduler is the run queue the CPUs share: each runs, round-robin,
+// the runnable threads no other CPU runs, and its idle thread (slot c for
+// CPU c) only when there is none. The kernel holds it under the kernel
+// lock (lock.go). It holds no pointers and never allocates, so the trap
+// handler can use it.
 type Scheduler struct {
 	// T is the thread table. Only slots [0, backed) have memory behind
 	// them; Spawn backs more through back, which makes the first n bytes
 	// of the table usable (zeroed) or says that memory ran out.
-	T       *[maxThreads]Thread
-	backed  int
-	back    func(n uintptr) bool
-	Cur     int
+	T      *[maxThreads]Thread
+	backed int
+	back   func(n uintptr) bool
+	cur    [amd64.MaxCPUs]int // the thread each CPU runs
+	// nidle is how many slots idle threads take: one per CPU (at least
+	// one; 0 stands for 1). Other threads take the slots above.
+	nidle   int
 	top     int // slots [0, top) have been used: scans stop there
 	nextTid int32
-	// dirty says that what the timer must be armed for may have changed
-	// (a thread blocked with a deadline, woke, appeared or went away).
-	dirty bool
+	// dirty has bit c set when what CPU c's timer must be armed for may
+	// have changed (a thread blocked with a deadline, woke, appeared or
+	// went away, or a new slice started).
+	dirty uint64
 }
 
-// Current returns the running thread.
-func (s *Scheduler) Current() *Thread { return &s.T[s.Cur] }
+// SetCPUs reserves the idle slots of n CPUs; call it before Spawn.
+func (s *Scheduler) SetCPUs(n int) {
+	s.nidle = n
+	for c := range n {
+		s.cur[c] = c
+	}
+}
 
-// Spawn claims a free slot (never slot 0) and gives it a thread ID. It
-// fails when every slot is taken, or when the next slot needs memory and
-// none is left.
+func (s *Scheduler) first() int { return max(s.nidle, 1) }
+
+// Cur returns the thread CPU c runs.
+func (s *Scheduler) Cur(c int) int { return s.cur[c] }
+
+// Current returns the thread CPU c runs.
+func (s *Scheduler) Current(c int) *Thread { return &s.T[s.cur[c]] }
+
+// Running reports whether some CPU runs thread i.
+func (s *Scheduler) Running(i int) bool { return s.T[i].oncpu != 0 }
+
+// Run makes CPU c run thread i (picked for it by Pick).
+func (s *Scheduler) Run(c, i int) {
+	s.T[s.cur[c]].oncpu = 0
+	s.cur[c] = i
+	s.T[i].oncpu = uint8(c + 1)
+	s.dirty |= 1 << c // a new slice
+}
+
+// changed marks every CPU's timer for re-arming.
+func (s *Scheduler) changed() { s.dirty = ^uint64(0) }
+
+// Spawn claims a free slot (never an idle thread's) and gives it a
+// thread ID. It fails when every slot is taken, or when the next slot
+// needs memory and none is left.
 func (s *Scheduler) Spawn() (int, bool) {
-	for i := 1; i < maxThreads; i++ {
+	for i := s.first(); i < maxThreads; i++ {
 		if i >= s.backed && !s.grow(i+1) {
 			return 0, false
 		}
@@ -124,7 +160,7 @@ func (s *Scheduler) Spawn() (int, bool) {
 			s.top = max(s.top, i+1)
 			s.nextTid++
 			s.T[i] = Thread{State: Blocked, Tid: s.nextTid}
-			s.dirty = true
+			s.changed()
 			return i, true
 		}
 	}
@@ -149,13 +185,13 @@ func (s *Scheduler) grow(n int) bool {
 }
 
 // Exit frees slot i.
-func (s *Scheduler) Exit(i int) { s.T[i].State, s.dirty = Free, true }
+func (s *Scheduler) Exit(i int) { s.T[i].State = Free; s.changed() }
 
 // Block puts thread i to sleep for kind until deadline (0: no deadline).
 func (s *Scheduler) Block(i int, kind waitKind, deadline int64) {
 	t := &s.T[i]
 	t.State, t.wait, t.deadline = Blocked, kind, deadline
-	s.dirty = true
+	s.changed()
 }
 
 // Wake makes thread i runnable with ret as its system call's result.
@@ -163,30 +199,46 @@ func (s *Scheduler) Wake(i int, ret uint64) {
 	t := &s.T[i]
 	t.State, t.wait, t.deadline = Runnable, waitNone, 0
 	t.Regs.RAX = ret
-	s.dirty = true
+	s.changed()
 }
 
-// Pick chooses the next thread to run: the first runnable thread after
-// the current one, then the current one, then idle.
-func (s *Scheduler) Pick() int {
-	top := max(s.top, 1)
-	for k := 1; k < top; k++ {
-		i := (s.Cur + k) % top
-		if i != 0 && s.T[i].State == Runnable {
-			return i
+// Pick chooses the next thread for CPU c: the first runnable thread
+// after its current one that no CPU runs, then its current one, then
+// its idle thread.
+func (s *Scheduler) Pick(c int) int {
+	first, cur := s.first(), s.cur[c]
+	top := max(s.top, first)
+	if n := top - first; n > 0 {
+		from := max(cur-first, -1)
+		for k := 1; k <= n; k++ {
+			i := first + (from+k)%n
+			if i != cur && s.T[i].State == Runnable && s.T[i].oncpu == 0 {
+				return i
+			}
 		}
 	}
-	if s.Cur != 0 && s.T[s.Cur].State == Runnable {
-		return s.Cur
+	if cur >= first && s.T[cur].State == Runnable {
+		return cur
 	}
-	return 0
+	return c
 }
 
-// Runnable reports whether any thread but idle and the current one could
-// run.
-func (s *Scheduler) othersRunnable() bool {
-	for i := 1; i < s.top; i++ {
-		if i != s.Cur && s.T[i].State == Runnable {
+// othersRunnable reports whether a thread that CPU c does not run and
+// no other CPU runs either could run.
+func (s *Scheduler) othersRunnable(c int) bool {
+	cur := s.cur[c]
+	for i := s.first(); i < s.top; i++ {
+		if i != cur && s.T[i].State == Runnable && s.T[i].oncpu == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// waiting reports whether a runnable thread runs on no CPU.
+func (s *Scheduler) waiting() bool {
+	for i := s.first(); i < s.top; i++ {
+		if s.T[i].State == Runnable && s.T[i].oncpu == 0 {
 			return true
 		}
 	}
@@ -197,7 +249,7 @@ func (s *Scheduler) othersRunnable() bool {
 // how many it woke.
 func (s *Scheduler) Expire(now int64) int {
 	n := 0
-	for i := 1; i < s.top; i++ {
+	for i := s.first(); i < s.top; i++ {
 		t := &s.T[i]
 		if t.State != Blocked || t.deadline == 0 || t.deadline > now {
 			continue
@@ -215,7 +267,7 @@ func (s *Scheduler) Expire(now int64) int {
 // NextDeadline returns the earliest deadline of a blocked thread, or 0.
 func (s *Scheduler) NextDeadline() int64 {
 	d := int64(0)
-	for i := 1; i < s.top; i++ {
+	for i := s.first(); i < s.top; i++ {
 		t := &s.T[i]
 		if t.State == Blocked && t.deadline != 0 && (d == 0 || t.deadline < d) {
 			d = t.deadline
@@ -227,7 +279,7 @@ func (s *Scheduler) NextDeadline() int64 {
 // FutexWake wakes up to n threads waiting on addr and returns how many.
 func (s *Scheduler) FutexWake(addr uint64, n int) int {
 	woken := 0
-	for i := 1; i < s.top && woken < n; i++ {
+	for i := s.first(); i < s.top && woken < n; i++ {
 		t := &s.T[i]
 		if t.State == Blocked && t.wait == waitFutex && t.futex == addr {
 			s.Wake(i, 0)

@@ -138,13 +138,13 @@ func TestPick(t *testing.T) {
 			for _, i := range c.runnable {
 				s.Wake(i, 0)
 			}
-			s.Cur = c.cur
+			s.cur[0] = c.cur
 			for k, w := range c.want {
-				got := s.Pick()
+				got := s.Pick(0)
 				if got != w {
 					t.Fatalf("Pick %d = %d, want %d", k, got, w)
 				}
-				s.Cur = got
+				s.cur[0] = got
 			}
 		})
 	}
@@ -153,24 +153,24 @@ func TestPick(t *testing.T) {
 func TestPickIdleNeverChosenWhenRunnable(t *testing.T) {
 	s := newSched(t, 1)
 	s.T[0].State = Runnable // the idle thread's own state must not matter
-	s.Cur = 1
-	if got := s.Pick(); got != 1 {
+	s.cur[0] = 1
+	if got := s.Pick(0); got != 1 {
 		t.Errorf("Pick = %d, want 1", got)
 	}
 	s.Block(1, waitSleep, 0)
-	if got := s.Pick(); got != 0 {
+	if got := s.Pick(0); got != 0 {
 		t.Errorf("Pick with nothing runnable = %d, want 0", got)
 	}
 }
 
 func TestOthersRunnable(t *testing.T) {
 	s := newSched(t, 2)
-	s.Cur = 1
-	if !s.othersRunnable() {
+	s.cur[0] = 1
+	if !s.othersRunnable(0) {
 		t.Error("othersRunnable = false with thread 2 runnable")
 	}
 	s.Block(2, waitSleep, 0)
-	if s.othersRunnable() {
+	if s.othersRunnable(0) {
 		t.Error("othersRunnable = true with only the current thread runnable")
 	}
 }
@@ -323,5 +323,111 @@ func TestFutexWake(t *testing.T) {
 				t.Error("runnable bystander changed")
 			}
 		})
+	}
+}
+
+// TestPickSeveralCPUs: each CPU runs threads no other CPU runs, its own
+// idle thread when there are none, and round-robin among the rest.
+func TestPickSeveralCPUs(t *testing.T) {
+	s := tableSched()
+	s.SetCPUs(3)
+	for k := 0; k < 4; k++ {
+		i, ok := s.Spawn()
+		if !ok || i != 3+k {
+			t.Fatalf("Spawn = %d, %v; want slot %d (above the 3 idle slots)", i, ok, 3+k)
+		}
+		s.Wake(i, 0)
+	}
+	for c := 0; c < 3; c++ {
+		s.Run(c, c) // every CPU idle
+	}
+	got := map[int]int{}
+	for c := 0; c < 3; c++ {
+		i := s.Pick(c)
+		if i < 3 {
+			t.Fatalf("CPU %d picked idle slot %d with threads waiting", c, i)
+		}
+		if d, ok := got[i]; ok {
+			t.Fatalf("CPUs %d and %d both picked %d", d, c, i)
+		}
+		got[i] = c
+		s.Run(c, i)
+	}
+	if !s.othersRunnable(0) || !s.waiting() {
+		t.Errorf("the fourth thread does not wait")
+	}
+	// Two threads block: CPU 1 gets the fourth, then CPU 2 idles.
+	s.Block(s.Cur(1), waitSleep, 0)
+	s.Block(s.Cur(2), waitSleep, 0)
+	if i := s.Pick(1); i != 6 && s.T[i].oncpu != 0 {
+		t.Errorf("CPU 1 picked %d", i)
+	} else {
+		s.Run(1, i)
+	}
+	if i := s.Pick(2); i != 2 {
+		t.Errorf("CPU 2 picked %d, want its idle slot 2", i)
+	}
+	if s.waiting() {
+		t.Errorf("waiting() with every runnable thread on a CPU")
+	}
+}
+
+// TestSchedulerConcurrent runs the scheduler from several goroutines
+// standing for CPUs, each taking the kernel lock as the trap handler
+// does, picking, running, blocking and waking threads: no thread is ever
+// picked by two CPUs at once. Run with -race, it also checks that the
+// lock orders every access.
+func TestSchedulerConcurrent(t *testing.T) {
+	const ncpu, nthreads, rounds = 4, 6, 3000
+	s := tableSched()
+	s.SetCPUs(ncpu)
+	for range nthreads {
+		i, _ := s.Spawn()
+		s.Wake(i, 0)
+	}
+	for c := range ncpu {
+		s.Run(c, c)
+	}
+	var running [maxThreads]int32 // CPUs running each slot, checked under the lock
+	done := make(chan string, ncpu)
+	for c := range ncpu {
+		go func() {
+			for r := range rounds {
+				lockKernel(c)
+				cur := s.Cur(c)
+				if cur >= ncpu {
+					running[cur]--
+					switch r % 3 {
+					case 0:
+						s.Block(cur, waitFutex, 0)
+					case 1:
+						// Wake someone else's blocked thread.
+						for i := ncpu; i < ncpu+nthreads; i++ {
+							if s.T[i].State == Blocked {
+								s.Wake(i, 0)
+								break
+							}
+						}
+					}
+				}
+				i := s.Pick(c)
+				s.Run(c, i)
+				if i >= ncpu {
+					running[i]++
+					if running[i] != 1 || s.T[i].State != Runnable {
+						unlockKernel()
+						done <- "a thread runs on two CPUs, or a blocked one runs"
+						return
+					}
+				}
+				unlockKernel()
+			}
+			done <- ""
+		}()
+	}
+	for range ncpu {
+		if msg := <-done; msg != "" {
+			t.Fatal(msg)
+		}
 	}
 }

@@ -73,6 +73,7 @@ func StartCPUs() int {
 	pdpt[0] = (trampTables + 2*amd64.PageSize) | amd64.PTE_P | amd64.PTE_W
 	pd[0] = amd64.PTE_P | amd64.PTE_W | amd64.PTE_PS
 	amd64.SetAPStart(root, apMain)
+	amd64.RemoteUnload = remoteUnload
 
 	bsp := lapicRead(lapicID) >> 24
 	next := 1
@@ -136,11 +137,20 @@ func sendIPI(id uint32, cmd uint32) {
 
 // apMain runs on each other CPU once it is in long mode with its GDT,
 // IDT, TSS and SYSCALL set (amd64.SetAPStart), on its trap stack with
-// interrupts off. It enables the CPU's local APIC and counts the CPU as
-// online. The scheduler does not run threads on it yet: it halts.
+// interrupts off. It enables the CPU's local APIC and timer, counts the
+// CPU as online and resumes its idle thread: from its first interrupt
+// on, the CPU runs whatever threads wait (trap).
 func apMain() {
-	lapicWrite(lapicSVR, 0x100|amd64.VecSpurious)
-	lapicWrite(lapicLVTT, lvtMasked)
+	c := cpuIndex()
+	initAPTimer()
+	initIdle(c)
+	kcpus[c].curCR3.Store(kernelAS.PT.Root) // apEntry loaded it
+	lockKernel(c)
+	sched.Run(c, c)
+	sched.T[c].sliceStart = nanotime()
+	amd64.SetCurrent(&sched.T[c].Context)
 	cpusOnline.Add(1)
-	amd64.Halt()
+	rearmTimer(c)
+	unlockKernel()
+	amd64.Resume()
 }

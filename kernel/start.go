@@ -47,18 +47,11 @@ func Start(p BootParams) {
 	initConsoleIRQ()
 	stamp(stageClock, amd64.RDTSC())
 
-	// Thread 0: idle.
-	idle := &sched.T[0]
-	idle.State = Runnable
-	idle.FX.InitFX()
-	idle.Regs = amd64.Frame{
-		RIP: amd64.IdlePC(), CS: amd64.KernelCS, SS: amd64.KernelDS,
-		RFLAGS: amd64.RFLAGS_IF | 2,
-		RSP:    uint64(uintptr(unsafe.Pointer(&idleStack[0]))+uintptr(len(idleStack))) &^ 15,
-	}
-	idle.FSBase = amd64.TrapFSBase()
+	// Threads 0 to NumCPUs()-1: each CPU's idle thread.
+	sched.SetCPUs(NumCPUs())
+	initIdle(0)
 
-	// Thread 1: the Go runtime's m0, entering like a Linux process.
+	// The Go runtime's m0, entering like a Linux process.
 	i, _ := sched.Spawn()
 	t := &sched.T[i]
 	t.State = Runnable
@@ -69,7 +62,7 @@ func Start(p BootParams) {
 		RSP:    runtimeStack(),
 	}
 	t.FSBase = uint64(uintptr(unsafe.Pointer(&dummyTLS[2])))
-	sched.Cur = i
+	sched.Run(0, i)
 	t.sliceStart = nanotime()
 	amd64.SetCurrent(&t.Context)
 	stamp(stageRuntime, amd64.RDTSC())
@@ -106,6 +99,21 @@ func runtimeStack() uint64 {
 		*(*uint64)(ptr(sp + uintptr(8*k))) = w
 	}
 	return uint64(sp)
+}
+
+// initIdle makes slot c CPU c's idle thread, running amd64.IdleLoop
+// (which touches no stack: interrupts arrive on the IST stacks, so
+// every idle thread can have the same one).
+func initIdle(c int) {
+	idle := &sched.T[c]
+	idle.State = Runnable
+	idle.FX.InitFX()
+	idle.Regs = amd64.Frame{
+		RIP: amd64.IdlePC(), CS: amd64.KernelCS, SS: amd64.KernelDS,
+		RFLAGS: amd64.RFLAGS_IF | 2,
+		RSP:    uint64(uintptr(unsafe.Pointer(&idleStack[0]))+uintptr(len(idleStack))) &^ 15,
+	}
+	idle.FSBase = amd64.TrapFSBase()
 }
 
 // randomWord returns RDRAND output where the CPU has it, else a TSC-based
@@ -291,7 +299,7 @@ func initMemory() {
 	kernelAS.Mem = physMem
 	kernelAS.Lo, kernelAS.Hi = RuntimeLo, RuntimeHi
 	kernelAS.Flush = flushPage
-	curCR3 = root
+	kcpus[0].curCR3.Store(root)
 	amd64.WriteCR3(root)
 	if tooSmall {
 		kprint("yolk: need at least ")
@@ -305,17 +313,15 @@ func initMemory() {
 	}
 }
 
-func flushPage(va uint64) { amd64.INVLPG(uintptr(va)) }
-
 // threadTableMapped is how many bytes of the thread table have memory.
 var threadTableMapped uintptr
 
 // initThreadTable points the scheduler at its table, with memory for the
-// idle thread and the runtime's first one.
+// idle threads and the runtime's first one.
 func initThreadTable() {
 	sched.T = (*[maxThreads]Thread)(ptr(ThreadTable))
 	sched.back = backThreadTable
-	if !sched.grow(2) {
+	if !sched.grow(NumCPUs() + 1) {
 		kprint("yolk: no memory for the thread table\n")
 		poweroff(ExitNoMemory)
 	}

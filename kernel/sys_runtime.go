@@ -49,7 +49,7 @@ func runtimeSyscall(t *Thread) bool {
 	case unix.SYS_CLONE:
 		ret = sysClone(t, a0, a1, a4)
 	case unix.SYS_EXIT:
-		sched.Exit(sched.Cur)
+		sched.Exit(sched.Cur(cpuIndex()))
 		return true
 	case unix.SYS_EXIT_GROUP:
 		exitGroup(int(a0))
@@ -367,14 +367,14 @@ func sysFutex(addr, op, val, timeout uint64) (uint64, bool) {
 			}
 			deadline = nanotime() + d
 		}
-		t := sched.Current()
-		t.futex = addr
-		sched.Block(sched.Cur, waitFutex, deadline)
+		c := cpuIndex()
+		sched.Current(c).futex = addr
+		sched.Block(sched.Cur(c), waitFutex, deadline)
 		return 0, true
 	case abi.FUTEX_WAKE:
 		return uint64(sched.FutexWake(addr, int(int32(val)))), false
 	}
-	return unsupported(unix.SYS_FUTEX, sched.Current().Regs.RIP), false
+	return unsupported(unix.SYS_FUTEX, sched.Current(cpuIndex()).Regs.RIP), false
 }
 
 func sysNanosleep(req uint64) (uint64, bool) {
@@ -388,16 +388,17 @@ func sysNanosleep(req uint64) (uint64, bool) {
 	if d == 0 {
 		return 0, true // like sched_yield
 	}
-	sched.Block(sched.Cur, waitSleep, nanotime()+d)
+	sched.Block(sched.Cur(cpuIndex()), waitSleep, nanotime()+d)
 	return 0, true
 }
 
-// sysSchedGetaffinity reports the one CPU yolk runs on.
+// sysSchedGetaffinity reports the machine's CPUs (NumCPUs), which the
+// runtime takes for its GOMAXPROCS.
 func sysSchedGetaffinity(size, mask uint64) uint64 {
 	if size < 8 {
 		return errnoRet(unix.EINVAL)
 	}
-	if !put64(mask, 1) {
+	if !put64(mask, 1<<NumCPUs()-1) {
 		return errnoRet(unix.EFAULT)
 	}
 	return 8

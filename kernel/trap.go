@@ -6,20 +6,35 @@ import (
 )
 
 // trap is the kernel's trap handler (see package amd64 for the contract:
-// interrupts off, no allocation, no pointer writes to globals).
+// interrupts off, no allocation, no pointer writes to globals). It runs
+// under the kernel lock (lock.go), but for a TLB shootdown's IPI, which
+// touches nothing shared.
 func trap() {
-	t := sched.Current()
-	v := t.context().Regs.Vector
+	c := cpuIndex()
+	v := amd64.Current().Regs.Vector
+	if v == VecTLB {
+		pollTLB(c)
+		lapicAck()
+		return
+	}
+	nested := heldBy(c)
+	if !nested {
+		lockKernel(c)
+	}
+	t := sched.Current(c)
 	if v < uint64(len(trapCounts)) {
 		trapCounts[v]++
 	}
 	// A program's system call answered here changes nothing the rest
 	// looks at (no thread wakes or blocks, no signal): straight back.
 	if v == amd64.VecSyscall && t.inUser && fastSyscall(t, &t.user().Regs) {
-		rearmTimer()
+		rearmTimer(c)
+		if !nested {
+			unlockKernel()
+		}
 		return
 	}
-	isIRQ, resched := interrupt(v)
+	isIRQ, resched := interrupt(c, v)
 	switch {
 	case isIRQ:
 		if v == amd64.VecTimer && t.inUser {
@@ -30,23 +45,56 @@ func trap() {
 	default:
 		resched = kernelTrap(t, v)
 	}
+	if t.inUser && t.kick {
+		// KickUser from another CPU while this one ran the program.
+		t.kick = false
+		t.user().Regs.Vector = VecKick
+		leaveUser(t, 0)
+	}
 	// An interrupt taken while idle may have woken a thread.
-	if resched || t.State != Runnable || (sched.Cur == 0 && sched.othersRunnable()) {
-		switchTo(sched.Pick())
+	idle := sched.Cur(c) < sched.first()
+	if resched || t.State != Runnable || idle && sched.othersRunnable(c) {
+		switchTo(c, sched.Pick(c))
 	}
-	if sched.Cur != 0 {
-		deliverSignal(sched.Current())
+	if sched.Cur(c) >= sched.first() {
+		deliverSignal(sched.Current(c))
 	}
-	rearmTimer()
+	rearmTimer(c)
+	flushKernelPending(c)
+	pokeIdle(c)
+	if !nested {
+		unlockKernel()
+	}
 }
 
-// interrupt handles external interrupts, whatever the CPU was running:
+// pokeIdle wakes an idle CPU with an IPI when a thread waits to run and
+// none is on its way (kernel lock held).
+func pokeIdle(c int) {
+	n := int(cpusOnline.Load())
+	if n == 1 || !sched.waiting() {
+		return
+	}
+	for d := range n {
+		if d != c && sched.Cur(d) < sched.first() {
+			if !kcpus[d].poked {
+				kcpus[d].poked = true
+				sendIPI(uint32(amd64.CPUByIndex(d).APICID), VecWake)
+			}
+			return
+		}
+	}
+}
+
+// interrupt handles external interrupts, whatever CPU c was running:
 // it reports whether v was one and whether to run another thread.
-func interrupt(v uint64) (isIRQ, resched bool) {
+func interrupt(c int, v uint64) (isIRQ, resched bool) {
 	switch {
 	case v == amd64.VecTimer:
 		lapicAck()
-		return true, tick()
+		return true, tick(c)
+	case v == VecWake:
+		kcpus[c].poked = false
+		lapicAck()
 	case v == VecConsole:
 		consoleInterrupt()
 	case v >= VecDevice && v < VecDevice+maxDeviceIRQs:
@@ -96,18 +144,18 @@ func kernelTrap(t *Thread, v uint64) bool {
 
 // tick runs on every timer interrupt: it wakes threads whose deadline
 // passed and asks for a switch when the current thread's slice is over.
-func tick() bool {
-	timerDeadline = 0 // fired: rearmTimer arms it again
+func tick(c int) bool {
+	kcpus[c].timerDeadline = 0 // fired: rearmTimer arms it again
 	now := nanotime()
 	crashWatchdog(now)
-	if prof != nil && now >= profNext {
+	if prof != nil && now >= profNext[c] {
 		profTick(now)
 	}
 	woke := sched.Expire(now) > 0
-	if sched.Cur == 0 {
+	if sched.Cur(c) < sched.first() {
 		return woke
 	}
-	return now-sched.Current().sliceStart >= sliceNs && sched.othersRunnable()
+	return now-sched.Current(c).sliceStart >= sliceNs && sched.othersRunnable(c)
 }
 
 // cpuAlarm brings t, running a program, back to its EnterUser caller
@@ -120,23 +168,23 @@ func cpuAlarm(t *Thread) {
 	}
 }
 
-// switchTo makes thread i the one the trap path resumes. A thread in user
-// mode with a kick pending resumes in the kernel instead.
-func switchTo(i int) {
+// switchTo makes thread i the one CPU c's trap path resumes. A thread in
+// user mode with a kick pending resumes in the kernel instead.
+func switchTo(c, i int) {
 	if n := &sched.T[i]; n.inUser && n.kick {
 		n.kick = false
 		n.user().Regs.Vector = VecKick
 		leaveUser(n, 0)
 	}
 	now := nanotime()
-	cur := sched.Current()
+	cur := sched.Current(c)
 	cur.RunNs += now - cur.sliceStart
-	sched.Cur = i
-	sched.dirty = true // a new slice
+	sched.Run(c, i)
 	next := &sched.T[i]
 	next.sliceStart = now
 	if next.inUser {
-		loadCR3(next.cr3)
+		loadCR3(c, next.cr3)
+		fpuHere(c, next.user())
 	}
 	amd64.SetCurrent(next.context())
 }
@@ -278,5 +326,8 @@ var trapCounts [amd64.VecSyscall + 1]uint64
 // included), page faults and timer interrupts the kernel has taken, and
 // how long the CPU has idled (ns).
 func TrapCounts() (syscalls, pageFaults, ticks uint64, idleNs int64) {
-	return trapCounts[amd64.VecSyscall] + amd64.FastSyscalls(), trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], sched.T[0].RunNs
+	for c := range sched.first() {
+		idleNs += sched.T[c].RunNs
+	}
+	return trapCounts[amd64.VecSyscall] + amd64.FastSyscalls(), trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], idleNs
 }

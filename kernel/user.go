@@ -130,14 +130,16 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	t.userRun = t.cpuNs()
 	t.inUser = true
 	if u.CPUAlarm != 0 {
-		sched.dirty = true // rearmTimer arms the timer for the alarm
+		sched.changed() // rearmTimer arms the timer for the alarm
 	}
 	t.userCtx = ctxAddr
 	t.userAS = asAddr
 	t.userG = curG(t)
 	t.cr3 = t.as().Root()
 	t.kick = false
-	loadCR3(t.cr3)
+	c := cpuIndex()
+	loadCR3(c, t.cr3)
+	fpuHere(c, u)
 	amd64.SetCurrent(u)
 	return 0
 }
@@ -145,7 +147,7 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 // cpuNs is how long t has run: its past slices, and the current one if
 // it is running.
 func (t *Thread) cpuNs() int64 {
-	if &sched.T[sched.Cur] == t {
+	if t.oncpu != 0 {
 		return t.RunNs + nanotime() - t.sliceStart
 	}
 	return t.RunNs
@@ -161,15 +163,11 @@ func (t *Thread) as() *mm.AddressSpace {
 	return (*mm.AddressSpace)(ptr(uintptr(t.userAS)))
 }
 
-// curCR3 is the root loaded in CR3: a program's while its threads run,
-// and kept while kernel threads run (they use only the shared upper
-// half), so that going back into the same program costs no TLB flush.
-var curCR3 uint64
-
-// loadCR3 switches to root unless it is loaded already.
-func loadCR3(root uint64) {
-	if root != curCR3 {
-		curCR3 = root
+// loadCR3 switches CPU c to root unless it is loaded already (see
+// kcpu.curCR3).
+func loadCR3(c int, root uint64) {
+	if k := &kcpus[c]; root != k.curCR3.Load() {
+		k.curCR3.Store(root)
 		amd64.WriteCR3(root)
 	}
 }
@@ -194,7 +192,7 @@ func leaveUser(t *Thread, faultAddr uint64) {
 	t.leftVector, t.leftRAX, t.leftRIP, t.leftRBP = u.Regs.Vector, u.Regs.RAX, u.Regs.RIP, u.Regs.RBP
 	u.UserNs += t.cpuNs() - t.userRun
 	t.inUser = false
-	if &sched.T[sched.Cur] == t {
+	if t.oncpu != 0 { // running here: leaveUser never sees another CPU's
 		amd64.SetCurrent(&t.Context)
 	}
 }
@@ -237,9 +235,13 @@ func faultAccess(code uint64) mm.Access {
 // kickUser marks the threads running the program from the Context at
 // ctx to leave it before running more of it.
 func kickUser(ctx uint64) uint64 {
-	for i := 1; i < sched.top; i++ {
+	for i := sched.first(); i < sched.top; i++ {
 		if t := &sched.T[i]; t.State != Free && t.inUser && t.userCtx == ctx {
 			t.kick = true
+			if t.oncpu != 0 {
+				// Running the program on another CPU: make it trap.
+				sendIPI(uint32(amd64.CPUByIndex(int(t.oncpu)-1).APICID), VecWake)
+			}
 		}
 	}
 	return 0
@@ -247,7 +249,7 @@ func kickUser(ctx uint64) uint64 {
 
 // KickUser makes the thread running the program from ctx return from
 // EnterUser with VecKick before it runs any more program code (at once if
-// it is not running; it cannot be, on one CPU, while the caller runs). A
+// it is not running; if another CPU runs it, an IPI brings it back). A
 // thread not in EnterUser is not affected.
 func KickUser(ctx *amd64.Context) {
 	syscall.RawSyscall(sysKickUser, uintptr(unsafe.Pointer(ctx)), 0, 0)
@@ -268,7 +270,7 @@ func ForgetUser(ctx *amd64.Context, as *mm.AddressSpace) {
 func forgetUser(ctx, as uint64) uint64 {
 	// Its vector state must not be saved into it once it is freed.
 	amd64.ForgetFPU(uintptr(ctx))
-	for i := 1; i < sched.top; i++ {
+	for i := sched.first(); i < sched.top; i++ {
 		if t := &sched.T[i]; !t.inUser && (ctx != 0 && t.userCtx == ctx || as != 0 && t.userAS == as) {
 			t.userG = 0
 		}
@@ -282,20 +284,20 @@ var userFrames uint64
 
 // UserFrames returns how many frames program address spaces hold.
 func UserFrames() uint64 {
-	fl := amd64.IRQSave()
+	fl := kernelLock()
 	n := userFrames
-	amd64.IRQRestore(fl)
+	kernelUnlock(fl)
 	return n
 }
 
 // userPhys is mm.Phys for program address spaces: frames from the
 // allocator, leaving kernelReserveFrames for the kernel, zeroed and
 // reached through the direct map. The frame allocator is shared with the
-// trap handler, so every call holds it with interrupts off (one CPU).
+// trap handler, so every call holds it under the kernel lock.
 type userPhys struct{}
 
 func (userPhys) Alloc() (uint64, bool) {
-	fl := amd64.IRQSave()
+	fl := kernelLock()
 	var f uint64
 	free, _, _ := frames.Stats()
 	ok := free > kernelReserveFrames
@@ -305,7 +307,7 @@ func (userPhys) Alloc() (uint64, bool) {
 	if ok {
 		userFrames++
 	}
-	amd64.IRQRestore(fl)
+	kernelUnlock(fl)
 	if !ok {
 		return 0, false
 	}
@@ -315,30 +317,30 @@ func (userPhys) Alloc() (uint64, bool) {
 }
 
 func (userPhys) IncRef(phys uint64) {
-	fl := amd64.IRQSave()
+	fl := kernelLock()
 	ok := frames.IncRef(phys >> amd64.PageShift)
-	amd64.IRQRestore(fl)
+	kernelUnlock(fl)
 	if !ok {
 		badFrame("adding a reference to a free frame ", phys)
 	}
 }
 
 func (userPhys) DecRef(phys uint64) {
-	fl := amd64.IRQSave()
+	fl := kernelLock()
 	left, ok := frames.DecRef(phys >> amd64.PageShift)
 	if ok && left == 0 {
 		userFrames--
 	}
-	amd64.IRQRestore(fl)
+	kernelUnlock(fl)
 	if !ok {
 		badFrame("freeing a free frame ", phys)
 	}
 }
 
 func (userPhys) Refs(phys uint64) uint32 {
-	fl := amd64.IRQSave()
+	fl := kernelLock()
 	n := frames.Refs(phys >> amd64.PageShift)
-	amd64.IRQRestore(fl)
+	kernelUnlock(fl)
 	return n
 }
 
@@ -373,31 +375,37 @@ func shareKernelHalf(root *[512]uint64) {
 	copy(root[256:], k[256:])
 }
 
-// flushUser drops va's TLB entry if as is the loaded space (the TLB holds
-// no other space's entries: every CR3 change flushes them).
-func flushUser(as *mm.AddressSpace, va uint64) {
+// flushUser drops va's TLB entry on every CPU whose CR3 holds as (the
+// TLB holds no other space's entries: every CR3 change flushes them).
+// Called by goroutines (mm's changes) and by the trap handler (FaultFast's
+// copy-on-write).
+func flushUser(as *mm.AddressSpace, va uint64) { flushUserPages(as, va, 1) }
+
+func flushUserAll(as *mm.AddressSpace) { flushUserPages(as, 0, tlbFlushAll) }
+
+func flushUserPages(as *mm.AddressSpace, va, pages uint64) {
 	fl := amd64.IRQSave()
-	if curCR3 == as.Root() {
-		amd64.INVLPG(uintptr(va))
+	c, root := cpuIndex(), as.Root()
+	if kcpus[c].curCR3.Load() == root {
+		if pages == 1 {
+			amd64.INVLPG(uintptr(va))
+		} else {
+			amd64.WriteCR3(root)
+		}
 	}
+	shootdown(c, root, va, pages, false)
 	amd64.IRQRestore(fl)
 }
 
-func flushUserAll(as *mm.AddressSpace) {
-	fl := amd64.IRQSave()
-	if curCR3 == as.Root() {
-		amd64.WriteCR3(curCR3)
-	}
-	amd64.IRQRestore(fl)
-}
-
-// leaveRoot moves CR3 off a space about to be freed.
+// leaveRoot moves every CPU's CR3 off a space about to be freed.
 func leaveRoot(as *mm.AddressSpace) {
 	fl := amd64.IRQSave()
-	if curCR3 == as.Root() {
-		curCR3 = kernelAS.PT.Root
-		amd64.WriteCR3(curCR3)
+	c, root := cpuIndex(), as.Root()
+	if kcpus[c].curCR3.Load() == root {
+		kcpus[c].curCR3.Store(kernelAS.PT.Root)
+		amd64.WriteCR3(kernelAS.PT.Root)
 	}
+	shootdown(c, root, 0, 0, true)
 	amd64.IRQRestore(fl)
 }
 

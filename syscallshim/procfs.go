@@ -573,6 +573,17 @@ func xstateFlags(ecx1 uint32) []string {
 }
 
 func procCpuinfo(s *System, _ *Process) []byte {
+	one := cpuinfoEntry()
+	var b bytes.Buffer
+	for i := range numCPUs(s.m) {
+		fmt.Fprintf(&b, "processor\t: %d\n%s", i, one)
+	}
+	return b.Bytes()
+}
+
+// cpuinfoEntry is what /proc/cpuinfo says of every CPU after its number
+// (they are alike: QEMU gives each the same CPUID).
+func cpuinfoEntry() []byte {
 	_, ebx, ecx, edx := amd64.CPUID(0, 0)
 	vendor := string([]byte{
 		byte(ebx), byte(ebx >> 8), byte(ebx >> 16), byte(ebx >> 24),
@@ -610,7 +621,7 @@ func procCpuinfo(s *System, _ *Process) []byte {
 		}
 	}
 	flags = append(flags, xstateFlags(c1)...)
-	return []byte(fmt.Sprintf("processor\t: 0\nvendor_id\t: %s\ncpu family\t: %d\nmodel\t\t: %d\nmodel name\t: %s\nstepping\t: %d\ncpu cores\t: 1\nflags\t\t: %s\n\n",
+	return []byte(fmt.Sprintf("vendor_id\t: %s\ncpu family\t: %d\nmodel\t\t: %d\nmodel name\t: %s\nstepping\t: %d\ncpu cores\t: 1\nflags\t\t: %s\n\n",
 		vendor, family, model, strings.TrimRight(strings.TrimSpace(string(brand)), "\x00"), eax&0xf, strings.Join(flags, " ")))
 }
 

@@ -17,7 +17,8 @@ import (
 // = sa_restorer, struct ucontext, struct siginfo, and the FXSAVE image)
 // on its stack or its alternate stack and entering the handler;
 // rt_sigreturn restores what the frame holds. Signals sent to a thread
-// that is running the program (on one CPU: preempted in it) make it come
+// that is running the program (preempted in it, or running on another
+// CPU, which an IPI interrupts) make it come
 // back first (Machine kick). Sleeps, pause and sigsuspend end with EINTR;
 // other blocking calls take the signal when they return. The frame
 // layout is linux/abi's, which the kernel uses for its own runtime too.

@@ -214,7 +214,7 @@ func sysTimes(t *Thread, a Args) (uint64, error) {
 	return clockTicks(t.p.m.Monotonic()), nil
 }
 
-// Scheduling: one CPU, SCHED_OTHER, nice 0.
+// Scheduling: SCHED_OTHER, nice 0, on any CPU.
 func sysSchedGetscheduler(t *Thread, a Args) (uint64, error) { return 0, nil } // SCHED_OTHER
 
 func sysSchedGetparam(t *Thread, a Args) (uint64, error) { return 0, t.put32(a[1], 0) }
@@ -227,8 +227,8 @@ func sysSchedSetaffinity(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if m&1 == 0 {
-		return 0, unix.EINVAL // CPU 0 is the only one
+	if m&cpuMask(t.p.m) == 0 {
+		return 0, unix.EINVAL // none of the machine's CPUs
 	}
 	return 0, nil
 }

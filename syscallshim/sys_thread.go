@@ -180,12 +180,32 @@ func sysSchedYield(t *Thread, a Args) (uint64, error) {
 	return 0, nil
 }
 
-// sysSchedGetaffinity reports the one CPU yolk runs programs on.
+// sysSchedGetaffinity reports every CPU yolk runs programs on.
 func sysSchedGetaffinity(t *Thread, a Args) (uint64, error) {
 	if a[1] < 8 || a[1]%8 != 0 {
 		return 0, unix.EINVAL
 	}
-	return 8, t.put64(a[2], 1)
+	return 8, t.put64(a[2], cpuMask(t.p.m))
+}
+
+// cpuCounter is implemented by machines that say how many CPUs they
+// have (kernel.Machine); others have one.
+type cpuCounter interface{ NumCPUs() int }
+
+// numCPUs returns how many CPUs m has.
+func numCPUs(m Machine) int {
+	if c, ok := m.(cpuCounter); ok {
+		return min(max(c.NumCPUs(), 1), 64)
+	}
+	return 1
+}
+
+// cpuMask is the affinity mask of every CPU of m.
+func cpuMask(m Machine) uint64 {
+	if n := numCPUs(m); n < 64 {
+		return 1<<n - 1
+	}
+	return ^uint64(0)
 }
 
 // sysGetcpu implements getcpu(2): CPU 0, NUMA node 0.

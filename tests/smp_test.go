@@ -2,6 +2,9 @@ package tests
 
 import (
 	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,4 +31,43 @@ func TestSMPBoot(t *testing.T) {
 			}
 		})
 	}
+}
+
+var burnRatio = regexp.MustCompile(`parallel: burn: cpu/wall ([0-9.]+)`)
+
+// TestParallel: with two CPUs a Go program's GOMAXPROCS is 2, two
+// threads spinning on one atomic word hand it over 10,000 times (which
+// needs them to run at once), and two goroutines burning 500 ms use
+// about twice that CPU time; with one CPU, GOMAXPROCS 1 and the CPU time
+// stays the wall time.
+func TestParallel(t *testing.T) {
+	t.Run("smp2", func(t *testing.T) {
+		t.Parallel()
+		r := run(t, "--smp", "2", filepath.Join(root, "build/examples/parallel"))
+		if r.status != 0 {
+			t.Errorf("exit status %d, want 0", r.status)
+		}
+		for _, want := range []string{"parallel: 2 CPUs, GOMAXPROCS 2\n", "parallel: ping-pong: 10000 hand-overs in "} {
+			if !strings.Contains(r.out, want) {
+				t.Errorf("output lacks %q", want)
+			}
+		}
+		if m := burnRatio.FindStringSubmatch(r.out); m == nil {
+			t.Errorf("no burn line")
+		} else if f, _ := strconv.ParseFloat(m[1], 64); f < 1.6 || f > 2.1 {
+			t.Errorf("burn: CPU time %.2f times the wall time, want 1.6 to 2.1", f)
+		}
+	})
+	t.Run("smp1", func(t *testing.T) {
+		t.Parallel()
+		r := run(t, "--smp", "1", filepath.Join(root, "build/examples/parallel"), "burn")
+		if r.status != 0 || !strings.Contains(r.out, "parallel: 1 CPUs, GOMAXPROCS 1\n") {
+			t.Errorf("status %d, want 0 and one CPU", r.status)
+		}
+		if m := burnRatio.FindStringSubmatch(r.out); m == nil {
+			t.Errorf("no burn line")
+		} else if f, _ := strconv.ParseFloat(m[1], 64); f < 0.8 || f > 1.1 {
+			t.Errorf("burn: CPU time %.2f times the wall time on one CPU, want 0.8 to 1.1", f)
+		}
+	})
 }

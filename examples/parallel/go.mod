@@ -1,0 +1,3 @@
+module example/parallel
+
+go 1.26
