@@ -2137,3 +2137,30 @@ func TestHandlersSendfileShortWrite(t *testing.T) {
 	e.bytesAt(big, data[100:])
 	e.want(hdErr(unix.EINVAL), unix.SYS_SENDFILE, fd, hdR, 0, 100) // from a pipe: EINVAL, as sendfile(2) says
 }
+
+// TestHandlersSmallIOScratch: small reads and writes on a pipe go through
+// the thread's own bounce buffer, so they allocate less than the same
+// transfers over the size that takes a new buffer, and move the bytes
+// alike (data, then the count, in both directions).
+func TestHandlersSmallIOScratch(t *testing.T) {
+	e := newHdEnv(t, nil)
+	e.pipe(0)
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 40) // 640 bytes
+	src, dst := e.m.put(0x100, msg), hdAt(0x2000)
+	roundTrip := func(n uint64) {
+		e.want(n, unix.SYS_WRITE, hdW, src, n)
+		e.want(n, unix.SYS_READ, hdR, dst, n)
+	}
+	for _, n := range []uint64{1, smallIO, smallIO + 1, uint64(len(msg))} {
+		roundTrip(n)
+		if got := e.m.load(dst, n); !bytes.Equal(got, msg[:n]) {
+			t.Fatalf("%d bytes through the pipe: got %q", n, got)
+		}
+	}
+	small := testing.AllocsPerRun(50, func() { roundTrip(smallIO) })
+	large := testing.AllocsPerRun(50, func() { roundTrip(smallIO + 1) })
+	if small > large-2 {
+		t.Errorf("a %d-byte write and read allocate %v times, a %d-byte pair %v: the bounce buffers were not saved",
+			smallIO, small, smallIO+1, large)
+	}
+}

@@ -204,6 +204,10 @@ type Thread struct {
 	// recvDeadline, when not 0, bounds the socket waits of the call in
 	// progress (monotonic ns): recvmmsg's timeout.
 	recvDeadline int64
+
+	// ioScratch is the bounce buffer of the thread's small reads and
+	// writes (ioBuffer): one system call at a time uses it.
+	ioScratch [smallIO]byte
 }
 
 func (t *Thread) mask() uint64     { return t.sigmask.Load() }

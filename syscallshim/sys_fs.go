@@ -173,9 +173,11 @@ const maxRW = 0x7ffff000
 // A fault in seq ends the transfer: what was copied counts, else EFAULT.
 func (t *Thread) readTo(d *vfs.File, seq ioseq, off int64) (uint64, error) {
 	n := min(seq.total, maxRW)
-	buf := make([]byte, min(n, ioChunk))
+	buf := t.ioBuffer(d, min(n, ioChunk))
 	done := uint64(0)
-	t.p.sys.beforeRead(d) // mapped files: filemap.go
+	if _, ok := streamOf(d).(*pipeEnd); !ok {
+		t.p.sys.beforeRead(d) // mapped files: filemap.go
+	}
 	for {
 		c := buf[:min(n-done, uint64(len(buf)))]
 		var got int
@@ -221,7 +223,7 @@ func streams(f *vfs.File) bool {
 // fault in seq ends the transfer with what was written, else EFAULT.
 func (t *Thread) writeFrom(d *vfs.File, seq ioseq) (uint64, error) {
 	n := min(seq.total, maxRW)
-	buf := make([]byte, min(n, ioChunk))
+	buf := t.ioBuffer(d, min(n, ioChunk))
 	done := uint64(0)
 	for done < n || n == 0 {
 		c := buf[:min(n-done, uint64(len(buf)))]
@@ -245,6 +247,26 @@ func (t *Thread) writeFrom(d *vfs.File, seq ioseq) (uint64, error) {
 		}
 	}
 	return done, nil
+}
+
+// smallIO is the size of the transfers that go through the thread's own
+// bounce buffer instead of a new one.
+const smallIO = 256
+
+// ioBuffer returns a bounce buffer of n bytes for a transfer with d: the
+// thread's own for a small one with a pipe, a device or a regular file,
+// whose reads and writes are done with the buffer when they return (one
+// allocation less on every small read and write); a new one otherwise
+// (a console read that a signal interrupts, or a socket, may hand the
+// buffer to another goroutine).
+func (t *Thread) ioBuffer(d *vfs.File, n uint64) []byte {
+	if n <= smallIO {
+		switch streamOf(d).(type) {
+		case nil, *pipeEnd, *device:
+			return t.ioScratch[:n]
+		}
+	}
+	return make([]byte, n)
 }
 
 // ioseq is the program's side of a transfer: a sequence of buffers
