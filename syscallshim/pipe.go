@@ -78,16 +78,21 @@ func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 		return 0, unix.EBADF
 	}
 	pp := e.pipe
+	var wake <-chan struct{} // see writeOpt
 	for {
-		wake := pp.events.wait()
 		pp.mu.Lock()
 		if pp.held {
 			// A splice is moving these bytes: wait for it, even when
 			// non-blocking (Linux's readers wait for the pipe's mutex).
 			pp.mu.Unlock()
+			if wake == nil {
+				wake = pp.events.wait()
+				continue
+			}
 			if waitOn(wake, t) {
 				return 0, unix.EINTR
 			}
+			wake = nil
 			continue
 		}
 		if len(pp.buf) > 0 {
@@ -106,9 +111,14 @@ func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 		if e.nonblock.Load() {
 			return 0, unix.EAGAIN
 		}
+		if wake == nil {
+			wake = pp.events.wait()
+			continue
+		}
 		if waitOn(wake, t) {
 			return 0, unix.EINTR
 		}
+		wake = nil
 	}
 }
 
@@ -128,8 +138,13 @@ func (e *pipeEnd) writeOpt(b []byte, t *Thread, nonblock bool) (int, error) {
 	}
 	pp := e.pipe
 	done := 0
+	// wake is the channel the next notify closes, taken only once a look
+	// at the pipe says this call may have to sleep, and followed by
+	// another look: a notify between the two is then not lost, and a
+	// call that never sleeps makes no channel (the notify after it closes
+	// none).
+	var wake <-chan struct{}
 	for {
-		wake := pp.events.wait()
 		pp.mu.Lock()
 		if pp.readers == 0 {
 			pp.mu.Unlock()
@@ -158,12 +173,17 @@ func (e *pipeEnd) writeOpt(b []byte, t *Thread, nonblock bool) (int, error) {
 			}
 			return 0, unix.EAGAIN
 		}
+		if wake == nil {
+			wake = pp.events.wait()
+			continue
+		}
 		if waitOn(wake, t) {
 			if done > 0 {
 				return done, nil
 			}
 			return 0, unix.EINTR
 		}
+		wake = nil
 	}
 }
 
