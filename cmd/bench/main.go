@@ -104,6 +104,7 @@ func cmdRun(args []string) error {
 	fs.Parse(args)
 	if f.icount {
 		f.smp = 0
+		f.native = false // host time, no instruction count
 	}
 
 	began := time.Now()

@@ -82,7 +82,11 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	}
 	p("\n")
 	for _, row := range rows {
-		p("| %s | %s | %s | %s | %s | %s |", row.Label, row.Unit, fmtSummary(row.Yolk), fmtSummary(row.Linux), fmtSummary(row.Native), fmtRatio(row))
+		native := fmtSummary(row.Native)
+		if r.ICount {
+			native = "—" // host time: nothing to compare an instruction count with
+		}
+		p("| %s | %s | %s | %s | %s | %s |", row.Label, row.Unit, fmtSummary(row.Yolk), fmtSummary(row.Linux), native, fmtRatio(row))
 		if cycles {
 			p(" %s | %s |", fmtSummary(row.YolkCycles), fmtSummary(row.LinuxCycles))
 		}
