@@ -53,10 +53,18 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	cycles := r.Accel == "kvm"
 
 	p("# Benchmarks: yolk against a Linux VM\n\n")
-	p("Written by `make bench` (cmd/bench) on %s, yolk %s. Do not edit by hand: run `make bench` again.\n\n", r.Date, r.Commit)
+	by := "make bench"
+	if r.ICount {
+		by = "scripts/bench -icount -out docs/benchmarks-icount.md"
+	}
+	p("Written by `%s` (cmd/bench) on %s, yolk %s. Do not edit by hand: run `%s` again.\n\n", by, r.Date, r.Commit, by)
 	p("Both sides run on the same QEMU with the same flags (%s, `-cpu %s`, `-m %s`, microvm, one vCPU), the same static\n", strings.ToUpper(r.Accel), cpuFor(r.Accel), r.Mem)
 	p("programs and the same `/init` (examples/benchinit) from the same initramfs. Each of %d rounds boots every VM once\n", r.Rounds)
-	p("(Linux's bzImage and yolk's profiled boot only in the first rounds), yolk and Linux back to back, alternating (the order flips every\n")
+	if r.ICount {
+		p("(here only the work boots), yolk and Linux back to back, alternating (the order flips every\n")
+	} else {
+		p("(Linux's bzImage and yolk's profiled boot only in the first rounds), yolk and Linux back to back, alternating (the order flips every\n")
+	}
 	p("round). Values are medians with the spread (min–max) over the\n")
 	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
 	if r.ICount {
