@@ -79,6 +79,7 @@ func usage() {
 type runFlags struct {
 	root, work, linux, kernel, out, accel, mem string
 	rounds, bzRounds, profRounds, smp, boots   int
+	smpRounds                                  int
 	native, icount                             bool
 	timeout                                    time.Duration
 }
@@ -98,6 +99,7 @@ func cmdRun(args []string) error {
 	fs.IntVar(&f.profRounds, "profiled", 3, "in this many rounds (the first ones), also boot yolk's work under the profiler (its cost is measured in the guest, so a few samples do)")
 	fs.BoolVar(&f.icount, "icount", false, "run both sides with -icount shift=0,sleep=off: the guest's clocks count its instructions (1 ns each), so the work boots' numbers are instruction counts that a busy host does not change; only the work boots run (no boot times, profiled or -smp boots)")
 	fs.IntVar(&f.boots, "boots", 3, "boots of each side for boot to first output per round (alternating); the round's sample is their median")
+	fs.IntVar(&f.smpRounds, "smp-rounds", 3, "in this many rounds (the first ones), run the -smp boots")
 	fs.IntVar(&f.smp, "smp", 2, "also boot both sides with this many vCPUs for xz -T2 (the jobs in /jobs.smp); 0: not")
 	fs.BoolVar(&f.native, "native", true, "also run the clock benchmarks on the host itself (nativeJobs), once a round")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
@@ -170,7 +172,8 @@ func cmdRun(args []string) error {
 		}
 		for _, i := range order {
 			vm := vms[i]
-			if vm.vm.Argv == nil || vm.bootKey == "boot-bzimage" && round >= f.bzRounds || vm.profiled && round >= f.profRounds {
+			if vm.vm.Argv == nil || vm.bootKey == "boot-bzimage" && round >= f.bzRounds || vm.profiled && round >= f.profRounds ||
+				vm.smp && round >= f.smpRounds {
 				continue
 			}
 			b, err := vm.vm.Run(f.timeout, scratch)
@@ -318,6 +321,7 @@ type benchVM struct {
 	yolk     bool
 	bootKey  string // the boot's first output is this sample; "" for the work boots
 	profiled bool   // yolk's work boot under the sampling profiler
+	smp      bool   // one of the -smp boots
 }
 
 // vms returns the boots of a round and how they group: each group's boots
@@ -387,8 +391,8 @@ func (f runFlags) vms() ([]benchVM, [][]int) {
 	if f.smp > 1 {
 		n := strconv.Itoa(f.smp)
 		vms = append(vms,
-			benchVM{vm: yolk("yolk xz (-smp "+n+")", work, "/jobs.smp", "--smp", n), yolk: true},
-			benchVM{vm: linux("Linux xz (PVH, -smp "+n+")", vmlinux, work, "/jobs.smp", f.smp)})
+			benchVM{vm: yolk("yolk xz (-smp "+n+")", work, "/jobs.smp", "--smp", n), yolk: true, smp: true},
+			benchVM{vm: linux("Linux xz (PVH, -smp "+n+")", vmlinux, work, "/jobs.smp", f.smp), smp: true})
 		groups = append(groups, []int{6, 7})
 	}
 	return vms, groups

@@ -63,7 +63,7 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	if r.ICount {
 		p("(here only the work boots), yolk and Linux back to back, alternating (the order flips every\n")
 	} else {
-		p("(Linux's bzImage and yolk's profiled boot only in the first rounds), yolk and Linux back to back, alternating (the order flips every\n")
+		p("(Linux's bzImage, yolk's profiled boot and the -smp boots only in the first rounds), yolk and Linux back to back, alternating (the order flips every\n")
 	}
 	p("round). Values are medians with the spread (min–max) over the\n")
 	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
