@@ -138,7 +138,12 @@ type Context struct {
 	// save on every trap (see xsave.go), or 0 when its XSAVE area holds
 	// all of it. trap.s keeps it; Go code reads it (UnloadFPU).
 	FPULive uint64
-	_       uint64 // keeps the size a multiple of 16
+	// SysNs is the CPU time the kernel has spent for a program Context
+	// between its returns to the EnterUser caller and its next entry
+	// (the system calls and faults Go code handles): the running time of
+	// the kernel thread in between, when the same thread enters again.
+	// It also keeps the size a multiple of 16.
+	SysNs int64
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)

@@ -261,7 +261,7 @@ func (c *Context) CopyFrom(src *Context) {
 // keeping its XSAVE area and its CPU time (execve keeps the process's).
 func (c *Context) Reset() {
 	c.UnloadFPU() // before FPULive is cleared with the rest
-	area, ns := c.XArea, c.UserNs
-	*c = Context{XArea: area, UserNs: ns}
+	area, user, sys := c.XArea, c.UserNs, c.SysNs
+	*c = Context{XArea: area, UserNs: user, SysNs: sys}
 	c.InitFPU()
 }

@@ -67,6 +67,11 @@ type Thread struct {
 	// userRun is the thread's running time (cpuNs) when it entered user
 	// mode: leaveUser adds what it ran since to the program's Context.
 	userRun int64
+	// leftCtx and leftRun are the Context and running time (cpuNs) of
+	// the last leaveUser: when the thread enters the same Context
+	// again, the time between goes to its SysNs.
+	leftCtx uint64
+	leftRun int64
 	// oncpu is 1 + the CPU running the thread, 0 when none is: no other
 	// CPU may pick it then (its state is saved by the one running it).
 	oncpu uint8

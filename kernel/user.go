@@ -128,6 +128,10 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	}
 	t.Regs.RAX = 0 // EnterUser's system call returns 0
 	t.userRun = t.cpuNs()
+	if t.leftCtx == ctxAddr {
+		u.SysNs += t.userRun - t.leftRun
+	}
+	t.leftCtx = 0
 	t.inUser = true
 	if u.CPUAlarm != 0 {
 		sched.changed() // rearmTimer arms the timer for the alarm
@@ -190,7 +194,9 @@ func leaveUser(t *Thread, faultAddr uint64) {
 	// What the profiler needs once the program is out: the Context may
 	// be freed (and its page released) while the goroutine goes on.
 	t.leftVector, t.leftRAX, t.leftRIP, t.leftRBP = u.Regs.Vector, u.Regs.RAX, u.Regs.RIP, u.Regs.RBP
-	u.UserNs += t.cpuNs() - t.userRun
+	now := t.cpuNs()
+	u.UserNs += now - t.userRun
+	t.leftCtx, t.leftRun = t.userCtx, now
 	t.inUser = false
 	if t.oncpu != 0 { // running here: leaveUser never sees another CPU's
 		amd64.SetCurrent(&t.Context)

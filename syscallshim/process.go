@@ -176,13 +176,14 @@ type Process struct {
 
 	itimer itimer
 
-	// CPU time (user mode, as the kernel measures it per thread in
-	// amd64.Context.UserNs): of the threads that have exited, and of the
-	// children reaped, with what they had reaped (RUSAGE_CHILDREN).
-	deadNs, childNs int64
-	cpuTimers       cpuTimers   // ITIMER_VIRTUAL and ITIMER_PROF (cputimer.go)
-	ptimers         posixTimers // timer_create's (posixtimer.go)
-	events          *notifier   // the system's
+	// CPU time (as the kernel measures it per thread in
+	// amd64.Context.UserNs and SysNs): of the threads that have exited,
+	// and of the children reaped, with what they had reaped
+	// (RUSAGE_CHILDREN).
+	dead, child cpuTime
+	cpuTimers   cpuTimers   // ITIMER_VIRTUAL and ITIMER_PROF (cputimer.go)
+	ptimers     posixTimers // timer_create's (posixtimer.go)
+	events      *notifier   // the system's
 }
 
 // Thread is one program thread: a goroutine running the program through
@@ -295,7 +296,7 @@ func (t *Thread) finish() {
 	}
 	p.mu.Lock()
 	delete(p.threads, t.tid)
-	p.deadNs += t.cpuNs()
+	p.dead = p.dead.add(t.times())
 	last := len(p.threads) == 0
 	p.mu.Unlock()
 	p.sys.mu.Lock()
@@ -490,22 +491,39 @@ func (t *Thread) exe() string {
 // cpuNs is the CPU time t has run in user mode.
 func (t *Thread) cpuNs() int64 { return atomic.LoadInt64(&t.ctx.UserNs) }
 
-// cpuNs is the CPU time p's threads, live and exited, have run.
-func (p *Process) cpuNs() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ns := p.deadNs
-	for _, t := range p.threads {
-		ns += t.cpuNs()
-	}
-	return ns
+// cpuTime is CPU time in user mode and in the kernel, in nanoseconds.
+type cpuTime struct{ user, sys int64 }
+
+func (c cpuTime) add(d cpuTime) cpuTime { return cpuTime{c.user + d.user, c.sys + d.sys} }
+
+// total is what the CPU-time clocks count: both.
+func (c cpuTime) total() int64 { return c.user + c.sys }
+
+// times is the CPU time t has run, in user mode and in the kernel.
+func (t *Thread) times() cpuTime {
+	return cpuTime{atomic.LoadInt64(&t.ctx.UserNs), atomic.LoadInt64(&t.ctx.SysNs)}
 }
 
-// childCPUNs is the CPU time of p's reaped children (RUSAGE_CHILDREN).
-func (p *Process) childCPUNs() int64 {
+// cpuNs is the CPU time p's threads, live and exited, have run in user
+// mode (what ITIMER_VIRTUAL and ITIMER_PROF count).
+func (p *Process) cpuNs() int64 { return p.times().user }
+
+// times is the CPU time p's threads, live and exited, have run.
+func (p *Process) times() cpuTime {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.childNs
+	c := p.dead
+	for _, t := range p.threads {
+		c = c.add(t.times())
+	}
+	return c
+}
+
+// childTimes is the CPU time of p's reaped children (RUSAGE_CHILDREN).
+func (p *Process) childTimes() cpuTime {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.child
 }
 
 func (p *Process) name() string {

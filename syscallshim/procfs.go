@@ -774,17 +774,17 @@ func procStat(s *System, p *Process) []byte { return procThreadStat(s, p, p.pid)
 // procThreadStat is /proc/PID/task/TID/stat: the thread's ID first.
 func procThreadStat(s *System, p *Process, tid int32) []byte {
 	ppid, pgid, sid := p.procIDs()
-	utime, cutime := p.cpuNs(), p.childCPUNs()
+	self, child := p.times(), p.childTimes()
 	p.mu.Lock()
 	n := len(p.threads)
 	comm := p.comm
 	if t := p.threads[tid]; t != nil && tid != p.pid {
-		utime = t.cpuNs() // a thread's own under task/
+		self = t.times() // a thread's own under task/
 	}
 	p.mu.Unlock()
-	// utime and cutime in clock ticks; system times 0 (see getrusage).
-	return []byte(fmt.Sprintf("%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 %d 0 %d 0 20 0 %d 0 0 0 0\n",
-		tid, comm, ppid, pgid, sid, clockTicks(utime), clockTicks(cutime), n))
+	// utime, stime, cutime and cstime in clock ticks (see getrusage).
+	return []byte(fmt.Sprintf("%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 %d %d %d %d 20 0 %d 0 0 0 0\n",
+		tid, comm, ppid, pgid, sid, clockTicks(self.user), clockTicks(self.sys), clockTicks(child.user), clockTicks(child.sys), n))
 }
 
 // procMaps lists the process's mappings in /proc/PID/maps' format.

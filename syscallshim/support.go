@@ -213,7 +213,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_PIPE2:              {Full, "O_CLOEXEC, O_NONBLOCK"},
 	unix.SYS_WAIT4:              {Partial, "exited and killed children (no stopped ones: no job-control stop); rusage holds user time only"},
 	unix.SYS_WAITID:             {Partial, "WEXITED with WNOHANG and WNOWAIT, by PID, group or pidfd; no stopped children"},
-	unix.SYS_GETRUSAGE:          {Partial, "user CPU time (self, thread, reaped children); system time and other fields 0"},
+	unix.SYS_GETRUSAGE:          {Partial, "user and system CPU time (self, thread, reaped children); the other fields 0"},
 	unix.SYS_TIMES:              {Partial, "as getrusage"},
 	unix.SYS_SCHED_GETSCHEDULER: {Full, "SCHED_OTHER"},
 	unix.SYS_SCHED_GETPARAM:     {Full, "priority 0"},

@@ -170,43 +170,50 @@ func sysSysinfo(t *Thread, a Args) (uint64, error) {
 	return 0, t.copyOut(a[0], b[:])
 }
 
-// sysGetrusage implements getrusage(2) partially: the user CPU time the
-// kernel measures (the thread's, the process's threads' together, or its
-// reaped children's); system time and the other fields are zero (yolk
-// does not yet account the time its handlers take for a thread).
+// sysGetrusage implements getrusage(2) partially: the user and system
+// CPU time the kernel measures (the thread's, the process's threads'
+// together, or its reaped children's); the other fields are zero. System
+// time is the running time of the kernel thread that took a program
+// thread's system call or fault, from its return to the kernel until it
+// enters the program again.
 func sysGetrusage(t *Thread, a Args) (uint64, error) {
-	var ns int64
+	var c cpuTime
 	switch int32(a[0]) {
 	case unix.RUSAGE_SELF:
-		ns = t.p.cpuNs()
+		c = t.p.times()
 	case unix.RUSAGE_THREAD:
-		ns = t.cpuNs()
+		c = t.times()
 	case unix.RUSAGE_CHILDREN:
-		ns = t.p.childCPUNs()
+		c = t.p.childTimes()
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, t.putRusage(a[1], ns)
+	return 0, t.putRusage(a[1], c)
 }
 
-// putRusage stores a struct rusage with user time ns, the rest zero.
-func (t *Thread) putRusage(va uint64, ns int64) error {
+// putRusage stores a struct rusage with times c, the rest zero.
+func (t *Thread) putRusage(va uint64, c cpuTime) error {
 	var b [144]byte
-	binary.LittleEndian.PutUint64(b[0:], uint64(ns/1e9))
-	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
+	binary.LittleEndian.PutUint64(b[0:], uint64(c.user/1e9))
+	binary.LittleEndian.PutUint64(b[8:], uint64(c.user%1e9/1e3))
+	binary.LittleEndian.PutUint64(b[16:], uint64(c.sys/1e9))
+	binary.LittleEndian.PutUint64(b[24:], uint64(c.sys%1e9/1e3))
 	return t.copyOut(va, b[:])
 }
 
 // clockTicks converts ns to clock ticks (USER_HZ, 100 a second).
 func clockTicks(ns int64) uint64 { return uint64(ns / 1e7) }
 
-// sysTimes implements times(2) with getrusage's accounting (user times;
-// system times zero); it returns clock ticks since boot.
+// sysTimes implements times(2) with getrusage's accounting; it returns
+// clock ticks since boot.
 func sysTimes(t *Thread, a Args) (uint64, error) {
 	if a[0] != 0 {
 		var b [32]byte
-		binary.LittleEndian.PutUint64(b[0:], clockTicks(t.p.cpuNs()))
-		binary.LittleEndian.PutUint64(b[16:], clockTicks(t.p.childCPUNs()))
+		self, child := t.p.times(), t.p.childTimes()
+		binary.LittleEndian.PutUint64(b[0:], clockTicks(self.user))
+		binary.LittleEndian.PutUint64(b[8:], clockTicks(self.sys))
+		binary.LittleEndian.PutUint64(b[16:], clockTicks(child.user))
+		binary.LittleEndian.PutUint64(b[24:], clockTicks(child.sys))
 		if err := t.copyOut(a[0], b[:]); err != nil {
 			return 0, err
 		}

@@ -216,9 +216,9 @@ func (t *Thread) waitChild(sel waitSelect, nohang, reap bool) (*Process, error) 
 				}
 				s.mu.Unlock()
 				if reap {
-					ns := c.cpuNs() + c.childCPUNs()
+					ct := c.times().add(c.childTimes())
 					p.mu.Lock()
-					p.childNs += ns
+					p.child = p.child.add(ct)
 					p.mu.Unlock()
 				}
 				return c, nil
@@ -268,7 +268,7 @@ func sysWait4(t *Thread, a Args) (uint64, error) {
 		}
 	}
 	if rusage != 0 {
-		if err := t.putRusage(rusage, c.cpuNs()+c.childCPUNs()); err != nil {
+		if err := t.putRusage(rusage, c.times().add(c.childTimes())); err != nil {
 			return 0, err
 		}
 	}

@@ -20,9 +20,9 @@ func (t *Thread) clock(id uint64) (int64, error) {
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME:
 		return t.p.m.Monotonic(), nil
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
-		return t.p.cpuNs(), nil
+		return t.p.times().total(), nil
 	case unix.CLOCK_THREAD_CPUTIME_ID:
-		return t.cpuNs(), nil
+		return t.times().total(), nil
 	}
 	return 0, unix.EINVAL
 }

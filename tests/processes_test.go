@@ -108,7 +108,7 @@ func TestProcesses(t *testing.T) {
 		{"spawn", "spawned\nhi from system\nsystem: 7\n"},
 		{"exec", "missing: No such file or directory\nnot executable: Permission denied\nexec'd\n"},
 		{"timers", "timer: 5 ticks, siginfo right: yes, interval kept: yes\n"},
-		{"cputime", "busy: CPU time over half the wall time, not above it: yes\nsleep: under a tenth of it: yes\ngetrusage's user time is most of the clock's: yes\nchild's time in wait4: yes\nand in RUSAGE_CHILDREN: yes\nSIGPROF while busy: several: yes; while asleep: none\n"},
+		{"cputime", "busy: CPU time over half the wall time, not above it: yes\nsleep: under a tenth of it: yes\ngetrusage's user time is most of the clock's: yes\nchild's time in wait4: yes\nand in RUSAGE_CHILDREN: yes\nopen and close: system time over a third of the wall time: yes; user and system within it: yes\nand in times: yes\nSIGPROF while busy: several: yes; while asleep: none\n"},
 		{"exec-threads", "exec from threads\nstatus 5\n"},
 		{"exe", "exe=/processes comm=processes\nexe=/processes comm=processes\nexe=/processes comm=p\n"},
 		{"bigmap", "48 TiB at -1: failed\nticks kept coming: yes\n"},
