@@ -28,6 +28,16 @@ func (as *AddressSpace) pokeFast(va uint64, b []byte) bool {
 	if len(b) == 0 || end < va || va < as.lo || end > as.hi {
 		return false
 	}
+	if off := va & pageMask; off+uint64(len(b)) <= amd64.PageSize {
+		// One page: the common case (a timespec), without the loops.
+		e := as.slot(va, false)
+		if e == nil || *e&want != want {
+			return false
+		}
+		*e |= amd64.PTE_A | amd64.PTE_D
+		copy(as.page(*e&amd64.PTE_ADDR)[off:], b)
+		return true
+	}
 	var es [2]*uint64
 	n := 0
 	for p := va &^ pageMask; p < end; p += amd64.PageSize {

@@ -28,6 +28,13 @@ func TestCopyOutFast(t *testing.T) {
 	if !bytes.Equal(got, msg) {
 		t.Errorf("read back %q", got)
 	}
+	if !as.CopyOutFast(data+16, msg) { // within one page
+		t.Fatal("refused a write within a backed page")
+	}
+	as.CopyIn(data+16, got)
+	if !bytes.Equal(got, msg) {
+		t.Errorf("read back %q from one page", got)
+	}
 	// Backed and writable, but over three pages: more than the fast path
 	// serves, so nothing is written.
 	if _, err := as.CopyOut(data, make([]byte, 3*pg)); err != nil {
