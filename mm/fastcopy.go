@@ -35,7 +35,7 @@ func (as *AddressSpace) pokeFast(va uint64, b []byte) bool {
 			return false
 		}
 		*e |= amd64.PTE_A | amd64.PTE_D
-		copy(as.page(*e&amd64.PTE_ADDR)[off:], b)
+		copy(as.page(*e & amd64.PTE_ADDR)[off:], b)
 		return true
 	}
 	var es [2]*uint64
