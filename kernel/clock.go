@@ -6,11 +6,13 @@ import (
 	"yolk/amd64"
 )
 
-// The clock is the TSC, calibrated at boot against PIT channel 0 (whose
-// count can be latched and read on both microvm and q35; microvm has no
-// port 0x61, so the usual channel-2 gate method does not work there).
-// Wall-clock time is the RTC's reading at boot (SetWallClock) plus the
-// monotonic clock since.
+// The clock is the TSC. Its rate comes from the hypervisor's timing
+// leaf (CPUID 0x40000010, which KVM under QEMU fills in with an
+// invariant TSC) when there is one, else from a calibration against PIT
+// channel 0 (whose count can be latched and read on both microvm and
+// q35; microvm has no port 0x61, so the usual channel-2 gate method does
+// not work there). Wall-clock time is the RTC's reading at boot
+// (SetWallClock) plus the monotonic clock since.
 var (
 	tscHz      uint64
 	tscBase    uint64
@@ -23,26 +25,54 @@ const (
 	pitCh0     = 0x40
 	pitLatch0  = 0x00 // channel 0, latch count
 	pitMode2LH = 0x34 // channel 0, lobyte/hibyte, mode 2 (rate generator)
+
+	// calibSpan is one PIT measurement: 2 ms of PIT ticks. Each end of
+	// a span is off by at most one tick (0.84 us), so one span is
+	// within 0.09% and the median of three usually well inside that;
+	// three 5 ms spans (0.03%) kept every boot waiting 15-25 ms.
+	calibSpan = pitHz / 500
 )
 
-func pitRead() uint16 {
+// pitSample latches PIT channel 0 and returns the TSC just before the
+// latch (the latch is the first port access), the TSC ticks the whole
+// reading took, and the latched count.
+func pitSample() (tsc, took uint64, count uint16) {
+	tsc = amd64.RDTSC()
 	amd64.Outb(pitCmd, pitLatch0)
 	lo := amd64.Inb(pitCh0)
 	hi := amd64.Inb(pitCh0)
-	return uint16(hi)<<8 | uint16(lo)
+	return tsc, amd64.RDTSC() - tsc, uint16(hi)<<8 | uint16(lo)
 }
 
-// calibrateClock measures the TSC frequency against the PIT: three
-// 5 ms measurements, of which it keeps the median, so one disturbed by
-// the host (a VM can be descheduled long enough for the PIT count to wrap
-// unnoticed) does not skew the clock.
+// calibrateClock sets the TSC's rate: the hypervisor's word for it, else
+// the median of three PIT spans measured back to back, so one disturbed
+// by the host (a VM can be descheduled long enough for the PIT count to
+// wrap unnoticed) does not skew the clock.
 func calibrateClock() {
+	tscBase = params.EntryTSC
+	if hz := hypervisorTSCHz(amd64.CPUID); hz != 0 {
+		tscHz = hz
+		return
+	}
 	amd64.Outb(pitCmd, pitMode2LH)
 	amd64.Outb(pitCh0, 0xff)
 	amd64.Outb(pitCh0, 0xff)
+	tscHz = calibratePIT(pitSample)
+}
+
+// A pitSampler reads the TSC and PIT channel 0 (pitSample).
+type pitSampler func() (tsc, took uint64, count uint16)
+
+// calibratePIT returns the median of three TSC rates, each measured over
+// calibSpan PIT ticks from sample's readings (the next span starts where
+// the last ended); 1 GHz if every measurement came out 0.
+func calibratePIT(sample pitSampler) uint64 {
 	var hz [3]uint64
+	var m pitMeasure
+	m.sample = sample
+	m.start()
 	for i := range hz {
-		hz[i] = measureTSC()
+		hz[i] = m.span()
 	}
 	for i := 0; i < len(hz); i++ { // sort three values
 		for j := i + 1; j < len(hz); j++ {
@@ -51,33 +81,71 @@ func calibrateClock() {
 			}
 		}
 	}
-	tscHz = hz[1]
-	if tscHz == 0 {
-		tscHz = 1e9
+	if hz[1] == 0 {
+		return 1e9
 	}
-	tscBase = params.EntryTSC
+	return hz[1]
 }
 
-// measureTSC counts TSC ticks over about 5 ms of PIT ticks.
-func measureTSC() uint64 {
-	const span = pitHz / 200
-	c0 := pitRead()
-	for c0 < span+0x1000 { // start well away from the reload
-		c0 = pitRead()
-	}
-	t0 := amd64.RDTSC()
-	var c uint16
+// pitMeasure measures spans of PIT ticks in TSC ticks. A span starts
+// and ends only at readings that took at most four times the quickest
+// one seen (the latch's TSC is then close to the latch): a host that
+// preempts the vCPU between the TSC read and the latch would otherwise
+// stretch or shrink a 2 ms span by the preemption.
+type pitMeasure struct {
+	sample   pitSampler
+	quickest uint64
+	t0       uint64 // the span's start
+	c0       uint16
+}
+
+// read takes readings until one is quick enough.
+func (m *pitMeasure) read() (uint64, uint16) {
 	for {
-		c = pitRead()
-		if c > c0 { // reloaded: start again
-			c0, t0 = c, amd64.RDTSC()
+		t, took, c := m.sample()
+		if m.quickest == 0 || took < m.quickest {
+			m.quickest = max(took, 1)
+		}
+		if took <= 4*m.quickest {
+			return t, c
+		}
+	}
+}
+
+func (m *pitMeasure) start() { m.t0, m.c0 = m.read() }
+
+// span measures calibSpan PIT ticks from the last reading, starting
+// again when the count reloads (it counts down from 0xffff), and returns
+// the TSC rate; the next span starts at its end.
+func (m *pitMeasure) span() uint64 {
+	for {
+		t, c := m.read()
+		if c > m.c0 { // reloaded: start again
+			m.t0, m.c0 = t, c
 			continue
 		}
-		if uint32(c0-c) >= span {
-			break
+		if d := uint32(m.c0 - c); d >= calibSpan {
+			hz := (t - m.t0) * pitHz / uint64(d)
+			m.t0, m.c0 = t, c
+			return hz
 		}
 	}
-	return (amd64.RDTSC() - t0) * pitHz / uint64(c0-c)
+}
+
+// hypervisorTSCHz is the TSC rate a hypervisor gives in its timing leaf
+// (CPUID 0x40000010 EAX, in kHz: the leaf VMware defined and QEMU fills
+// in under KVM when the TSC rate is known), or 0 when the CPU is not
+// virtual, the hypervisor's leaves stop below it, or it says 0 (TCG has
+// leaves up to 0x40000001 only).
+func hypervisorTSCHz(cpuid func(leaf, sub uint32) (a, b, c, d uint32)) uint64 {
+	if _, _, c, _ := cpuid(1, 0); c&(1<<31) == 0 { // CPUID.1:ECX.hypervisor
+		return 0
+	}
+	if max, _, _, _ := cpuid(0x40000000, 0); max < 0x40000010 {
+		return 0
+	}
+	khz, _, _, _ := cpuid(0x40000010, 0)
+	return uint64(khz) * 1000
 }
 
 // tscToNs converts a TSC delta to nanoseconds.

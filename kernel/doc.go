@@ -30,7 +30,8 @@
 //     eventfds: what the netpoller uses for timers and wake-ups; eventfds
 //     are the only pollable files.
 //   - clock_gettime: REALTIME from the RTC at boot plus the TSC, MONOTONIC
-//     (and BOOTTIME, RAW, COARSE) from the TSC calibrated against the PIT;
+//     (and BOOTTIME, RAW, COARSE) from the TSC (rate from the hypervisor
+//     leaf, else calibrated against the PIT);
 //     per-thread and process CPU time from the scheduler's accounting.
 //   - write to fds 1 and 2: the serial console. fcntl F_GETFD/F_GETFL on
 //     0-2 succeed (otherwise the runtime reopens them on /dev/null).

@@ -42,9 +42,10 @@ func lapicReg(off uintptr) *uint32 {
 func lapicWrite(off uintptr, v uint32) { *lapicReg(off) = v }
 func lapicRead(off uintptr) uint32     { return *lapicReg(off) }
 
-// initTimer masks the legacy PICs, enables the local APIC and measures
-// its timer's rate against the TSC.
-func initTimer() {
+// startTimerCount masks the legacy PICs, enables the local APIC and
+// starts its timer counting down, masked, so that initTimer can measure
+// its rate over the time calibrateClock takes.
+func startTimerCount() {
 	// Remap the 8259 PICs to vectors 32-47 and mask every line: their
 	// power-on vectors 8-15 would alias CPU exceptions.
 	for _, w := range [...][2]uint16{
@@ -57,11 +58,24 @@ func initTimer() {
 	lapicWrite(lapicDivide, 0x3) // divide by 16
 	lapicWrite(lapicLVTT, lvtMasked)
 	lapicWrite(lapicInitCnt, 0xffffffff)
-	t0 := amd64.RDTSC()
-	for tscToNs(amd64.RDTSC()-t0) < 5_000_000 {
+	timerCountTSC = amd64.RDTSC()
+}
+
+var timerCountTSC uint64 // when startTimerCount started the count
+
+// timerMinNs is the shortest span the timer's rate is measured over
+// (calibrateClock's PIT spans usually take longer).
+const timerMinNs = 2_000_000
+
+// initTimer measures the local APIC timer's rate against the TSC since
+// startTimerCount and leaves the timer in one-shot mode, stopped.
+func initTimer() {
+	var ns int64
+	for ns < timerMinNs {
+		ns = tscToNs(amd64.RDTSC() - timerCountTSC)
 	}
 	elapsed := 0xffffffff - lapicRead(lapicCurCnt)
-	lapicHz = uint64(elapsed) * 200
+	lapicHz = uint64(elapsed) * 1e9 / uint64(ns)
 	if lapicHz == 0 {
 		lapicHz = 1
 	}

@@ -42,6 +42,7 @@ func Start(p BootParams) {
 	initMemory()
 	initThreadTable()
 	stamp(stageMemory, amd64.RDTSC())
+	startTimerCount()
 	calibrateClock()
 	initTimer()
 	initConsoleIRQ()
