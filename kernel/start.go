@@ -73,14 +73,18 @@ func Start(p BootParams) {
 // runtimeStack lays out the Linux initial process stack for the Go
 // runtime at the top of m0Stack: argc, argv, envp, auxv (AT_PAGESZ and
 // AT_RANDOM are all the runtime needs from it), and returns its address.
+// The environment holds GOMAXPROCS, one P more than CPUs (see
+// RuntimeProcs): the runtime sizes its Ps once at start, instead of the
+// kernel's main changing their number with a stop-the-world, which under
+// TCG ran several milliseconds of code for the first time at every boot.
 func runtimeStack() uint64 {
 	top := uintptr(unsafe.Pointer(&m0Stack[0])) + uintptr(len(m0Stack))
 	// Strings and random bytes at the very top.
 	name := top - 16
-	for k, c := range []byte("yolk\x00") {
-		*(*byte)(ptr(name + uintptr(k))) = c
-	}
-	rnd := name - 16
+	putString(name, "yolk")
+	env := name - 32
+	putDecimal(putString(env, "GOMAXPROCS="), uint64(RuntimeProcs()))
+	rnd := env - 16
 	r := unsafe.Slice((*byte)(ptr(rnd)), 16)
 	for k := 0; k < 16; k += 8 {
 		v := randomWord()
@@ -90,7 +94,7 @@ func runtimeStack() uint64 {
 	}
 	words := [...]uint64{
 		1, uint64(name), 0, // argc, argv[0], end of argv
-		0, // end of envp
+		uint64(env), 0, // envp
 		abi.AT_PAGESZ, amd64.PageSize,
 		abi.AT_RANDOM, uint64(rnd),
 		abi.AT_NULL, 0,
@@ -100,6 +104,34 @@ func runtimeStack() uint64 {
 		*(*uint64)(ptr(sp + uintptr(8*k))) = w
 	}
 	return uint64(sp)
+}
+
+// RuntimeProcs is the kernel runtime's GOMAXPROCS: one P more than CPUs,
+// since a kernel fault freezes the faulting thread with the P it holds,
+// and the crash reporter needs another to run.
+func RuntimeProcs() int { return NumCPUs() + 1 }
+
+// putString stores s and a NUL at addr and returns the NUL's address
+// (where a string to append goes).
+func putString(addr uintptr, s string) uintptr {
+	for k := 0; k < len(s); k++ {
+		*(*byte)(ptr(addr + uintptr(k))) = s[k]
+	}
+	*(*byte)(ptr(addr + uintptr(len(s)))) = 0
+	return addr + uintptr(len(s))
+}
+
+// putDecimal stores v in decimal and a NUL at addr.
+func putDecimal(addr uintptr, v uint64) {
+	n := uintptr(1)
+	for w := v; w >= 10; w /= 10 {
+		n++
+	}
+	*(*byte)(ptr(addr + n)) = 0
+	for ; n > 0; n-- {
+		*(*byte)(ptr(addr + n - 1)) = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // initIdle makes slot c CPU c's idle thread, running amd64.IdleLoop

@@ -393,7 +393,8 @@ func sysNanosleep(req uint64) (uint64, bool) {
 }
 
 // sysSchedGetaffinity reports the machine's CPUs (NumCPUs), which the
-// runtime takes for its GOMAXPROCS.
+// runtime takes for its NumCPU (its GOMAXPROCS is in its environment:
+// RuntimeProcs).
 func sysSchedGetaffinity(size, mask uint64) uint64 {
 	if size < 8 {
 		return errnoRet(unix.EINVAL)

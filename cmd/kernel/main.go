@@ -25,9 +25,12 @@ func main() {
 		fmt.Printf("yolk: ignoring unknown option %q\n", w)
 	}
 	kernel.DebugLog = opts.Debug
-	// One P more than CPUs: a kernel fault freezes the faulting thread
-	// with the P it holds, and the crash reporter needs another to run.
-	runtime.GOMAXPROCS(runtime.NumCPU() + 1)
+	// The runtime started with kernel.RuntimeProcs Ps (GOMAXPROCS in
+	// its environment); a different count would be a stop-the-world.
+	if n := runtime.GOMAXPROCS(0); n != kernel.RuntimeProcs() {
+		fmt.Printf("yolk: the kernel's runtime has %d Ps, not %d\n", n, kernel.RuntimeProcs())
+		runtime.GOMAXPROCS(kernel.RuntimeProcs())
+	}
 	setWallClock()
 	kernel.StartCrashReporter()
 
