@@ -71,3 +71,26 @@ func TestParallel(t *testing.T) {
 		}
 	})
 }
+
+// TestSMPPrograms runs a few programs with threads on two CPUs, where
+// their threads run at once and move between CPUs: Go's runtime, AVX2
+// threads preempted mid-computation, and threads whose vector state (kept
+// in a CPU's registers between traps) must follow them from one CPU to
+// the other across system calls. make test runs the whole suite with one
+// CPU; YOLK_SMP=2 go test ./tests/ runs all of it with two.
+func TestSMPPrograms(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		out  string
+	}{
+		{"goroutines", nil, "goroutines: 10 workers done, sum=45\n"},
+		{"avx", []string{"-a", "threads"}, "thread 0: every lane right\nthread 1: every lane right\nthread 2: every lane right\nthread 3: every lane right\n"},
+		{"avx", []string{"-a", "syscalls"}, "thread 0: YMM, x87 and MXCSR intact\nthread 1: YMM, x87 and MXCSR intact\nthread 2: YMM, x87 and MXCSR intact\n"},
+	} {
+		t.Run(c.name+strings.Join(c.args, ""), func(t *testing.T) {
+			t.Parallel()
+			expect(t, run(t, append([]string{"--smp", "2", "-i", example(t, c.name)}, c.args...)...), 0, c.out)
+		})
+	}
+}
