@@ -198,17 +198,26 @@ func recovered(Env) (msg string, err error) {
 
 // preemption runs a goroutine in a loop with no function calls (no
 // cooperative preemption point) while another sleeps; the sleeper must
-// wake on time, which needs the kernel to time-slice its threads.
+// wake on time, which needs the kernel to time-slice its threads. The
+// sleep starts once the spinner runs: with several CPUs the spinner may
+// start on another one, later (a busy host runs vCPUs when it can).
 func preemption(Env) (string, error) {
-	var stop atomic.Bool
+	var stop, started atomic.Bool
 	spins := make(chan uint64)
 	go func() {
-		n := uint64(0)
+		started.Store(true)
+		n := uint64(1)
 		for !stop.Load() {
 			n++
 		}
 		spins <- n
 	}()
+	for t0 := time.Now(); !started.Load(); time.Sleep(time.Millisecond) {
+		if time.Since(t0) > 5*time.Second {
+			stop.Store(true)
+			return "", fmt.Errorf("spinner never ran")
+		}
+	}
 	start := time.Now()
 	time.Sleep(20 * time.Millisecond)
 	d := time.Since(start)
@@ -216,9 +225,6 @@ func preemption(Env) (string, error) {
 	n := <-spins
 	if d > 200*time.Millisecond {
 		return "", fmt.Errorf("sleeper woke after %v with a spinning goroutine", d)
-	}
-	if n == 0 {
-		return "", fmt.Errorf("spinner never ran")
 	}
 	return fmt.Sprintf("sleeper woke after %v while a goroutine spun %d times", d.Round(100*time.Microsecond), n), nil
 }
