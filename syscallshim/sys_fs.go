@@ -2,7 +2,6 @@ package syscallshim
 
 import (
 	"encoding/binary"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -87,9 +86,31 @@ func (t *Thread) pathArg(va uint64) (string, error) {
 	return t.procSelf(p), nil
 }
 
-// fdLinkPath matches /proc/PID/fd/N, whose open reopens that descriptor's
-// file (a "magic link").
-var fdLinkPath = regexp.MustCompile(`^/proc/([0-9]+)/fd/([0-9]+)$`)
+// fdLink splits /proc/PID/fd/N, whose open reopens that descriptor's
+// file (a "magic link"), into PID and N, both decimal digits. (A regular
+// expression did this: it was compiled at every boot and run at every
+// open.)
+func fdLink(name string) (pid, n string, ok bool) {
+	rest, ok := strings.CutPrefix(name, "/proc/")
+	if !ok {
+		return "", "", false
+	}
+	pid, n, ok = strings.Cut(rest, "/fd/")
+	if !ok || !decimalDigits(pid) || !decimalDigits(n) {
+		return "", "", false
+	}
+	return pid, n, true
+}
+
+// decimalDigits says whether s is one or more of 0-9.
+func decimalDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // open returns descriptor n's file if it was opened for reading (or
 // writing): EBADF otherwise, as read(2) and write(2) say.
@@ -437,8 +458,8 @@ func (t *Thread) openat(dirfd, pathp uint64, how vfs.OpenHow, two bool) (uint64,
 	if err != nil {
 		return 0, err
 	}
-	if m := fdLinkPath.FindStringSubmatch(name); m != nil {
-		if f, ok := t.magicOpen(m[1], m[2]); ok {
+	if pid, n, ok := fdLink(name); ok {
+		if f, ok := t.magicOpen(pid, n); ok {
 			return t.installFile(f, how.Flags)
 		}
 	}
