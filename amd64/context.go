@@ -141,7 +141,8 @@ type Context struct {
 	// SysNs is the CPU time the kernel has spent for a program Context
 	// between its returns to the EnterUser caller and its next entry
 	// (the system calls and faults Go code handles): the running time of
-	// the kernel thread in between, when the same thread enters again.
+	// the kernel thread in between, when the same thread enters again
+	// and did not sleep meanwhile (a call that waits counts nothing).
 	// It also keeps the size a multiple of 16.
 	SysNs int64
 }

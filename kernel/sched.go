@@ -68,8 +68,9 @@ type Thread struct {
 	// mode: leaveUser adds what it ran since to the program's Context.
 	userRun int64
 	// leftCtx and leftRun are the Context and running time (cpuNs) of
-	// the last leaveUser: when the thread enters the same Context
-	// again, the time between goes to its SysNs.
+	// the last leaveUser: when the thread enters the same Context again
+	// without having slept (Block clears leftCtx), the time between goes
+	// to its SysNs.
 	leftCtx uint64
 	leftRun int64
 	// oncpu is 1 + the CPU running the thread, 0 when none is: no other
@@ -196,6 +197,10 @@ func (s *Scheduler) Exit(i int) { s.T[i].State = Free; s.changed() }
 func (s *Scheduler) Block(i int, kind waitKind, deadline int64) {
 	t := &s.T[i]
 	t.State, t.wait, t.deadline = Blocked, kind, deadline
+	// A kernel thread that sleeps between a program's trap and its next
+	// entry may have run other goroutines: that call's time is not
+	// counted as the program's system time (see leftCtx).
+	t.leftCtx = 0
 	s.changed()
 }
 
