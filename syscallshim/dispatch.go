@@ -7,6 +7,7 @@ import "golang.org/x/sys/unix"
 func (t *Thread) dispatch(nr uint64, a Args) uint64 {
 	var v uint64
 	var err error
+	defer t.returnFiles() // what the handler took with Thread.file
 	switch nr {
 	// Files and the console (sys_fs.go).
 	case unix.SYS_READ:

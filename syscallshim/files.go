@@ -225,6 +225,19 @@ func (t *fdTable) file(n uint64) (*vfs.File, error) {
 	return d.f, nil
 }
 
+// fileRef returns descriptor n's file with a reference taken, under the
+// table's lock so that a close cannot release it in between.
+func (t *fdTable) fileRef(n uint64) (*vfs.File, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
+		return nil, unix.EBADF
+	}
+	f := t.fds[n].f
+	f.IncRef()
+	return f, nil
+}
+
 // install puts f at the lowest free descriptor >= min, taking a reference.
 func (t *fdTable) install(f *vfs.File, cloexec bool, min int) (int, error) {
 	t.mu.Lock()

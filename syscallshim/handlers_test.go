@@ -2164,3 +2164,31 @@ func TestHandlersSmallIOScratch(t *testing.T) {
 			smallIO, small, smallIO+1, large)
 	}
 }
+
+// TestHandlersCloseDuringRead: a descriptor closed by one thread while
+// another blocks reading it only goes away from the table; the read goes
+// on with the file (Linux's fdget reference) and gets what is written
+// next, and the file is released when the read ends (the write end then
+// sees no reader: EPIPE).
+func TestHandlersCloseDuringRead(t *testing.T) {
+	e := newHdEnv(t, nil)
+	e.pipe(0)
+	reader := e.newThread()
+	got := make(chan uint64, 1)
+	go func() { got <- reader.dispatch(unix.SYS_READ, Args{hdR, hdAt(0x200), 16}) }()
+	time.Sleep(20 * time.Millisecond) // the reader waits in the pipe
+	e.want(0, unix.SYS_CLOSE, hdR)
+	e.want(hdErr(unix.EBADF), unix.SYS_FCNTL, hdR, unix.F_GETFD)
+	src := e.m.put(0x100, []byte("x"))
+	e.want(1, unix.SYS_WRITE, hdW, src, 1)
+	select {
+	case v := <-got:
+		if v != 1 {
+			t.Fatalf("the read in progress = %s, want 1", hdShow(v))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read in progress never got the byte written after the close")
+	}
+	e.bytesAt(hdAt(0x200), []byte("x"))
+	e.want(hdErr(unix.EPIPE), unix.SYS_WRITE, hdW, src, 1)
+}

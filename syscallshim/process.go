@@ -209,6 +209,13 @@ type Thread struct {
 	// ioScratch is the bounce buffer of the thread's small reads and
 	// writes (ioBuffer): one system call at a time uses it.
 	ioScratch [smallIO]byte
+
+	// borrowed are the files the system call in progress took from the
+	// descriptor table (Thread.file), each with a reference dropped when
+	// the call ends: a close by another thread meanwhile does not
+	// release a file in use.
+	borrowed  []*vfs.File
+	borrowBuf [4]*vfs.File
 }
 
 func (t *Thread) mask() uint64     { return t.sigmask.Load() }
@@ -445,6 +452,30 @@ func (t *Thread) syscall(nr uint64, a Args) uint64 {
 		return t.traceSyscall(nr, a)
 	}
 	return t.dispatch(nr, a)
+}
+
+// file returns descriptor n's file for the system call in progress,
+// which holds a reference to it until it ends (as Linux's fdget): another
+// thread's close only removes the descriptor.
+func (t *Thread) file(n uint64) (*vfs.File, error) {
+	f, err := t.p.files.fileRef(n)
+	if err != nil {
+		return nil, err
+	}
+	if t.borrowed == nil {
+		t.borrowed = t.borrowBuf[:0]
+	}
+	t.borrowed = append(t.borrowed, f)
+	return f, nil
+}
+
+// returnFiles drops the references the call took with Thread.file.
+func (t *Thread) returnFiles() {
+	for i, f := range t.borrowed {
+		f.DecRef()
+		t.borrowed[i] = nil
+	}
+	t.borrowed = t.borrowed[:0]
 }
 
 // result converts a handler's outcome to the raw return value: the one

@@ -120,7 +120,7 @@ func sockFile(so *socket, nonblock bool) *vfs.File {
 
 // socketAt returns descriptor n's socket: EBADF or ENOTSOCK otherwise.
 func (t *Thread) socketAt(n uint64) (*socket, error) {
-	f, err := t.p.files.file(n)
+	f, err := t.file(n)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func (t *Thread) at(dirfd uint64) (vfs.Path, error) {
 	if int32(dirfd) == unix.AT_FDCWD {
 		return vfs.Path{}, nil
 	}
-	f, err := t.p.files.file(dirfd)
+	f, err := t.file(dirfd)
 	if err != nil {
 		return vfs.Path{}, err
 	}
@@ -115,7 +115,7 @@ func decimalDigits(s string) bool {
 // open returns descriptor n's file if it was opened for reading (or
 // writing): EBADF otherwise, as read(2) and write(2) say.
 func (t *Thread) open(n uint64, write bool) (*vfs.File, error) {
-	f, err := t.p.files.file(n)
+	f, err := t.file(n)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +373,7 @@ func sysWritev(t *Thread, a Args) (uint64, error) {
 }
 
 func sysPread64(t *Thread, a Args) (uint64, error) {
-	d, err := t.p.files.file(a[0])
+	d, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -516,7 +516,7 @@ func (t *Thread) installFile(f *vfs.File, flags int) (uint64, error) {
 // sysClose implements close(2); as POSIX says, closing any descriptor of
 // a file drops the process's record locks on it.
 func sysClose(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -570,7 +570,7 @@ func (t *Thread) putStat(va uint64, s vfs.Stat) error {
 }
 
 func sysFstat(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -592,7 +592,7 @@ func (t *Thread) statPath(dirfd, pathp, flags uint64) (vfs.Stat, error) {
 		return vfs.Stat{}, err
 	}
 	if name == "" && flags&unix.AT_EMPTY_PATH != 0 && int32(dirfd) != unix.AT_FDCWD {
-		f, err := t.p.files.file(dirfd)
+		f, err := t.file(dirfd)
 		if err != nil {
 			return vfs.Stat{}, err
 		}
@@ -661,7 +661,7 @@ func sysStatx(t *Thread, a Args) (uint64, error) {
 }
 
 func sysLseek(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -673,7 +673,7 @@ func sysLseek(t *Thread, a Args) (uint64, error) {
 // next entry is EINVAL; a fault in the buffer is EFAULT and the entries
 // stay unread (the directory's position goes back).
 func sysGetdents64(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -814,7 +814,7 @@ func sysChdir(t *Thread, a Args) (uint64, error) {
 }
 
 func sysFchdir(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -829,7 +829,7 @@ func sysFchdir(t *Thread, a Args) (uint64, error) {
 // ISIG and the erase, kill, EOF and interrupt characters), TIOCGWINSZ
 // (24x80), the foreground process group. Other files: ENOTTY.
 func sysIoctl(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -949,7 +949,7 @@ func sysFcntl(t *Thread, a Args) (uint64, error) {
 }
 
 func sysDup(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -958,7 +958,7 @@ func sysDup(t *Thread, a Args) (uint64, error) {
 }
 
 func sysDup2(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -972,7 +972,7 @@ func sysDup3(t *Thread, a Args) (uint64, error) {
 	if a[0] == a[1] || a[2]&^unix.O_CLOEXEC != 0 {
 		return 0, unix.EINVAL
 	}
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}

@@ -269,7 +269,7 @@ func (t *Thread) releaseWithFile(f *vfs.File) {
 
 // sysFlock implements flock(2).
 func sysFlock(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}

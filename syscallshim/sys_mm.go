@@ -56,7 +56,7 @@ func sysMmap(t *Thread, a Args) (uint64, error) {
 	name := ""
 	if flags&unix.MAP_ANONYMOUS == 0 {
 		var err error
-		if f, err = t.p.files.file(fdn); err != nil {
+		if f, err = t.file(fdn); err != nil {
 			return 0, err
 		}
 		st, err := f.Stat()

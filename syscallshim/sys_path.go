@@ -125,7 +125,7 @@ func sysFchmodat2(t *Thread, a Args) (uint64, error) { return t.chmodat(a[0], a[
 // fdPath returns the path an open file was opened by (fchmod, fchown,
 // futimens, fstatfs work on it), EBADF without one.
 func (t *Thread) fdPath(n uint64) (vfs.Path, error) {
-	f, err := t.p.files.file(n)
+	f, err := t.file(n)
 	if err != nil {
 		return vfs.Path{}, err
 	}
@@ -261,7 +261,7 @@ func sysTruncate(t *Thread, a Args) (uint64, error) {
 }
 
 func sysFtruncate(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -274,7 +274,7 @@ func sysFtruncate(t *Thread, a Args) (uint64, error) {
 }
 
 func sysFallocate(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -283,7 +283,7 @@ func sysFallocate(t *Thread, a Args) (uint64, error) {
 
 // sysFsync implements fsync(2) and fdatasync(2).
 func sysFsync(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -367,7 +367,7 @@ func sysStatfs(t *Thread, a Args) (uint64, error) {
 }
 
 func sysFstatfs(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}
@@ -557,7 +557,7 @@ func sysUmount2(t *Thread, a Args) (uint64, error) {
 func (t *Thread) xattrTarget(nr uint64, a Args) error {
 	switch nr {
 	case unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR, unix.SYS_FSETXATTR, unix.SYS_FREMOVEXATTR:
-		_, err := t.p.files.file(a[0])
+		_, err := t.file(a[0])
 		return err
 	}
 	flags := 0
@@ -594,7 +594,7 @@ func sysSetxattr(t *Thread, nr uint64, a Args) (uint64, error) {
 // use for. Valid advice on a regular file is accepted (0), as Linux may
 // ignore it; a pipe is ESPIPE, a bad advice EINVAL.
 func sysFadvise64(t *Thread, a Args) (uint64, error) {
-	f, err := t.p.files.file(a[0])
+	f, err := t.file(a[0])
 	if err != nil {
 		return 0, err
 	}

@@ -69,7 +69,7 @@ func sysPidfdOpen(t *Thread, a Args) (uint64, error) {
 
 // pidfdAt returns the process named by descriptor n.
 func (t *Thread) pidfdAt(n uint64) (*Process, error) {
-	d, err := t.p.files.file(n)
+	d, err := t.file(n)
 	if err != nil {
 		return nil, err
 	}

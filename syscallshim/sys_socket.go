@@ -614,7 +614,7 @@ func (t *Thread) scmControl(va, n uint64) ([]*vfs.File, *ucred, error) {
 		}
 		if level == unix.SOL_SOCKET && typ == unix.SCM_RIGHTS {
 			for p := b[16:l]; len(p) >= 4; p = p[4:] {
-				f, err := t.p.files.file(uint64(le.Uint32(p)))
+				f, err := t.file(uint64(le.Uint32(p)))
 				if err != nil {
 					return fail(err)
 				}
