@@ -64,17 +64,21 @@ static void *work(void *arg) {
 	return (void *)(long)ok;
 }
 
-static int threads(void) {
-	pthread_t th[nthreads];
-	for (long i = 0; i < nthreads; i++)
-		pthread_create(&th[i], 0, work, (void *)i);
-	for (int i = 0; i < nthreads; i++) {
+// runThreads runs fn on n threads (argument: the index) and prints each
+// one's verdict, good for a non-zero result.
+static int runThreads(int n, void *(*fn)(void *), const char *good, const char *bad) {
+	pthread_t th[n];
+	for (long i = 0; i < n; i++)
+		pthread_create(&th[i], 0, fn, (void *)i);
+	for (int i = 0; i < n; i++) {
 		void *ok;
 		pthread_join(th[i], &ok);
-		printf("thread %d: %s\n", i, ok ? "every lane right" : "WRONG");
+		printf("thread %d: %s\n", i, ok ? good : bad);
 	}
 	return 0;
 }
+
+static int threads(void) { return runThreads(nthreads, work, "every lane right", "WRONG"); }
 
 // symbolAt names the function at addr from the executable's symbol table
 // (static-PIE: symbol values are relative to the load bias).
@@ -268,17 +272,7 @@ static void *holdState(void *arg) {
 	return (void *)(long)!bad;
 }
 
-static int syscallsHold(void) {
-	pthread_t th[sysThreads];
-	for (long i = 0; i < sysThreads; i++)
-		pthread_create(&th[i], 0, holdState, (void *)i);
-	for (int i = 0; i < sysThreads; i++) {
-		void *ok;
-		pthread_join(th[i], &ok);
-		printf("thread %d: %s\n", i, ok ? "YMM, x87 and MXCSR intact" : "CHANGED");
-	}
-	return 0;
-}
+static int syscallsHold(void) { return runThreads(sysThreads, holdState, "YMM, x87 and MXCSR intact", "CHANGED"); }
 
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
