@@ -81,21 +81,11 @@ func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 	var wake <-chan struct{} // see writeOpt
 	for {
 		pp.mu.Lock()
-		if pp.held {
-			// A splice is moving these bytes: wait for it, even when
-			// non-blocking (Linux's readers wait for the pipe's mutex).
-			pp.mu.Unlock()
-			if wake == nil {
-				wake = pp.events.wait()
-				continue
-			}
-			if waitOn(wake, t) {
-				return 0, unix.EINTR
-			}
-			wake = nil
-			continue
-		}
-		if len(pp.buf) > 0 {
+		// held: a splice is moving the bytes there are; wait for it,
+		// even when non-blocking (Linux's readers wait for the pipe's
+		// mutex).
+		held := pp.held
+		if len(pp.buf) > 0 && !held {
 			n := copy(b, pp.buf)
 			pp.buf = pp.buf[n:]
 			pp.seq++
@@ -103,12 +93,12 @@ func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 			pp.events.notify()
 			return n, nil
 		}
-		eof := pp.writers == 0
+		eof := pp.writers == 0 && !held
 		pp.mu.Unlock()
-		if eof || len(b) == 0 {
+		if eof || len(b) == 0 && !held {
 			return 0, nil
 		}
-		if e.nonblock.Load() {
+		if e.nonblock.Load() && !held {
 			return 0, unix.EAGAIN
 		}
 		if wake == nil {
