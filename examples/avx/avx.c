@@ -29,6 +29,24 @@
 #include <time.h>
 #include <unistd.h>
 
+// YMM_LOAD_IN loads YMM0-15 from the 16x8 words at %[in];
+// YMM_STORE_OUT stores them to %[out] (inline assembly text).
+#define YMM_LOAD_IN \
+	"vmovdqu 0(%[in]), %%ymm0\n vmovdqu 32(%[in]), %%ymm1\n vmovdqu 64(%[in]), %%ymm2\n" \
+	"vmovdqu 96(%[in]), %%ymm3\n vmovdqu 128(%[in]), %%ymm4\n vmovdqu 160(%[in]), %%ymm5\n" \
+	"vmovdqu 192(%[in]), %%ymm6\n vmovdqu 224(%[in]), %%ymm7\n vmovdqu 256(%[in]), %%ymm8\n" \
+	"vmovdqu 288(%[in]), %%ymm9\n vmovdqu 320(%[in]), %%ymm10\n vmovdqu 352(%[in]), %%ymm11\n" \
+	"vmovdqu 384(%[in]), %%ymm12\n vmovdqu 416(%[in]), %%ymm13\n vmovdqu 448(%[in]), %%ymm14\n" \
+	"vmovdqu 480(%[in]), %%ymm15\n"
+#define YMM_STORE_OUT \
+	"vmovdqu %%ymm0, 0(%[out])\n vmovdqu %%ymm1, 32(%[out])\n vmovdqu %%ymm2, 64(%[out])\n" \
+	"vmovdqu %%ymm3, 96(%[out])\n vmovdqu %%ymm4, 128(%[out])\n vmovdqu %%ymm5, 160(%[out])\n" \
+	"vmovdqu %%ymm6, 192(%[out])\n vmovdqu %%ymm7, 224(%[out])\n vmovdqu %%ymm8, 256(%[out])\n" \
+	"vmovdqu %%ymm9, 288(%[out])\n vmovdqu %%ymm10, 320(%[out])\n vmovdqu %%ymm11, 352(%[out])\n" \
+	"vmovdqu %%ymm12, 384(%[out])\n vmovdqu %%ymm13, 416(%[out])\n vmovdqu %%ymm14, 448(%[out])\n" \
+	"vmovdqu %%ymm15, 480(%[out])\n"
+
+
 // threads: each lane of a 256-bit accumulator runs its own sequence; the
 // loop keeps it in a YMM register, so a context switch that lost the upper
 // halves shows as a wrong lane.
@@ -179,19 +197,9 @@ static int signalYMM(void) {
 			in[r][l] = 0x01010101u * (r + 1) + l;
 	long pid = getpid(), tid = syscall(SYS_gettid);
 	__asm__ volatile(
-	    "vmovdqu 0(%[in]), %%ymm0\n vmovdqu 32(%[in]), %%ymm1\n vmovdqu 64(%[in]), %%ymm2\n"
-	    "vmovdqu 96(%[in]), %%ymm3\n vmovdqu 128(%[in]), %%ymm4\n vmovdqu 160(%[in]), %%ymm5\n"
-	    "vmovdqu 192(%[in]), %%ymm6\n vmovdqu 224(%[in]), %%ymm7\n vmovdqu 256(%[in]), %%ymm8\n"
-	    "vmovdqu 288(%[in]), %%ymm9\n vmovdqu 320(%[in]), %%ymm10\n vmovdqu 352(%[in]), %%ymm11\n"
-	    "vmovdqu 384(%[in]), %%ymm12\n vmovdqu 416(%[in]), %%ymm13\n vmovdqu 448(%[in]), %%ymm14\n"
-	    "vmovdqu 480(%[in]), %%ymm15\n"
+	    YMM_LOAD_IN
 	    "mov %[nr], %%eax\n mov %[pid], %%rdi\n mov %[tid], %%rsi\n mov %[sig], %%edx\n syscall\n"
-	    "vmovdqu %%ymm0, 0(%[out])\n vmovdqu %%ymm1, 32(%[out])\n vmovdqu %%ymm2, 64(%[out])\n"
-	    "vmovdqu %%ymm3, 96(%[out])\n vmovdqu %%ymm4, 128(%[out])\n vmovdqu %%ymm5, 160(%[out])\n"
-	    "vmovdqu %%ymm6, 192(%[out])\n vmovdqu %%ymm7, 224(%[out])\n vmovdqu %%ymm8, 256(%[out])\n"
-	    "vmovdqu %%ymm9, 288(%[out])\n vmovdqu %%ymm10, 320(%[out])\n vmovdqu %%ymm11, 352(%[out])\n"
-	    "vmovdqu %%ymm12, 384(%[out])\n vmovdqu %%ymm13, 416(%[out])\n vmovdqu %%ymm14, 448(%[out])\n"
-	    "vmovdqu %%ymm15, 480(%[out])\n"
+	    YMM_STORE_OUT
 	    :
 	    : [in] "r"(in), [out] "r"(out), [nr] "i"(SYS_tgkill), [pid] "r"(pid), [tid] "r"(tid), [sig] "i"(SIGUSR1)
 	    : "rax", "rdi", "rsi", "rdx", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
@@ -236,12 +244,7 @@ static void *holdState(void *arg) {
 		memset(out, 0, sizeof out);
 		memset(x87out, 0, sizeof x87out);
 		__asm__ volatile(
-		    "vmovdqu 0(%[in]), %%ymm0\n vmovdqu 32(%[in]), %%ymm1\n vmovdqu 64(%[in]), %%ymm2\n"
-		    "vmovdqu 96(%[in]), %%ymm3\n vmovdqu 128(%[in]), %%ymm4\n vmovdqu 160(%[in]), %%ymm5\n"
-		    "vmovdqu 192(%[in]), %%ymm6\n vmovdqu 224(%[in]), %%ymm7\n vmovdqu 256(%[in]), %%ymm8\n"
-		    "vmovdqu 288(%[in]), %%ymm9\n vmovdqu 320(%[in]), %%ymm10\n vmovdqu 352(%[in]), %%ymm11\n"
-		    "vmovdqu 384(%[in]), %%ymm12\n vmovdqu 416(%[in]), %%ymm13\n vmovdqu 448(%[in]), %%ymm14\n"
-		    "vmovdqu 480(%[in]), %%ymm15\n"
+		    YMM_LOAD_IN
 		    "fldt 0(%[xin])\n fldt 16(%[xin])\n fldt 32(%[xin])\n"
 		    "ldmxcsr %[mxin]\n"
 		    "mov %[getppid], %%eax\n syscall\n"                          // answered at the entry
@@ -251,12 +254,7 @@ static void *holdState(void *arg) {
 		    "mov %[nanosleep], %%eax\n mov %[nap], %%rdi\n xor %%esi, %%esi\n syscall\n" // all run
 		    "stmxcsr %[mxout]\n"
 		    "fstpt 32(%[xout])\n fstpt 16(%[xout])\n fstpt 0(%[xout])\n"
-		    "vmovdqu %%ymm0, 0(%[out])\n vmovdqu %%ymm1, 32(%[out])\n vmovdqu %%ymm2, 64(%[out])\n"
-		    "vmovdqu %%ymm3, 96(%[out])\n vmovdqu %%ymm4, 128(%[out])\n vmovdqu %%ymm5, 160(%[out])\n"
-		    "vmovdqu %%ymm6, 192(%[out])\n vmovdqu %%ymm7, 224(%[out])\n vmovdqu %%ymm8, 256(%[out])\n"
-		    "vmovdqu %%ymm9, 288(%[out])\n vmovdqu %%ymm10, 320(%[out])\n vmovdqu %%ymm11, 352(%[out])\n"
-		    "vmovdqu %%ymm12, 384(%[out])\n vmovdqu %%ymm13, 416(%[out])\n vmovdqu %%ymm14, 448(%[out])\n"
-		    "vmovdqu %%ymm15, 480(%[out])\n"
+		    YMM_STORE_OUT
 		    "ldmxcsr %[mxdef]\n"
 		    : [mxout] "=m"(mxout)
 		    : [in] "r"(in), [out] "r"(out), [xin] "r"(x87in), [xout] "r"(x87out), [mxin] "m"(mxin),
