@@ -324,6 +324,7 @@ func sysSigaltstack(t *Thread, ss, oss uint64) uint64 {
 // CLONE_SYSVSEM|CLONE_THREAD, plus CLONE_SETTLS). The child resumes
 // after the syscall instruction with RAX=0 on the given stack.
 func sysClone(t *Thread, flags, stack, tls uint64) uint64 {
+	enableProgramXState()
 	const need = unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND
 	if flags&need != need {
 		return errnoRet(unix.EINVAL) // processes need fork, not here
