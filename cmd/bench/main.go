@@ -80,7 +80,7 @@ type runFlags struct {
 	root, work, linux, kernel, out, accel, mem string
 	rounds, bzRounds, profRounds, smp, boots   int
 	smpRounds                                  int
-	native, icount                             bool
+	native, icount, warmUp                     bool
 	timeout                                    time.Duration
 }
 
@@ -102,6 +102,7 @@ func cmdRun(args []string) error {
 	fs.IntVar(&f.smpRounds, "smp-rounds", 3, "in this many rounds (the first ones), run the -smp boots")
 	fs.IntVar(&f.smp, "smp", 2, "also boot both sides with this many vCPUs for xz -T2 (the jobs in /jobs.smp); 0: not")
 	fs.BoolVar(&f.native, "native", true, "also run the clock benchmarks on the host itself (nativeJobs), once a round")
+	fs.BoolVar(&f.warmUp, "warm-up", true, "boot each boot command once, untimed, before the first round")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest one boot may take")
 	fs.Parse(args)
 	if f.icount {
@@ -119,6 +120,7 @@ func cmdRun(args []string) error {
 		ICount: f.icount,
 		Yolk:   map[string][]float64{}, Linux: map[string][]float64{}, Profiled: map[string][]float64{}, Native: map[string][]float64{},
 		YolkCycles: map[string][]float64{}, LinuxCycles: map[string][]float64{},
+		YolkCPU: map[string][]float64{}, LinuxCPU: map[string][]float64{},
 	}
 	r.fillEnv(f)
 	vms, groups := f.vms()
@@ -129,6 +131,21 @@ func cmdRun(args []string) error {
 	}
 	defer os.RemoveAll(scratch)
 
+	if f.warmUp {
+		// One untimed boot of each boot command: the first boot of a
+		// run otherwise also reads the kernels, initramfs and QEMU's
+		// libraries from disk, which only the first round's samples
+		// would pay.
+		for _, vm := range vms {
+			if vm.bootKey == "" || vm.vm.Argv == nil {
+				continue
+			}
+			if _, err := vm.vm.Run(f.timeout, scratch); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: warm-up:", err)
+			}
+		}
+		r.WarmUp = true
+	}
 	profCycles := map[string][]float64{} // the profiled boot's cycles: not reported
 	j := filepath.Join
 	for round := range f.rounds {
@@ -207,11 +224,31 @@ func cmdRun(args []string) error {
 				bs := bootSide{vm.yolk, vm.bootKey}
 				bootTimes[bs] = append(bootTimes[bs], float64(b.FirstOutput))
 				side[vm.bootKey][round] = Summarize(bootTimes[bs]).Median
+				if vm.yolk {
+					rs := bootSide{true, runnerKey}
+					bootTimes[rs] = append(bootTimes[rs], float64(b.BeforeQEMU))
+					if len(r.Yolk[runnerKey]) < f.rounds {
+						r.Yolk[runnerKey] = slices.Repeat([]float64{Missing}, f.rounds)
+					}
+					r.Yolk[runnerKey][round] = Summarize(bootTimes[rs]).Median
+				}
 			} else {
 				if b.Out.Coarse {
 					msg := fmt.Sprintf("round %d: %s: the guest's clock stayed at jiffies resolution (4 ms); its micro-benchmarks are left out", round+1, vm.vm.Name)
 					r.Notes = append(r.Notes, msg)
 					fmt.Fprintln(os.Stderr, "bench:", msg)
+				}
+				if !vm.profiled && !vm.smp {
+					cpuSide := r.LinuxCPU
+					if vm.yolk {
+						cpuSide = r.YolkCPU
+					}
+					for k, d := range b.CPU {
+						if len(cpuSide[k]) < f.rounds {
+							cpuSide[k] = slices.Repeat([]float64{Missing}, f.rounds)
+						}
+						cpuSide[k][round] = float64(d)
+					}
 				}
 				for k, s := range b.Out.Samples {
 					if b.Out.Coarse && isMicro(k) {

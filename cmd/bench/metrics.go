@@ -40,6 +40,10 @@ var metrics = []Metric{
 	m("xz-T2", "xz -T2 of the same, both sides with -smp 2", "s", 1e9),
 }
 
+// runnerKey is yolk's sample of its runner's part of the boot: from
+// qemu/run's start to QEMU's (included in "boot").
+const runnerKey = "boot-runner"
+
 // smpPair names the samples whose ratio is the speed-up of several vCPUs:
 // the same xz job with one thread at -smp 1 and with two at -smp 2.
 var smpPair = [2]string{"xz", "xz-T2"}

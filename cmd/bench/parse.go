@@ -13,6 +13,7 @@ const (
 	readyLine  = "benchinit: ready"
 	doneLine   = "benchinit: done"
 	coarseLine = "benchinit: the clock stayed coarse"
+	startLine  = "benchstart " // benchstart NAME: a timed job starts
 )
 
 // A Sample is one measurement of one metric in one run.

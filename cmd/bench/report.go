@@ -34,13 +34,18 @@ func fmtSummary(s Summary) string {
 	return fmt.Sprintf("%s (%s–%s)", fmtNum(s.Median), fmtNum(s.Min), fmtNum(s.Max))
 }
 
-func fmtRatio(r Row) string {
-	if math.IsNaN(r.Ratio) {
+func fmtRatio(r Row) string { return fmtRatioSpread(r.Ratio, r.RatioMin, r.RatioMax) }
+
+func fmtCPURatio(r Row) string { return fmtRatioSpread(r.CPURatio, r.CPURatioMin, r.CPURatioMax) }
+
+// fmtRatioSpread is "ratio (min–max)", "—" when the ratio is missing.
+func fmtRatioSpread(ratio, lo, hi float64) string {
+	if math.IsNaN(ratio) {
 		return "—"
 	}
-	s := fmtNum(r.Ratio)
-	if !math.IsNaN(r.RatioMin) && r.RatioMin != r.RatioMax {
-		s += fmt.Sprintf(" (%s–%s)", fmtNum(r.RatioMin), fmtNum(r.RatioMax))
+	s := fmtNum(ratio)
+	if !math.IsNaN(lo) && lo != hi {
+		s += fmt.Sprintf(" (%s–%s)", fmtNum(lo), fmtNum(hi))
 	}
 	return s
 }
@@ -80,11 +85,26 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	}
 	p("\n")
 
+	hasCPU := false
+	for _, row := range rows {
+		hasCPU = hasCPU || !math.IsNaN(row.CPURatio)
+	}
+	if hasCPU {
+		p("The last column compares the programs by the host's measure instead of the guests' clocks: the CPU time QEMU's\n")
+		p("threads used while the program ran (see below). A guest's clock also counts the time its vCPU thread waited for a\n")
+		p("host CPU, which on a shared host is most of the run-to-run spread; that column does not.\n\n")
+	}
 	p("| metric | unit | yolk | Linux VM | native | yolk/Linux |")
 	if cycles {
 		p(" yolk cycles | Linux cycles |")
 	}
+	if hasCPU {
+		p(" yolk/Linux, QEMU's CPU time |")
+	}
 	p("\n|---|---|---|---|---|---|")
+	if hasCPU {
+		p("---|")
+	}
 	if cycles {
 		p("---|---|")
 	}
@@ -97,6 +117,9 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("| %s | %s | %s | %s | %s | %s |", row.Label, row.Unit, fmtSummary(row.Yolk), fmtSummary(row.Linux), native, fmtRatio(row))
 		if cycles {
 			p(" %s | %s |", fmtSummary(row.YolkCycles), fmtSummary(row.LinuxCycles))
+		}
+		if hasCPU {
+			p(" %s |", fmtCPURatio(row))
 		}
 		p("\n")
 	}
@@ -151,8 +174,16 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("\n")
 	}
 	p("## How the numbers are made\n\n")
-	p("- **Boot to first output**: the median of %d boots a round of each side, alternating; from QEMU's start (for yolk: when `qemu/run` starts QEMU, logged by cmd/bench standing in as its QEMU)\n", max(r.Boots, 1))
-	p("  to the line `benchinit: ready` that `/init` prints first, read on the host. The boot initramfs holds only `/init`.\n")
+	p("- **Boot to first output**: the median of %d boots a round of each side, alternating, from the moment cmd/bench starts\n", max(r.Boots, 1))
+	p("  the command (QEMU for Linux; for yolk `qemu/run`'s runner, whose own start and QEMU's then count) to the line\n")
+	p("  `benchinit: ready` that `/init` prints first, read on the host. The boot initramfs holds only `/init`.\n")
+	if rs := Summarize(scaled(r.Yolk[runnerKey], 1e6)); rs.N > 0 {
+		p("  Of yolk's boot, %s ms (%s–%s, medians of the rounds) passed before QEMU started: the runner, and cmd/bench\n", fmtNum(rs.Median), fmtNum(rs.Min), fmtNum(rs.Max))
+		p("  standing in as its QEMU to log QEMU's arguments.\n")
+	}
+	if r.WarmUp {
+		p("  Before the first round each boot command ran once untimed (files in the host's page cache, QEMU's libraries loaded).\n")
+	}
 	p("  Linux boots the uncompressed `vmlinux` from inside Debian's bzImage through its own PVH note, as yolk boots; the\n")
 	p("  bzImage line is the same kernel through microvm's firmware and its XZ decompressor.\n")
 	p("- **Micro-benchmarks** (µs per operation; ms for fork, execve and the pipe): examples/bench times its loops in the guest\n")
@@ -166,6 +197,14 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("  examples/gojq/go.mod pins, speedtest1 from Debian's sqlite3 source package on its libsqlite3.a, xz from Debian's\n")
 	p("  xz-utils source package; their inputs are cmd/bench's generated text and JSON (`bench gendata`), the same every run.\n")
 	p("  The profiled boot runs only the micro-benchmarks and the older programs (/jobs.profiled).\n")
+	if hasCPU {
+		p("- **QEMU's CPU time** (the last column): `/init` prints `benchstart NAME` before it forks a program and `bench NAME ...`\n")
+		p("  after its wait; when each line reaches the host, cmd/bench adds up the time QEMU's threads have spent on a CPU\n")
+		p("  (`/proc/PID/task/*/schedstat`), and the program's sample is the difference. It counts translation, the guest's\n")
+		p("  execution and the host kernel's work for QEMU (its page faults on guest memory included), not the time QEMU waited\n")
+		p("  for a CPU; the lines reach the host a few milliseconds late, at both ends alike. The -smp boots have none (QEMU's\n")
+		p("  CPU time there adds up both vCPUs).\n")
+	}
 	p("- **Clocks**: `clock_gettime` through the vDSO and Go's `time.Now()` are loops of 1,000,000 calls; their forced-syscall\n")
 	p("  variants (`syscall(SYS_clock_gettime)`, `syscall.RawSyscall`) loops of 20,000. The native column runs the same\n")
 	p("  static programs (examples/bench, examples/gobench clock) on the host itself, once a round.\n")
@@ -189,6 +228,11 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 	p("## Samples\n\nPer round, in the table's units (— : that boot failed).\n\n| metric | yolk | Linux VM |\n|---|---|---|\n")
 	for _, row := range rows {
 		p("| %s | %s | %s |\n", row.Key, joinNums(scaled(r.Yolk[row.YolkKey], row.NSPerUnit)), joinNums(scaled(r.Linux[row.LinuxKey], row.NSPerUnit)))
+	}
+	for _, row := range rows {
+		if !math.IsNaN(row.CPURatio) {
+			p("| %s, QEMU's CPU time | %s | %s |\n", row.Key, joinNums(scaled(r.YolkCPU[row.YolkKey], row.NSPerUnit)), joinNums(scaled(r.LinuxCPU[row.LinuxKey], row.NSPerUnit)))
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -239,5 +240,58 @@ func TestVMs(t *testing.T) {
 func TestHostTSC(t *testing.T) {
 	if k := hostTSCkHz(50 * time.Millisecond); k < 100_000 || k > 10_000_000 {
 		t.Errorf("hostTSCkHz = %d kHz", k)
+	}
+}
+
+// QEMU's CPU time gets its own ratio column, on the rows that have it,
+// its samples, and the runner's part of yolk's boot a sentence.
+func TestWriteMarkdownCPU(t *testing.T) {
+	r := testResults()
+	r.YolkCPU = map[string][]float64{"lua": {2e9, 2.2e9, 2.1e9}}
+	r.LinuxCPU = map[string][]float64{"lua": {2e9, 2e9, Missing}}
+	r.Yolk["lua"] = []float64{3e9, 4e9, 3.5e9}
+	r.Linux["lua"] = []float64{2.5e9, 2.5e9, 2.5e9}
+	r.Yolk[runnerKey] = []float64{6e6, 8e6, 7e6}
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r, r.Rows(metrics), "benchmarks.svg"); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		" | yolk/Linux | yolk/Linux, QEMU's CPU time |\n|---|---|---|---|---|---|---|\n",
+		"| lua 5.4: calls, tables, sorting, strings, floating point (examples/lua/bench.lua 2) | s | 3.50 (3.00–4.00) | 2.50 (2.50–2.50) | — | 1.40 (1.20–1.60) | 1.05 (1.00–1.10) |",
+		"| getppid round trip | µs | 11.0 (10.0–12.0) | 2.00 (2.00–2.00) | 0.25 (0.20–0.30) | 5.50 (5.00–6.00) | — |",
+		"| lua, QEMU's CPU time | 2.00, 2.20, 2.10 | 2.00, 2.00, — |",
+		"Of yolk's boot, 7.00 ms (6.00–8.00, medians of the rounds) passed before QEMU started",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// jobCPU takes QEMU's CPU time at a job's benchstart and bench lines
+// (here this process's own, which the loop makes grow) and ignores
+// micro-benchmark lines, which have no start.
+func TestJobCPU(t *testing.T) {
+	c := jobCPU{pid: os.Getpid(), started: map[string]time.Duration{}, used: map[string]time.Duration{}}
+	c.line("benchinit: ready")
+	c.line("benchstart lua")
+	t0, _ := processCPU(os.Getpid())
+	for x := 0; ; x++ {
+		if t1, _ := processCPU(os.Getpid()); t1-t0 > 30*time.Millisecond && x > 0 {
+			break
+		}
+	}
+	c.line("\rbench lua 123 456")
+	c.line("bench getppid 100 200")
+	if _, ok := c.used["getppid"]; ok || len(c.used) != 1 {
+		t.Errorf("used %v, want lua only", c.used)
+	}
+	if d := c.used["lua"]; d < 20*time.Millisecond || d > 5*time.Second {
+		t.Errorf("lua used %v of CPU, want about 30 ms", d)
+	}
+	if _, ok := processCPU(-1); ok {
+		t.Errorf("processCPU(-1) ok")
 	}
 }

@@ -13,6 +13,7 @@ type Results struct {
 	Rounds                  int
 	Boots                   int       // boots a round for boot to first output
 	ICount                  bool      // -icount shift=0: work numbers are instruction counts
+	WarmUp                  bool      // the boot commands ran once untimed before the rounds
 	Elapsed                 float64   // seconds, the whole run
 	Load                    [2]string // the host's /proc/loadavg at the start and the end
 	Yolk, Linux             map[string][]float64
@@ -27,9 +28,14 @@ type Results struct {
 	// run, in guest time, from the profile's cost comment.
 	ProfilerCost            []float64
 	YolkCycles, LinuxCycles map[string][]float64
-	Commands                []Command
-	Errors                  []string
-	Notes                   []string // samples left out, and why
+	// YolkCPU and LinuxCPU are, for the programs /init times, the CPU
+	// time QEMU's threads used while each ran, in nanoseconds, one per
+	// round (Boot.CPU): the host's measure, which waiting for a CPU on a
+	// shared host does not inflate.
+	YolkCPU, LinuxCPU map[string][]float64
+	Commands          []Command
+	Errors            []string
+	Notes             []string // samples left out, and why
 }
 
 // A Command is how one kind of boot was started: the runner's command
@@ -48,6 +54,11 @@ type Row struct {
 	YolkCycles, LinuxCycles Summary // per operation, rdtsc
 	Ratio                   float64 // median yolk / median Linux
 	RatioMin, RatioMax      float64 // spread of the per-round ratios
+	// The same for QEMU's CPU time (Results.YolkCPU), NaN where there
+	// is none.
+	YolkCPU, LinuxCPU        Summary
+	CPURatio                 float64
+	CPURatioMin, CPURatioMax float64
 }
 
 // Rows summarises every metric that has samples on either side.
@@ -63,6 +74,11 @@ func (r *Results) Rows(ms []Metric) []Row {
 		row.Ratio = Ratio(row.Yolk.Median, row.Linux.Median)
 		pr := Summarize(PairRatios(y, l))
 		row.RatioMin, row.RatioMax = pr.Min, pr.Max
+		yc, lc := scaled(r.YolkCPU[m.YolkKey], m.NSPerUnit), scaled(r.LinuxCPU[m.LinuxKey], m.NSPerUnit)
+		row.YolkCPU, row.LinuxCPU = Summarize(yc), Summarize(lc)
+		row.CPURatio = Ratio(row.YolkCPU.Median, row.LinuxCPU.Median)
+		cr := Summarize(PairRatios(yc, lc))
+		row.CPURatioMin, row.CPURatioMax = cr.Min, cr.Max
 		rows = append(rows, row)
 	}
 	return rows

@@ -10,8 +10,10 @@
  *
  * Each job is fork+execve'd with stdout redirected to PATH when given and
  * waited for; the time from fork to the end of the wait (CLOCK_MONOTONIC)
- * is printed as "bench NAME NS CYCLES". NAME "-" runs the job untimed,
- * its output passing through (examples/bench prints its own lines). A job
+ * is printed as "bench NAME NS CYCLES", after "benchstart NAME" before
+ * the fork (the host's mark for its own measure, QEMU's CPU time). NAME
+ * "-" runs the job untimed, its output passing through (examples/bench
+ * prints its own lines). A job
  * that fails prints "benchfail NAME STATUS". At the end it prints
  * "benchinit: done" and calls reboot(RB_AUTOBOOT), which with QEMU's
  * -no-reboot ends the VM; where reboot is not a system call (yolk) it
@@ -83,6 +85,10 @@ static void run(char *line)
 	if (argc < 2)
 		return;
 	const char *name = argv[0];
+	/* The host reads QEMU's CPU time when this line arrives and again
+	 * at the job's "bench" line (cmd/bench's jobCPU). */
+	if (strcmp(name, "-") != 0)
+		printf("benchstart %s\n", name);
 	fflush(stdout);
 	long long t = now();
 	unsigned long long c = __rdtsc();
