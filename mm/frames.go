@@ -37,29 +37,57 @@ func (fa *Frames) Init(bitmap []uint64, refs []uint32, nframe uint64) {
 }
 
 // AddFree marks frames [first, first+n) free: usable RAM. Frames beyond
-// the covered range are ignored.
+// the covered range, and frames with references, are left as they are.
+//
+// It goes a bitmap word (64 frames) at a time: the kernel gives it all of
+// RAM at boot, and frame by frame that was over 4 million instructions
+// for 512 MiB, 4 ms of every boot even where the guest's instructions run
+// at the host's speed.
 func (fa *Frames) AddFree(first, n uint64) {
-	for f := first; f < first+n && f < fa.nframe; f++ {
-		w, b := f/64, f%64
-		if fa.bitmap[w]&(1<<b) != 0 && fa.refs[f] == 0 {
-			fa.bitmap[w] &^= 1 << b
-			fa.free++
-			fa.total++
+	end := min(first+n, fa.nframe)
+	// Only frames in use have references, and there are total-free of
+	// them: none at boot, before the first Alloc.
+	anyRefs := fa.total != fa.free
+	for f := first; f < end; {
+		w := f / 64
+		mask := wordMask(f, end)
+		used := fa.bitmap[w] & mask
+		for m := used; anyRefs && m != 0; m &= m - 1 {
+			if fa.refs[w*64+uint64(bits.TrailingZeros64(m))] != 0 {
+				used &^= m & -m // referenced: in use, not RAM to add
+			}
 		}
+		fa.bitmap[w] &^= used
+		k := uint64(bits.OnesCount64(used))
+		fa.free += k
+		fa.total += k
+		f = (w + 1) * 64
 	}
+}
+
+// wordMask has the bits of frames [f, end) within f's bitmap word.
+func wordMask(f, end uint64) uint64 {
+	lo := f % 64
+	mask := ^uint64(0) << lo
+	if end < (f/64+1)*64 {
+		mask &= ^uint64(0) >> (64 - end%64)
+	}
+	return mask
 }
 
 // Reserve takes free frames [first, first+n) out of use for good (the
 // kernel image, the allocator's own storage). Frames in use stay as they
 // are.
 func (fa *Frames) Reserve(first, n uint64) {
-	for f := first; f < first+n && f < fa.nframe; f++ {
-		w, b := f/64, f%64
-		if fa.bitmap[w]&(1<<b) == 0 {
-			fa.bitmap[w] |= 1 << b
-			fa.free--
-			fa.total--
-		}
+	end := min(first+n, fa.nframe)
+	for f := first; f < end; {
+		w := f / 64
+		free := ^fa.bitmap[w] & wordMask(f, end)
+		fa.bitmap[w] |= free
+		k := uint64(bits.OnesCount64(free))
+		fa.free -= k
+		fa.total -= k
+		f = (w + 1) * 64
 	}
 }
 

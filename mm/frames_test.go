@@ -93,3 +93,73 @@ func TestFramesLastWord(t *testing.T) {
 		t.Fatalf("allocated %d frames, want 70", n)
 	}
 }
+
+// AddFree and Reserve work a bitmap word at a time; a frame-by-frame
+// model says what they must do over ranges that start, end and lie
+// inside words, with frames in use (which AddFree leaves alone, and
+// Reserve too) among them.
+func TestFramesRangesMatchModel(t *testing.T) {
+	const n = 300 // not a multiple of 64
+	rng := uint64(1)
+	next := func(k uint64) uint64 {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		return (rng >> 33) % k
+	}
+	for trial := 0; trial < 200; trial++ {
+		fa := newFrames(n)
+		free := make([]bool, n+64) // the model: frame is free
+		usable := make([]bool, n+64)
+		inUse := map[uint64]bool{}
+		check := func(what string) {
+			t.Helper()
+			nfree, ntotal := uint64(0), uint64(0)
+			for f := uint64(0); f < n; f++ {
+				if got := fa.bitmap[f/64]&(1<<(f%64)) == 0; got != free[f] {
+					t.Fatalf("trial %d, %s: frame %d free %v, want %v", trial, what, f, got, free[f])
+				}
+				if free[f] {
+					nfree++
+				}
+				if usable[f] {
+					ntotal++
+				}
+			}
+			if gf, gt, _ := fa.Stats(); gf != nfree || gt != ntotal {
+				t.Fatalf("trial %d, %s: Stats %d free %d total, want %d %d", trial, what, gf, gt, nfree, ntotal)
+			}
+		}
+		for op := 0; op < 12; op++ {
+			first, cnt := next(n+20), next(150)
+			switch next(3) {
+			case 0:
+				fa.AddFree(first, cnt)
+				for f := first; f < first+cnt && f < n; f++ {
+					if !free[f] && !inUse[f] {
+						free[f], usable[f] = true, true
+					}
+				}
+				check("AddFree")
+			case 1:
+				fa.Reserve(first, cnt)
+				for f := first; f < first+cnt && f < n; f++ {
+					if free[f] {
+						free[f], usable[f] = false, false
+					}
+				}
+				check("Reserve")
+			case 2:
+				for k := next(20); k > 0; k-- {
+					f, ok := fa.Alloc()
+					if !ok {
+						break
+					}
+					if !free[f] {
+						t.Fatalf("trial %d: Alloc gave frame %d, not free", trial, f)
+					}
+					free[f], inUse[f] = false, true
+				}
+				check("Alloc")
+			}
+		}
+	}
+}
