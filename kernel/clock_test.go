@@ -111,3 +111,36 @@ func TestHypervisorTSCHz(t *testing.T) {
 		}
 	}
 }
+
+func TestUnderTCG(t *testing.T) {
+	cpuid := func(hv bool, sig string) func(uint32, uint32) (uint32, uint32, uint32, uint32) {
+		word := func(i int) uint32 {
+			return uint32(sig[i]) | uint32(sig[i+1])<<8 | uint32(sig[i+2])<<16 | uint32(sig[i+3])<<24
+		}
+		return func(leaf, _ uint32) (uint32, uint32, uint32, uint32) {
+			switch leaf {
+			case 1:
+				if hv {
+					return 0, 0, 1 << 31, 0
+				}
+			case 0x40000000:
+				return 0x40000001, word(0), word(4), word(8)
+			}
+			return 0, 0, 0, 0
+		}
+	}
+	for _, tc := range []struct {
+		hv   bool
+		sig  string
+		want bool
+	}{
+		{true, "TCGTCGTCGTCG", true},
+		{true, "KVMKVMKVM\x00\x00\x00", false},
+		{true, "Microsoft Hv", false},
+		{false, "TCGTCGTCGTCG", false}, // no hypervisor bit: leaves not to be trusted
+	} {
+		if got := underTCG(cpuid(tc.hv, tc.sig)); got != tc.want {
+			t.Errorf("hypervisor bit %v, signature %q: %v, want %v", tc.hv, tc.sig, got, tc.want)
+		}
+	}
+}

@@ -81,7 +81,10 @@ type kcpu struct {
 	poked bool
 	// tlbPending is set by a shootdown for the CPU to serve (tlb.go).
 	tlbPending atomic.Uint32
-	_          [64]byte // its own cache lines
+	// tlbFlushAt is when the CPU next reloads CR3 under TCG, and
+	// tlbGap the span before the one after (see tlbTick).
+	tlbFlushAt, tlbGap int64
+	_                  [64]byte // its own cache lines
 }
 
 var kcpus [amd64.MaxCPUs]kcpu

@@ -155,6 +155,11 @@ func tick(c int) bool {
 	if sched.Cur(c) < sched.first() {
 		return woke
 	}
+	if k := &kcpus[c]; tlbTick && now >= k.tlbFlushAt {
+		amd64.WriteCR3(k.curCR3.Load())
+		k.tlbGap = min(max(2*k.tlbGap, tlbGapMin), tlbGapMax)
+		k.tlbFlushAt = now + k.tlbGap
+	}
 	return now-sched.Current(c).sliceStart >= sliceNs && sched.othersRunnable(c)
 }
 

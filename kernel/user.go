@@ -173,6 +173,8 @@ func loadCR3(c int, root uint64) {
 	if k := &kcpus[c]; root != k.curCR3.Load() {
 		k.curCR3.Store(root)
 		amd64.WriteCR3(root)
+		k.tlbGap = tlbGapMin
+		k.tlbFlushAt = nanotime() + tlbGapMin
 	}
 }
 
