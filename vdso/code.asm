@@ -56,16 +56,30 @@ now:
 	jmp	1b
 
 # split: %rax (signed ns) -> %rax seconds, %rdx ns in [0, 1e9), floored
-# as a timespec wants. Clobbers %rcx.
+# as a timespec wants. Clobbers %rcx. A time at or after 0 (always, but
+# for a realtime clock set before 1970) is divided by multiplying with
+# 2^84/1e9 as compilers do (a 128-bit IDIV is a helper call under TCG).
 split:
-	movl	$NS_PER_SEC, %ecx
+	testq	%rax, %rax
+	js	2f
+	movq	%rax, %rcx
+	shrq	$9, %rax
+	movabsq	$19342813113834067, %rdx	# ceil(2^84 / 1e9)
+	mulq	%rdx
+	shrq	$11, %rdx		# seconds: (ns >> 9) * m >> 75
+	movq	%rdx, %rax
+	imulq	$NS_PER_SEC, %rdx, %rdx
+	subq	%rdx, %rcx
+	movq	%rcx, %rdx
+	ret
+2:	movl	$NS_PER_SEC, %ecx
 	cqto
 	idivq	%rcx
 	testq	%rdx, %rdx
-	jns	1f
+	jns	3f
 	addq	%rcx, %rdx
 	decq	%rax
-1:	ret
+3:	ret
 
 # int __vdso_clock_gettime(clockid_t clk, struct timespec *ts)
 	.globl	__vdso_clock_gettime
