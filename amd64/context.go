@@ -166,10 +166,32 @@ type FastCalls struct {
 	// where a store would not fault (the kernel decides which; the
 	// shim says only that nothing stands in the way).
 	Clock uint64
+	// Files, when not 0, is the address of a descriptor table's
+	// generation, a uint64 its owner changes (atomically) with every
+	// change of the table, and FilesGen the generation FD was filled
+	// at. While the two agree (and N is set), FD[n] says how the
+	// kernel's trap handler may answer read and write on descriptor n
+	// itself (FastFD bits; 0: not at all). The table and its
+	// generation must stay alive while Files names them.
+	Files    uint64
+	FilesGen uint64
+	FD       [MaxFastFDs]uint8
 }
 
 // MaxFastCalls is how many system calls a FastCalls holds.
 const MaxFastCalls = 7
+
+// MaxFastFDs is how many descriptors (0 to MaxFastFDs-1) FastCalls.FD
+// covers.
+const MaxFastFDs = 64
+
+// FastCalls.FD bits: what a descriptor's file answers whatever the
+// program's state, as /dev/zero and /dev/null do.
+const (
+	FastFDZero uint8 = 1 << iota // read fills the buffer with zeros (/dev/zero opened for reading)
+	FastFDEOF                    // read returns 0 (/dev/null opened for reading)
+	FastFDSink                   // write takes the whole count (/dev/null or /dev/zero opened for writing)
+)
 
 // InitFX gives fx the state a new Linux process starts with: x87 control
 // word 0x37f and MXCSR 0x1f80, everything else zero.

@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -107,6 +108,11 @@ type fdTable struct {
 	limit int // descriptors are below this: RLIMIT_NOFILE's soft limit
 	mu    sync.Mutex
 	fds   []*fd
+	// gen changes (under mu) with every change of fds and when the
+	// table is released: the kernel's answers to reads and writes of
+	// the descriptors a thread listed (fastcalls.go) hold only while it
+	// is the generation they were listed at.
+	gen atomic.Uint64
 }
 
 // maxFDs is the most descriptors a table can have (Linux's nr_open is
@@ -183,6 +189,7 @@ func (t *fdTable) release(*System) {
 	}
 	fds := t.fds
 	t.fds = nil
+	t.gen.Add(1)
 	t.mu.Unlock()
 	for _, d := range fds {
 		if d != nil {
@@ -201,6 +208,7 @@ func (t *fdTable) closeOnExec() {
 			t.fds[i] = nil
 		}
 	}
+	t.gen.Add(1)
 	t.mu.Unlock()
 	for _, f := range closing {
 		f.DecRef()
@@ -248,6 +256,7 @@ func (t *fdTable) install(f *vfs.File, cloexec bool, min int) (int, error) {
 		}
 		if t.fds[i] == nil {
 			t.fds[i] = &fd{f: f, cloexec: cloexec}
+			t.gen.Add(1)
 			f.IncRef()
 			return i, nil
 		}
@@ -267,6 +276,7 @@ func (t *fdTable) installAt(f *vfs.File, cloexec bool, n int) error {
 	}
 	old := t.fds[n]
 	t.fds[n] = &fd{f: f, cloexec: cloexec}
+	t.gen.Add(1)
 	f.IncRef()
 	t.mu.Unlock()
 	if old != nil {
@@ -285,6 +295,7 @@ func (t *fdTable) close(n uint64) error {
 	}
 	f := t.fds[n].f
 	t.fds[n] = nil
+	t.gen.Add(1)
 	t.mu.Unlock()
 	f.DecRef()
 	return nil

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/sys/unix"
@@ -1121,6 +1122,70 @@ func TestHandlersDevices(t *testing.T) {
 			e.want(hdErr(unix.ENOENT), unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/dev/nope"), unix.O_RDONLY)
 			e.want(0, unix.SYS_ACCESS, e.m.cstr(0, "/dev/zero"), unix.R_OK)
 		})
+	}
+}
+
+// TestHandlersFastFD checks the list of descriptors the kernel answers
+// reads and writes of itself (Context.Fast.FD): a call on /dev/zero or
+// /dev/null lists its descriptor with what its access mode allows, and
+// any change of the descriptor table (open, dup2, close, exec's
+// close-on-exec) moves its generation so that the list no longer holds.
+func TestHandlersFastFD(t *testing.T) {
+	e := newHdEnv(t, nil)
+	f := &e.th.ctx.Fast
+	holds := func() bool {
+		tab := e.p.files
+		return f.Files == uint64(uintptr(unsafe.Pointer(&tab.gen))) && tab.gen.Load() == f.FilesGen
+	}
+	zero := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/dev/zero"), unix.O_RDONLY)
+	null := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/dev/null"), unix.O_WRONLY)
+	full := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/dev/full"), unix.O_RDWR)
+	if holds() {
+		t.Fatal("list holds before any read or write")
+	}
+	e.read(zero, 4, "\x00\x00\x00\x00")
+	e.write(null, "abc")
+	e.write(1, "console")
+	e.read(full, 2, "\x00\x00")
+	if !holds() {
+		t.Fatal("list does not hold after reads of /dev/zero and writes of /dev/null")
+	}
+	want := [amd64.MaxFastFDs]uint8{}
+	want[zero], want[null] = amd64.FastFDZero, amd64.FastFDSink
+	if f.FD != want {
+		t.Fatalf("FD = %v, want %v", f.FD[:8], want[:8])
+	}
+	e.want(hdErr(unix.EBADF), unix.SYS_WRITE, zero, hdAt(0x100), 1) // O_RDONLY: nothing more listed
+	if f.FD != want || !holds() {
+		t.Fatalf("a failed write changed the list: %v", f.FD[:8])
+	}
+	rw := e.ok(unix.SYS_OPENAT, atFDCWD, e.m.cstr(0, "/dev/null"), unix.O_RDWR)
+	if holds() {
+		t.Fatal("list holds after an open")
+	}
+	e.read(rw, 4, "")
+	clear(want[:])
+	want[rw] = amd64.FastFDEOF | amd64.FastFDSink
+	if f.FD != want || !holds() {
+		t.Fatalf("after a read of /dev/null O_RDWR: FD = %v, holds %v", f.FD[:8], holds())
+	}
+	e.ok(unix.SYS_DUP2, full, rw)
+	if holds() {
+		t.Fatal("list holds after dup2")
+	}
+	e.read(zero, 1, "\x00")
+	e.ok(unix.SYS_CLOSE, full)
+	if holds() {
+		t.Fatal("list holds after close")
+	}
+	e.read(zero, 1, "\x00")
+	e.ok(unix.SYS_FCNTL, zero, unix.F_SETFD, unix.FD_CLOEXEC)
+	if !holds() {
+		t.Fatal("F_SETFD withdrew the list (it changes no answer)")
+	}
+	e.p.files.closeOnExec()
+	if holds() {
+		t.Fatal("list holds after exec's close-on-exec")
 	}
 }
 

@@ -216,6 +216,10 @@ type Thread struct {
 	// release a file in use.
 	borrowed  []*vfs.File
 	borrowBuf [4]*vfs.File
+
+	// fastFiles is the descriptor table whose generation the Context's
+	// fast list names (Fast.Files): kept alive here while it does.
+	fastFiles *fdTable
 }
 
 func (t *Thread) mask() uint64     { return t.sigmask.Load() }

@@ -131,6 +131,7 @@ func sysRead(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.noteFastFD(a[0], d)
 	return t.readTo(d, t.single(a[1], a[2]), -1)
 }
 
@@ -157,6 +158,7 @@ func sysWrite(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.noteFastFD(a[0], d)
 	return t.writeFrom(d, t.single(a[1], a[2]))
 }
 

@@ -716,6 +716,110 @@ static int clockChecks(void) {
 	return 0;
 }
 
+// devices: read and write on /dev/zero and /dev/null, which yolk answers
+// in its trap handler once a descriptor has been used (the first call
+// lists it), give Linux's results whatever becomes of the descriptor:
+// access modes, a buffer that cannot be stored to, long reads, a dup2
+// over it, a close by another thread while it reads, a close, a fork.
+static int devFD = -1;
+static volatile long devZeros;
+static void *devReader(void *arg) {
+	char c = 0;
+	for (;;) {
+		long r = read(devFD, &c, 1);
+		if (r != 1 || c != 0) {
+			long next = read(devFD, &c, 1);
+			printf("reader thread: after zeros, %ld '%c', then %ld\n", r, r == 1 ? c : '-', next);
+			return 0;
+		}
+		devZeros++;
+	}
+}
+
+static int devChecks(void) {
+	int z = open("/dev/zero", O_RDONLY), nul = open("/dev/null", O_RDWR), zw = open("/dev/zero", O_WRONLY);
+	static char buf[8192];
+	void *volatile unmapped = (void *)16;
+	for (int i = 0; i < 3; i++) { // the same calls again, listed the second time
+		memset(buf, 'x', sizeof buf);
+		long a = read(z, buf, 100), b = read(nul, buf + 200, 100), c = write(nul, buf, 5),
+		     d = write(nul, unmapped, 7), e = write(zw, buf, 3), f = read(z, buf, 0);
+		errno = 0;
+		long g = read(zw, buf, 1);
+		int ge = errno;
+		errno = 0;
+		long h = write(z, buf, 1);
+		int he = errno;
+		int zeros = 0;
+		for (int k = 0; k < 100; k++)
+			zeros += buf[k] == 0;
+		printf("round %d: read zero %ld (%d zeros, then '%c'), null %ld ('%c'); write null %ld, unmapped %ld, "
+		       "zero %ld; read 0 bytes %ld; read write-only %ld %s; write read-only %ld %s\n",
+		       i, a, zeros, buf[100], b, buf[200], c, d, e, f, g, strerror(ge), h, strerror(he));
+	}
+	memset(buf, 'x', sizeof buf);
+	long big = read(z, buf, sizeof buf);
+	int zeros = 0;
+	for (int k = 0; k < (int)sizeof buf; k++)
+		zeros += buf[k] == 0;
+	printf("read %ld bytes: %d zeros\n", big, zeros);
+	char *page = mmap(0, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	errno = 0;
+	long r = read(z, page, 10);
+	printf("into a read-only page: %ld %s\n", r, strerror(errno));
+	mprotect(page + 4096, 4096, PROT_READ | PROT_WRITE);
+	page[4096] = 'x';
+	r = read(z, page + 4096 - 5, 10);
+	printf("read-only then writable: %ld %s\n", r, r < 0 ? strerror(errno) : "");
+	munmap(page, 8192);
+	errno = 0;
+	r = read(z, page + 4096, 10);
+	printf("unmapped: %ld %s\n", r, strerror(errno));
+
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe");
+	write(p[1], "hi", 2);
+	dup2(p[0], z);
+	memset(buf, 0, 8);
+	r = read(z, buf, 10);
+	printf("dup2 of a pipe over it: %ld %s\n", r, buf);
+	close(z);
+	errno = 0;
+	r = read(z, buf, 1);
+	printf("closed: %ld %s\n", r, strerror(errno));
+
+	pid_t c = fork();
+	if (c == 0) {
+		memset(buf, 'x', 4);
+		long a = read(nul, buf, 4), b = write(nul, buf, 4);
+		close(nul);
+		errno = 0;
+		long d = write(nul, buf, 4);
+		_exit(a == 0 && b == 4 && d == -1 && errno == EBADF ? 0 : 1);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	printf("child: %s; parent's still open: %ld\n", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "right" : "wrong",
+	       (long)write(nul, buf, 4));
+
+	// Another thread reads zeros until this one puts a pipe holding 'Z'
+	// at the descriptor, then closes it.
+	devFD = open("/dev/zero", O_RDONLY);
+	pthread_t th;
+	pthread_create(&th, 0, devReader, 0);
+	while (devZeros < 1000)
+		sched_yield();
+	int q[2];
+	if (pipe(q) < 0)
+		die("pipe");
+	write(q[1], "Z", 1);
+	dup2(q[0], devFD);
+	close(q[1]);
+	pthread_join(th, 0);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
 	const char *what = argc > 1 ? argv[1] : "";
@@ -753,6 +857,8 @@ int main(int argc, char **argv) {
 		return identity();
 	if (!strcmp(what, "clock"))
 		return clockChecks();
-	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec|bigmap|identity|clock\n");
+	if (!strcmp(what, "devices"))
+		return devChecks();
+	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec|bigmap|identity|clock|devices\n");
 	return 2;
 }
