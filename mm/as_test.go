@@ -482,3 +482,50 @@ func TestNoMem(t *testing.T) {
 		t.Fatalf("New with no frame: %v", err)
 	}
 }
+
+// TestCopyInString: a string is read up to its NUL, which must come
+// within max bytes; it may cross pages and end just before an unmapped
+// one; a page reached before the NUL that cannot be read is EFAULT.
+func TestCopyInString(t *testing.T) {
+	as := mmtest.NewASPhys(t, mmtest.NewPhys(100))
+	a := mustMap(t, as, 0, 2*pg, rw, 0) // a third page, unmapped, follows
+	put := func(va uint64, s string) {
+		t.Helper()
+		if _, err := as.CopyOut(va, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := string(bytes.Repeat([]byte("x"), 100))
+	put(a, "short\x00")
+	put(a+pg-3, "cross\x00")
+	put(a+2*pg-4, "end\x00")
+	put(a+100, long+"\x00")
+	put(a+pg+8, "nonul")                          // then zeros: the NUL at +13
+	b := mustMap(t, as, a+4*pg, pg, rw, mm.Fixed) // unmapped on both sides
+	put(b+pg-3, "abc")                            // no NUL before the unmapped page
+	for _, c := range []struct {
+		name string
+		va   uint64
+		max  int
+		want string
+		err  error
+	}{
+		{"in a page", a, 4096, "short", nil},
+		{"across pages", a + pg - 3, 4096, "cross", nil},
+		{"ending before an unmapped page", a + 2*pg - 4, 4096, "end", nil},
+		{"NUL at the last byte max allows", a, 6, "short", nil},
+		{"NUL one byte past max", a, 5, "short", unix.ENAMETOOLONG},
+		{"long, max cut inside it", a + 100, 10, long[:10], unix.ENAMETOOLONG},
+		{"long, fits", a + 100, 101, long, nil},
+		{"empty", a + pg + 13, 1, "", nil},
+		{"unmapped before the NUL", b + pg - 3, 4096, "", unix.EFAULT},
+		{"unmapped start", a + 2*pg, 4096, "", unix.EFAULT},
+		{"NULL", 0, 4096, "", unix.EFAULT},
+		{"past the top", ^uint64(0) - 1, 4096, "", unix.EFAULT},
+	} {
+		got, err := as.CopyInString(c.va, c.max)
+		if got != c.want || err != c.err {
+			t.Errorf("%s: %q, %v; want %q, %v", c.name, got, err, c.want, c.err)
+		}
+	}
+}

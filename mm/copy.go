@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"bytes"
+
 	"golang.org/x/sys/unix"
 
 	"yolk/amd64"
@@ -22,6 +24,40 @@ func (as *AddressSpace) CopyOut(va uint64, src []byte) (int, error) {
 	return as.copy(va, uint64(len(src)), Write, func(done int, page []byte) {
 		copy(page, src[done:])
 	})
+}
+
+// CopyInString reads the NUL-terminated string at va, which must end
+// within max bytes (its NUL included): Linux's strncpy_from_user as its
+// pathname and name arguments use it. It looks for the NUL in the frames
+// themselves and copies only the string. Errors: EFAULT (and ENOMEM) as
+// CopyIn's, at a page reached before the NUL; ENAMETOOLONG when the first
+// max bytes hold no NUL, returned with those bytes (a caller that
+// truncates, as prctl's PR_SET_NAME, takes them).
+func (as *AddressSpace) CopyInString(va uint64, max int) (string, error) {
+	as.lock()
+	defer as.unlock()
+	var long []byte // a string that crosses pages
+	for done := 0; done < max; {
+		cur := va + uint64(done)
+		if cur < va || cur < as.lo || cur >= as.hi {
+			return "", unix.EFAULT
+		}
+		p, err := as.frameFor(cur, Read)
+		if err != nil {
+			return "", err
+		}
+		off := cur & pageMask
+		b := as.page(p)[off:min(amd64.PageSize, off+uint64(max-done))]
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			if long == nil {
+				return string(b[:i]), nil
+			}
+			return string(append(long, b[:i]...)), nil
+		}
+		long = append(long, b...)
+		done += len(b)
+	}
+	return string(long), unix.ENAMETOOLONG
 }
 
 // ZeroOut writes n zero bytes to program memory at va; errors as CopyOut's.

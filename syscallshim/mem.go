@@ -148,31 +148,12 @@ func (t *Thread) put64(va uint64, v uint64) error {
 // pathMax is Linux's PATH_MAX, including the NUL.
 const pathMax = 4096
 
-// readString reads a NUL-terminated string of at most max bytes
-// (ENAMETOOLONG beyond), page by page so that a string ending just
-// before an unmapped page is fine.
+// readString reads a NUL-terminated string that ends within max bytes,
+// its NUL included (mm.CopyInString: ENAMETOOLONG beyond, EFAULT at a
+// page reached before the NUL, so one ending just before an unmapped
+// page is fine).
 func (t *Thread) readString(va uint64, max int) (string, error) {
-	return readString(t.as(), va, max)
-}
-
-func readString(as *mm.AddressSpace, va uint64, max int) (string, error) {
-	var out []byte
-	var page [4096]byte
-	for len(out) < max {
-		n := 4096 - va%4096
-		b := page[:n]
-		if _, err := as.CopyIn(va, b); err != nil {
-			return "", err
-		}
-		for i, c := range b {
-			if c == 0 {
-				return string(append(out, b[:i]...)), nil
-			}
-		}
-		out = append(out, b...)
-		va += n
-	}
-	return "", unix.ENAMETOOLONG
+	return t.as().CopyInString(va, max)
 }
 
 // readPath reads a pathname argument.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -57,6 +58,9 @@ func (t *Thread) at(dirfd uint64) (vfs.Path, error) {
 // /proc/thread-self, and /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr
 // (links to /proc/self/fd), to /proc/PID. The VFS cannot tell who walks.
 func (t *Thread) procSelf(p string) string {
+	if !strings.HasPrefix(p, "/proc/") && !strings.HasPrefix(p, "/dev/") {
+		return p // most paths: no name to build
+	}
 	pid := "/proc/" + strconv.Itoa(int(t.p.pid))
 	for _, pre := range []string{"/proc/self", "/proc/thread-self"} {
 		if p == pre || strings.HasPrefix(p, pre+"/") {
@@ -196,7 +200,8 @@ const maxRW = 0x7ffff000
 // A fault in seq ends the transfer: what was copied counts, else EFAULT.
 func (t *Thread) readTo(d *vfs.File, seq ioseq, off int64) (uint64, error) {
 	n := min(seq.total, maxRW)
-	buf := t.ioBuffer(d, min(n, ioChunk))
+	buf, pooled := t.ioBuffer(d, min(n, ioChunk))
+	defer putIOBuffer(pooled)
 	done := uint64(0)
 	if _, ok := streamOf(d).(*pipeEnd); !ok {
 		t.p.sys.beforeRead(d) // mapped files: filemap.go
@@ -251,7 +256,8 @@ func (t *Thread) writeFrom(d *vfs.File, seq ioseq) (uint64, error) {
 		// reading the buffer: an unmapped one is no error.
 		return n, nil
 	}
-	buf := t.ioBuffer(d, min(n, ioChunk))
+	buf, pooled := t.ioBuffer(d, min(n, ioChunk))
+	defer putIOBuffer(pooled)
 	done := uint64(0)
 	for done < n || n == 0 {
 		c := buf[:min(n-done, uint64(len(buf)))]
@@ -281,20 +287,35 @@ func (t *Thread) writeFrom(d *vfs.File, seq ioseq) (uint64, error) {
 // bounce buffer instead of a new one.
 const smallIO = 256
 
-// ioBuffer returns a bounce buffer of n bytes for a transfer with d: the
-// thread's own for a small one with a pipe, a device or a regular file,
-// whose reads and writes are done with the buffer when they return (one
-// allocation less on every small read and write); a new one otherwise
-// (a console read that a signal interrupts, or a socket, may hand the
-// buffer to another goroutine).
-func (t *Thread) ioBuffer(d *vfs.File, n uint64) []byte {
-	if n <= smallIO {
-		switch streamOf(d).(type) {
-		case nil, *pipeEnd, *device:
-			return t.ioScratch[:n]
+// ioBuffer returns a bounce buffer of n bytes for a transfer with d. A
+// regular file, a pipe or a device is done with the buffer when its read
+// or write returns: a small transfer with one uses the thread's own, a
+// larger one a buffer from ioPool, which the caller gives back with
+// putIOBuffer(pooled) (not zeroed: every byte the program sees was
+// written first). Others get a new one (a console read that a signal
+// interrupts, or a socket, may hand the buffer to another goroutine).
+func (t *Thread) ioBuffer(d *vfs.File, n uint64) (buf []byte, pooled *[ioChunk]byte) {
+	switch streamOf(d).(type) {
+	case nil, *pipeEnd, *device:
+		if n <= smallIO {
+			return t.ioScratch[:n], nil
+		}
+		if n <= ioChunk {
+			p := ioPool.Get().(*[ioChunk]byte)
+			return p[:n], p
 		}
 	}
-	return make([]byte, n)
+	return make([]byte, n), nil
+}
+
+// ioPool holds the buffers of ioBuffer's larger transfers: a 4 KiB
+// pread made a new zeroed buffer every call (sqlite reads its pages so).
+var ioPool = sync.Pool{New: func() any { return new([ioChunk]byte) }}
+
+func putIOBuffer(p *[ioChunk]byte) {
+	if p != nil {
+		ioPool.Put(p)
+	}
 }
 
 // ioseq is the program's side of a transfer: a sequence of buffers
@@ -399,7 +420,8 @@ func sysPwrite64(t *Thread, a Args) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	n := min(a[2], maxRW)
-	buf := make([]byte, min(n, ioChunk))
+	buf, pooled := t.ioBuffer(f, min(n, ioChunk))
+	defer putIOBuffer(pooled)
 	done := uint64(0)
 	for done < n || n == 0 {
 		c := buf[:min(n-done, uint64(len(buf)))]

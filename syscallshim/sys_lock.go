@@ -88,7 +88,6 @@ func (lt *lockTable) wouldDeadlock(owner, holder any) bool {
 func (t *Thread) lock(tbl func(*lockTable) *map[vfs.Inode][]*lockRange, ino vfs.Inode, owner any, typ int16, start, end int64, wait bool) error {
 	lt := &t.p.sys.locks
 	for {
-		wake := lt.changed.wait()
 		lt.mu.Lock()
 		m := tbl(lt)
 		if *m == nil {
@@ -122,6 +121,10 @@ func (t *Thread) lock(tbl func(*lockTable) *map[vfs.Inode][]*lockRange, ino vfs.
 			lt.waiting = map[any]any{}
 		}
 		lt.waiting[owner] = c.owner
+		// Taken under lt.mu: a change after the check above is
+		// notified after it, closing this channel (and a lock that
+		// needs no wait makes none).
+		wake := lt.changed.wait()
 		lt.mu.Unlock()
 		interrupted := waitOn(wake, t)
 		lt.mu.Lock()

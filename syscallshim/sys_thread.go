@@ -309,7 +309,8 @@ const capLastCap = 40
 func sysPrctl(t *Thread, a Args) (uint64, error) {
 	switch a[0] {
 	case unix.PR_SET_NAME:
-		s, err := t.readString(a[1], 16)
+		// Linux reads at most 15 bytes and keeps what it read.
+		s, err := t.readString(a[1], 15)
 		if err != nil && err != unix.ENAMETOOLONG {
 			return 0, err
 		}
