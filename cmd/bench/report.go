@@ -71,7 +71,8 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("(Linux's bzImage, yolk's profiled boot and the -smp boots only in the first rounds), yolk and Linux back to back, alternating (the order flips every\n")
 	}
 	p("round). Values are medians with the spread (min–max) over the\n")
-	p("rounds; the ratio is yolk's median over Linux's, with the spread of the per-round ratios. Below 1 yolk is faster.\n\n")
+	p("rounds; the ratio is the median of the per-round ratios (each round's yolk sample over its Linux sample, the two\n")
+	p("boots made back to back under the same host load), with their spread. Below 1 yolk is faster.\n\n")
 	if r.ICount {
 		p("**Instruction counts**: both sides ran with `-icount shift=0,sleep=off`, which makes the guest's clocks advance one\n")
 		p("nanosecond per instruction executed and skip ahead over idle time. Every number is therefore a count of guest\n")
@@ -129,7 +130,7 @@ func WriteMarkdown(w io.Writer, r *Results, rows []Row, svgName string) error {
 		p("## The sampling profiler's cost\n\n")
 		p("yolk's work boot again under `qemu/run --profile` at the default rate (100 samples a second, each a frame-pointer\n")
 		p("walk of the program's stack from the timer interrupt, drained to the runner every 100 ms); the ratio is the\n")
-		p("profiled median over the plain one, with the spread of the per-round ratios. On a loaded host these ratios carry\n")
+		p("median of the per-round ratios profiled/plain, with their spread. On a loaded host these ratios carry\n")
 		p("the host's noise; the line after the table is the profiler's own time, measured in the guest, which does not.\n\n")
 		p("| metric | unit | yolk | yolk --profile | profiled/plain |\n|---|---|---|---|---|\n")
 		for _, row := range prow {

@@ -52,8 +52,12 @@ type Row struct {
 	Yolk, Linux             Summary // in Metric.Unit
 	Native                  Summary
 	YolkCycles, LinuxCycles Summary // per operation, rdtsc
-	Ratio                   float64 // median yolk / median Linux
-	RatioMin, RatioMax      float64 // spread of the per-round ratios
+	// Ratio is the median of the per-round ratios yolk/Linux (each
+	// round's two boots run back to back, so a ratio shares the host's
+	// state of the moment, which the medians of the two sides alone do
+	// not); RatioMin and RatioMax are their spread.
+	Ratio              float64
+	RatioMin, RatioMax float64
 	// The same for QEMU's CPU time (Results.YolkCPU), NaN where there
 	// is none.
 	YolkCPU, LinuxCPU        Summary
@@ -71,14 +75,12 @@ func (r *Results) Rows(ms []Metric) []Row {
 		if row.Yolk.N == 0 && row.Linux.N == 0 {
 			continue
 		}
-		row.Ratio = Ratio(row.Yolk.Median, row.Linux.Median)
 		pr := Summarize(PairRatios(y, l))
-		row.RatioMin, row.RatioMax = pr.Min, pr.Max
+		row.Ratio, row.RatioMin, row.RatioMax = pr.Median, pr.Min, pr.Max
 		yc, lc := scaled(r.YolkCPU[m.YolkKey], m.NSPerUnit), scaled(r.LinuxCPU[m.LinuxKey], m.NSPerUnit)
 		row.YolkCPU, row.LinuxCPU = Summarize(yc), Summarize(lc)
-		row.CPURatio = Ratio(row.YolkCPU.Median, row.LinuxCPU.Median)
 		cr := Summarize(PairRatios(yc, lc))
-		row.CPURatioMin, row.CPURatioMax = cr.Min, cr.Max
+		row.CPURatio, row.CPURatioMin, row.CPURatioMax = cr.Median, cr.Min, cr.Max
 		rows = append(rows, row)
 	}
 	return rows
@@ -99,7 +101,7 @@ func scaled(xs []float64, div float64) []float64 {
 type ProfileRow struct {
 	Metric
 	Plain, Profiled    Summary
-	Ratio              float64 // median profiled / median plain
+	Ratio              float64 // median of the per-round ratios profiled/plain
 	RatioMin, RatioMax float64
 }
 
@@ -112,9 +114,8 @@ func (r *Results) ProfileRows(ms []Metric) []ProfileRow {
 		if row.Profiled.N == 0 || row.Plain.N == 0 {
 			continue
 		}
-		row.Ratio = Ratio(row.Profiled.Median, row.Plain.Median)
 		s := Summarize(PairRatios(pr, pl))
-		row.RatioMin, row.RatioMax = s.Min, s.Max
+		row.Ratio, row.RatioMin, row.RatioMax = s.Median, s.Min, s.Max
 		rows = append(rows, row)
 	}
 	return rows
