@@ -105,6 +105,12 @@ type Context struct {
 	FX     FXArea
 	Regs   Frame
 	FSBase uint64
+	// GSBase is a program's GS base in ring 3. Where the CPU lets ring 3
+	// change FS and GS base itself (FSGSBase), every entry from ring 3
+	// saves both and every return loads both; without it a program
+	// cannot change them, and its GS base stays 0.
+	GSBase uint64
+	_      uint64
 	// FaultAddr is CR2 for a page fault that ended a user-mode run. It
 	// also keeps the size a multiple of 16.
 	FaultAddr uint64

@@ -31,6 +31,7 @@ const (
 	CR4_PGE        = 1 << 7
 	CR4_OSFXSR     = 1 << 9
 	CR4_OSXMMEXCPT = 1 << 10
+	CR4_FSGSBASE   = 1 << 16
 	CR4_OSXSAVE    = 1 << 18
 	CR4_SMEP       = 1 << 20
 	CR4_SMAP       = 1 << 21

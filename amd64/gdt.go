@@ -142,6 +142,24 @@ func InitFPU() {
 		if ebx&(1<<20) != 0 {
 			cr4 |= CR4_SMAP
 		}
+		// RDFSBASE, WRFSBASE, RDGSBASE and WRGSBASE (CPUID.7.0:EBX[0],
+		// Intel SDM Vol. 3A 2.5): the trap path moves FS base without
+		// WRMSR, which under TCG ends the translation block, twice a
+		// system call. Ring 3 may use them too, as on Linux (5.9 and
+		// later, AT_HWCAP2's HWCAP2_FSGSBASE): so every entry from ring
+		// 3 saves the program's FS and GS base and every return loads
+		// them (trap.s). Every CPU decides alike.
+		if ebx&1 != 0 {
+			cr4 |= CR4_FSGSBASE
+			fsgsbase = 1
+		}
 	}
 	WriteCR4(cr4)
 }
+
+// fsgsbase is 1 once CR4.FSGSBASE is set (trap.s tests it).
+var fsgsbase uint8
+
+// FSGSBase reports whether programs may read and write their FS and GS
+// base themselves (RDFSBASE and the like): AT_HWCAP2's HWCAP2_FSGSBASE.
+func FSGSBase() bool { return fsgsbase != 0 }

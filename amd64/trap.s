@@ -230,6 +230,21 @@ syscallDead:
 // a microsecond; the XMM registers a few dozen ordinary loads and stores.
 TEXT saved<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$0, Context_FXUnsaved(AX)
+	// With CR4.FSGSBASE a program may have changed its FS and GS base
+	// itself: save both (its GS base is in MSR_KERNEL_GS_BASE since the
+	// entry's SWAPGS; interrupts are off while the pair of SWAPGS below
+	// borrows it). Without it they are what the kernel last loaded.
+	CMPB	·fsgsbase(SB), $0
+	JEQ	vector
+	CMPQ	(Context_Regs+Frame_CS)(AX), $const_UserCS
+	JNE	vector
+	RDFSBASEQ	BX
+	MOVQ	BX, Context_FSBase(AX)
+	SWAPGS
+	RDGSBASEQ	BX
+	SWAPGS
+	MOVQ	BX, Context_GSBase(AX)
+vector:
 	MOVQ	Context_XArea(AX), BX
 	TESTQ	BX, BX
 	JNE	xsave
@@ -258,6 +273,12 @@ TEXT handle<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	CPU_trapStackTop(GS), SP
 	// FS base -> trap TLS, so Go finds the trap g (clobbers AX, CX, DX).
 	MOVQ	CPU_trapFSBase(GS), AX
+	CMPB	·fsgsbase(SB), $0
+	JEQ	handleMSR
+	WRFSBASEQ	AX
+	CALL	·dispatch(SB)
+	JMP	·resume(SB)
+handleMSR:
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
@@ -330,10 +351,16 @@ cleanFX:
 	XORPS	X15, X15
 fsBase:
 	MOVQ	Context_FSBase(SI), AX
+	CMPB	·fsgsbase(SB), $0
+	JEQ	fsMSR
+	WRFSBASEQ	AX
+	JMP	fsDone
+fsMSR:
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$const_MSR_FS_BASE, CX
 	WRMSR
+fsDone:
 	MOVQ	CPU_trapStackTop(GS), SP
 	// SYSRET returns to ring 3 for less than IRETQ when it gives the
 	// same state: CS and SS the user selectors, RCX and R11 the RIP and
@@ -356,11 +383,25 @@ fsBase:
 	JNE	iret
 	MOVQ	$0, CPU_trapDepth(GS)
 	LOAD_GPRS
+	CMPB	·fsgsbase(SB), $0
+	JNE	sysretGS
 	// The program's stack from here on: interrupts stay off until
 	// SYSRET loads RFLAGS.
 	MOVQ	(Context_Regs+Frame_RSP)(SI), SP
 	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
 	SWAPGS
+	BYTE	$0x48; BYTE $0x0f; BYTE $0x07 // SYSRETQ
+sysretGS:
+	// The program's own GS base goes in after the last SWAPGS, which
+	// leaves the CPU block in MSR_KERNEL_GS_BASE; its RSP and RSI wait
+	// on the trap stack meanwhile, as no register is free.
+	PUSHQ	(Context_Regs+Frame_RSP)(SI)
+	PUSHQ	(Context_Regs+Frame_RSI)(SI)
+	MOVQ	Context_GSBase(SI), SI
+	SWAPGS
+	WRGSBASEQ	SI
+	POPQ	SI
+	POPQ	SP
 	BYTE	$0x48; BYTE $0x0f; BYTE $0x07 // SYSRETQ
 iret:
 	PUSHQ	(Context_Regs+Frame_SS)(SI)
@@ -372,8 +413,18 @@ iret:
 	TESTQ	$3, (Context_Regs+Frame_CS)(SI)
 	JEQ	iretKernel
 	LOAD_GPRS
+	CMPB	·fsgsbase(SB), $0
+	JNE	iretGS
 	MOVQ	(Context_Regs+Frame_RSI)(SI), SI
 	SWAPGS
+	IRETQ
+iretGS:
+	// As for SYSRET: the program's GS base after the last SWAPGS.
+	PUSHQ	(Context_Regs+Frame_RSI)(SI)
+	MOVQ	Context_GSBase(SI), SI
+	SWAPGS
+	WRGSBASEQ	SI
+	POPQ	SI
 	IRETQ
 iretKernel:
 	LOAD_GPRS

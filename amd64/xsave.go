@@ -245,6 +245,7 @@ func (c *Context) CopyFrom(src *Context) {
 	c.FX = src.FX
 	c.Regs = src.Regs
 	c.FSBase = src.FSBase
+	c.GSBase = src.GSBase
 	c.FaultAddr = src.FaultAddr
 	c.Fast = FastCalls{}
 	c.FXUnsaved = src.FXUnsaved

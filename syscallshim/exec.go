@@ -229,7 +229,7 @@ func (t *Thread) load(x *execFile, execPath string, argv, envp []string) (*loade
 	s.m.Random(random[:])
 	sp, err := elfload.BuildStack(mem, StackTop, img, elfload.StackSpec{
 		Argv: argv, Envp: envp, ExecFn: execPath, Platform: "x86_64",
-		Random: random, HWCap: hwcap(), ClkTck: 100, MinSigStkSz: abi.MinSigStackSize(amd64.XStateSize()),
+		Random: random, HWCap: hwcap(), HWCap2: hwcap2(), ClkTck: 100, MinSigStkSz: abi.MinSigStackSize(amd64.XStateSize()),
 		InterpBase: interpBase, SysinfoEHDR: vdsoBase,
 	})
 	if err != nil {
@@ -708,6 +708,15 @@ func Start(cfg Config, file []byte) (*System, error) {
 func hwcap() uint64 {
 	_, _, _, edx := amd64.CPUID(1, 0)
 	return uint64(edx)
+}
+
+// hwcap2 is AT_HWCAP2: HWCAP2_FSGSBASE (bit 1) where programs may use
+// RDFSBASE and its kin (the kernel set CR4.FSGSBASE).
+func hwcap2() uint64 {
+	if amd64.FSGSBase() {
+		return 2
+	}
+	return 0
 }
 
 // symtab finds the function containing an address, for fault reports.

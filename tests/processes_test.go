@@ -129,6 +129,8 @@ func TestProcesses(t *testing.T) {
 		{"clock", "monotonic: ordered with the vDSO yes\ninto an unbacked page: 0, year > 2000 yes\n" +
 			"child's copy-on-write page: written, parent's still 7: yes\nread-only page: -1 Bad address\n" +
 			"unmapped: -1 Bad address\nunknown clock: -1 Invalid argument\n"},
+		{"fsgsbase", "GS base kept by three threads: yes yes yes\nin a signal handler: the same\n" +
+			"forked child inherits it: yes\nFS base kept: yes\n"},
 		{"devices", devRounds + "read 8192 bytes: 8192 zeros\ninto a read-only page: -1 Bad address\n" +
 			"read-only then writable: -1 Bad address\nunmapped: -1 Bad address\ndup2 of a pipe over it: 2 hi\n" +
 			"closed: -1 Bad file descriptor\nchild: right; parent's still open: 4\nreader thread: after zeros, 1 'Z', then 0\n"},

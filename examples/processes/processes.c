@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -820,6 +821,89 @@ static int devChecks(void) {
 	return 0;
 }
 
+// fsgsbase: where AT_HWCAP2 has HWCAP2_FSGSBASE (bit 1), a program sets
+// its own FS and GS base with WRFSBASE and WRGSBASE, as on Linux 5.9 and
+// later: each thread keeps its own across system calls the kernel
+// answers at once, in its trap handler and in Go, across sleeps, thread
+// switches and a signal handler, and a forked child inherits it.
+static long rdgs(void) { long v; asm volatile("rdgsbase %0" : "=r"(v)); return v; }
+static void wrgs(long v) { asm volatile("wrgsbase %0" : : "r"(v) : "memory"); }
+static long gsWord(void) { long v; asm volatile("movq %%gs:0, %0" : "=r"(v)); return v; }
+static long rawSyscall(long nr, long a, long b, long c) {
+	long r;
+	asm volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return r;
+}
+static long gsSeen;
+static void onGSSignal(int sig) { gsSeen = rdgs(); }
+
+static int gsKept(long *mine, int zero) {
+	struct timespec ts, nap = {0, 200000};
+	char c;
+	int ok = 1;
+	wrgs((long)mine);
+	for (int i = 0; i < 300; i++) {
+		rawSyscall(SYS_getppid, 0, 0, 0);
+		rawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&ts, 0);
+		rawSyscall(SYS_read, zero, (long)&c, 1);
+		rawSyscall(SYS_sched_yield, 0, 0, 0);
+		if (i % 50 == 0)
+			rawSyscall(SYS_nanosleep, (long)&nap, 0, 0);
+		if (rdgs() != (long)mine || gsWord() != mine[0])
+			ok = 0;
+	}
+	return ok;
+}
+
+static void *gsThread(void *arg) {
+	long *mine = arg;
+	mine[1] = gsKept(mine, (int)mine[2]);
+	return 0;
+}
+
+static int fsgsbaseChecks(void) {
+	if (!(getauxval(AT_HWCAP2) & 2)) {
+		printf("no HWCAP2_FSGSBASE\n");
+		return 0;
+	}
+	int zero = open("/dev/zero", O_RDONLY);
+	static long words[3][3] = {{111}, {222}, {333}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		words[i + 1][2] = zero;
+		pthread_create(&th[i], 0, gsThread, words[i + 1]);
+	}
+	int ok = gsKept(words[0], zero);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], 0);
+	printf("GS base kept by three threads: %s %s %s\n", ok ? "yes" : "no", words[1][1] ? "yes" : "no",
+	       words[2][1] ? "yes" : "no");
+	signal(SIGUSR1, onGSSignal);
+	raise(SIGUSR1);
+	printf("in a signal handler: %s\n", gsSeen == (long)words[0] ? "the same" : "another");
+	pid_t c = fork();
+	if (c == 0)
+		_exit(rdgs() == (long)words[0] && gsWord() == 111 ? 0 : 1);
+	int st;
+	waitpid(c, &st, 0);
+	printf("forked child inherits it: %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "yes" : "no");
+
+	// FS base: the thread pointer, so no C library call until it is back.
+	static long fsArea[2] = {444};
+	struct timespec ts;
+	long tp, fs, word;
+	asm volatile("rdfsbase %0" : "=r"(tp));
+	asm volatile("wrfsbase %0" : : "r"(fsArea) : "memory");
+	rawSyscall(SYS_getppid, 0, 0, 0);
+	rawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&ts, 0);
+	rawSyscall(SYS_sched_yield, 0, 0, 0);
+	asm volatile("rdfsbase %0" : "=r"(fs));
+	asm volatile("movq %%fs:0, %0" : "=r"(word));
+	asm volatile("wrfsbase %0" : : "r"(tp) : "memory");
+	printf("FS base kept: %s\n", fs == (long)fsArea && word == 444 ? "yes" : "no");
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, 0, _IOLBF, 0);
 	const char *what = argc > 1 ? argv[1] : "";
@@ -859,6 +943,8 @@ int main(int argc, char **argv) {
 		return clockChecks();
 	if (!strcmp(what, "devices"))
 		return devChecks();
-	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec|bigmap|identity|clock|devices\n");
+	if (!strcmp(what, "fsgsbase"))
+		return fsgsbaseChecks();
+	printf("usage: processes fork1000|cow|munmap-race|read-race|setgid|kill|threads|spawn|exec|bigmap|identity|clock|devices|fsgsbase\n");
 	return 2;
 }
