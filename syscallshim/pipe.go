@@ -21,7 +21,7 @@ type pipe struct {
 	writerOpens int
 	fifos       *fifoTable // where it is registered while open
 	mu          sync.Mutex
-	buf         []byte
+	buf         pipeRing
 	readers     int
 	writers     int
 	seq         uint64 // bumped on every change, for edge-triggered epoll
@@ -85,9 +85,8 @@ func (e *pipeEnd) read(b []byte, t *Thread) (int, error) {
 		// even when non-blocking (Linux's readers wait for the pipe's
 		// mutex).
 		held := pp.held
-		if len(pp.buf) > 0 && !held {
-			n := copy(b, pp.buf)
-			pp.buf = pp.buf[n:]
+		if pp.buf.Len() > 0 && !held {
+			n := pp.buf.read(b)
 			pp.seq++
 			pp.mu.Unlock()
 			pp.events.notify()
@@ -140,13 +139,13 @@ func (e *pipeEnd) writeOpt(b []byte, t *Thread, nonblock bool) (int, error) {
 			pp.mu.Unlock()
 			return done, errPipe
 		}
-		room := pipeSize - len(pp.buf)
+		room := pipeSize - pp.buf.Len()
 		if len(b) <= pipeBuf && room < len(b) {
 			room = 0 // a small write goes in whole or not at all
 		}
 		if room > 0 {
 			n := min(room, len(b)-done)
-			pp.buf = append(pp.buf, b[done:done+n]...)
+			pp.buf.write(b[done : done+n])
 			done += n
 			pp.seq++
 		}
@@ -187,7 +186,7 @@ func (e *pipeEnd) poll() uint32 {
 	defer pp.mu.Unlock()
 	var r uint32
 	if e.write {
-		if len(pp.buf) < pipeSize {
+		if pp.buf.Len() < pipeSize {
 			r |= unix.EPOLLOUT
 		}
 		if pp.readers == 0 {
@@ -195,7 +194,7 @@ func (e *pipeEnd) poll() uint32 {
 		}
 		return r
 	}
-	if len(pp.buf) > 0 {
+	if pp.buf.Len() > 0 {
 		r |= unix.EPOLLIN
 	}
 	if pp.writers == 0 {
@@ -208,7 +207,7 @@ func (e *pipeEnd) poll() uint32 {
 func (e *pipeEnd) buffered() int {
 	e.pipe.mu.Lock()
 	defer e.pipe.mu.Unlock()
-	return len(e.pipe.buf)
+	return e.pipe.buf.Len()
 }
 
 func (e *pipeEnd) Close() error {
@@ -237,7 +236,7 @@ func (e *pipeEnd) Stat() stat {
 	pp := e.pipe
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	return stat{dev: 0xc, ino: 0x1000, mode: unix.S_IFIFO | 0o600, nlink: 1, size: int64(len(pp.buf)), blksize: 4096}
+	return stat{dev: 0xc, ino: 0x1000, mode: unix.S_IFIFO | 0o600, nlink: 1, size: int64(pp.buf.Len()), blksize: 4096}
 }
 
 func sysPipe(t *Thread, a Args) (uint64, error) { return t.pipe(a[0], 0) }

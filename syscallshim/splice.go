@@ -26,8 +26,9 @@ func (e *pipeEnd) peek(max int, t *Thread, nonblock, hold bool) ([]byte, error) 
 	for {
 		wake := pp.events.wait()
 		pp.mu.Lock()
-		if len(pp.buf) > 0 && !pp.held {
-			b := append([]byte(nil), pp.buf[:min(max, len(pp.buf))]...)
+		if pp.buf.Len() > 0 && !pp.held {
+			b := make([]byte, min(max, pp.buf.Len()))
+			pp.buf.peek(b)
 			pp.held = hold
 			pp.mu.Unlock()
 			return b, nil
@@ -60,8 +61,7 @@ func (e *pipeEnd) peek(max int, t *Thread, nonblock, hold bool) ([]byte, error) 
 func (e *pipeEnd) consume(n int) {
 	pp := e.pipe
 	pp.mu.Lock()
-	n = min(n, len(pp.buf))
-	pp.buf = pp.buf[n:]
+	pp.buf.drop(min(n, pp.buf.Len()))
 	pp.held = false
 	pp.seq++
 	pp.mu.Unlock()
@@ -75,7 +75,7 @@ func (e *pipeEnd) room(t *Thread, nonblock bool) (int, error) {
 	for {
 		wake := pp.events.wait()
 		pp.mu.Lock()
-		readers, n := pp.readers, pipeSize-len(pp.buf)
+		readers, n := pp.readers, pipeSize-pp.buf.Len()
 		pp.mu.Unlock()
 		switch {
 		case readers == 0:
