@@ -105,7 +105,7 @@ func (Machine) ProfilePending() bool { return ProfilePending() }
 func (Machine) ProfileCost() (tickNs, ticks, sinceNs int64) { return ProfileCost() }
 
 // ProfileDrain hands over the profiler's samples (see ProfileDrain).
-func (Machine) ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) uint64 {
+func (Machine) ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs, kpcs []uint64)) uint64 {
 	return ProfileDrain(fn)
 }
 

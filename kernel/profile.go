@@ -26,8 +26,12 @@ import (
 // stores numbers into it (no allocation, no pointer writes), and
 // ProfileDrain (a goroutine) takes them out.
 
-// ProfDepth is the most frames a sample keeps.
-const ProfDepth = 48
+// ProfDepth is the most frames a sample keeps of the program's stack,
+// ProfKDepth of the kernel's.
+const (
+	ProfDepth  = 48
+	ProfKDepth = 32
+)
 
 // Sample kinds: where the program's thread was.
 const (
@@ -42,8 +46,10 @@ type profSample struct {
 	as   uint64 // the *mm.AddressSpace (identifies the process)
 	kind uint32
 	n    uint32
+	kn   uint32
 	nr   uint64
 	pc   [ProfDepth]uint64
+	kpc  [ProfKDepth]uint64 // a kernel-mode sample's kernel frames
 }
 
 const profRingSize = 1024 // 10 s at 100 Hz between drains
@@ -113,9 +119,10 @@ func ProfilePending() bool {
 // ProfileDrain calls fn for each sample taken since the last call, oldest
 // first, and returns how many were lost to a full ring in all. fn gets the
 // address space the sample's program runs in, its kind (ProfUser ...),
-// the system call number for ProfSyscall, and the frames, leaf first; it
-// must not keep pcs.
-func ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) (dropped uint64) {
+// the system call number for ProfSyscall, the program's frames and, for a
+// sample in the kernel, the kernel's (both leaf first); it must not keep
+// pcs or kpcs.
+func ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs, kpcs []uint64)) (dropped uint64) {
 	r := prof
 	if r == nil {
 		return 0
@@ -123,7 +130,7 @@ func ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) (dropp
 	head := r.head.Load()
 	for i := r.tail.Load(); i < head; i++ {
 		s := &r.s[i%profRingSize]
-		fn(uintptr(s.as), int(s.kind), s.nr, s.pc[:s.n])
+		fn(uintptr(s.as), int(s.kind), s.nr, s.pc[:s.n], s.kpc[:s.kn])
 	}
 	r.tail.Store(head)
 	return r.dropped.Load()
@@ -176,15 +183,42 @@ func profTake(now int64) {
 	}
 	s := &r.s[head%profRingSize]
 	s.as, s.kind, s.nr = t.userAS, kind, nr
+	s.kn = 0
 	if t.inUser {
 		u := t.user()
 		s.n = uint32(t.as().UserStack(u.Regs.RIP, u.Regs.RBP, s.pc[:]))
 	} else {
+		s.kn = uint32(kernelStack(&t.Regs, t.userG, s.kpc[:]))
 		// The address space is alive: it is freed only after
 		// ForgetUser, which clears userG first.
 		s.n = uint32(t.as().UserStack(t.leftRIP, t.leftRBP, s.pc[:]))
 	}
 	r.head.Store(head + 1)
+}
+
+// kernelStack stores in pcs where the kernel was when r was saved, and
+// the return addresses found by following its frame pointers, and returns
+// how many. g is the goroutine r's thread runs: the walk stays on its
+// stack, between the saved RSP and the stack's top (runtime.g starts
+// with stack.lo and stack.hi), in 8-byte-aligned frames that go up, so a
+// register that is not a frame pointer ends the walk instead of sending
+// it somewhere unmapped.
+func kernelStack(r *amd64.Frame, g uint64, pcs []uint64) int {
+	if len(pcs) == 0 || g < kernelHalf {
+		return 0
+	}
+	pcs[0] = r.RIP
+	n := 1
+	hi := *(*uint64)(ptr(uintptr(g + 8)))
+	for fp := r.RBP; n < len(pcs) && fp >= r.RSP && fp&7 == 0 && fp+16 <= hi; n++ {
+		pcs[n] = *(*uint64)(ptr(uintptr(fp + 8)))
+		next := *(*uint64)(ptr(uintptr(fp)))
+		if next <= fp {
+			return n + 1
+		}
+		fp = next
+	}
+	return n
 }
 
 // curG is the goroutine kernel thread t runs: the Go runtime keeps it at

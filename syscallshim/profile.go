@@ -25,8 +25,11 @@ import (
 //	E pid start end bias path          the same for an ELF file the kernel loaded
 //	                                   (the program, ld.so): address - bias is the
 //	                                   file's own address
-//	S pid kind nr pc...                a sample: kind u (user), s (system call nr),
-//	                                   f (page fault), t (other trap); pcs leaf first, hex
+//	S pid kind nr pc... [k kpc...]     a sample: kind u (user), s (system call nr),
+//	                                   f (page fault), t (other trap); the program's
+//	                                   pcs leaf first, hex; then, for a sample taken in
+//	                                   the kernel, "k" and the kernel's pcs, leaf first
+//	                                   (addresses in the kernel's ELF file)
 //	D dropped                          at the end: samples lost to a full ring
 //	C tick_ns ticks drain_ns run_ns    at the end: the profiler's own cost (time in the
 //	                                   timer interrupt taking samples, interrupts, time
@@ -40,8 +43,9 @@ import (
 // Profiler is what the shim needs from a machine that profiles.
 type Profiler interface {
 	// ProfileDrain calls fn for each sample taken since the last call
-	// and returns how many were lost in all.
-	ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs []uint64)) (dropped uint64)
+	// and returns how many were lost in all; kpcs are the kernel's
+	// frames of a sample taken in the kernel.
+	ProfileDrain(fn func(as uintptr, kind int, nr uint64, pcs, kpcs []uint64)) (dropped uint64)
 	// ProfilePeriod is the time between samples (0: not profiling).
 	ProfilePeriod() int64
 	// ProfileWrite sends profile records to the host.
@@ -127,7 +131,7 @@ func (s *System) profileFlush(pid int32, mem *memory, final bool) {
 			mem *memory
 		}{pid, mem}
 	}
-	dropped := pr.m.ProfileDrain(func(key uintptr, kind int, nr uint64, pcs []uint64) {
+	dropped := pr.m.ProfileDrain(func(key uintptr, kind int, nr uint64, pcs, kpcs []uint64) {
 		sp, ok := spaces[key]
 		if !ok {
 			return // its process is gone (not flushed in time)
@@ -146,6 +150,13 @@ func (s *System) profileFlush(pid int32, mem *memory, final bool) {
 		for _, pc := range pcs {
 			b = append(b, ' ')
 			b = strconv.AppendUint(b, pc, 16)
+		}
+		if len(kpcs) > 0 {
+			b = append(b, " k"...)
+			for _, pc := range kpcs {
+				b = append(b, ' ')
+				b = strconv.AppendUint(b, pc, 16)
+			}
 		}
 		pr.buf.Write(append(b, '\n'))
 	})

@@ -32,7 +32,8 @@ import (
 // github.com/google/pprof/profile: the format's own library, so `go tool
 // pprof` reads what it writes. Kernel time on the program's behalf is a
 // "[kernel] syscall NAME" frame (or "[kernel] page fault") on top of the
-// program's stack at the call.
+// program's stack at the call, and the kernel's own frames where it was
+// (named from the kernel's ELF file, -k) on top of that.
 
 // profCollector gathers the records as they arrive.
 type profCollector struct {
@@ -45,6 +46,7 @@ type profCollector struct {
 	samples []profSample
 	bad     int // malformed records
 	start   time.Time
+	kernel  string // the kernel's ELF file on the host, for kernel frames
 }
 
 type profMapping struct {
@@ -64,6 +66,7 @@ type profSample struct {
 	nr   uint64
 	pcs  []uint64
 	maps []*profMapping // per pc: the mapping it fell in when sampled, or nil
+	kpcs []uint64       // the kernel's frames, leaf first
 }
 
 // costComment starts the profile comment that gives the profiler's own
@@ -75,13 +78,13 @@ const costComment = "yolk profiler cost:"
 // a file (for debugging the profiler).
 var rawProfile io.Writer
 
-func newProfCollector() *profCollector {
+func newProfCollector(kernel string) *profCollector {
 	if p := os.Getenv("YOLK_PROFILE_RAW"); p != "" {
 		if f, err := os.Create(p); err == nil {
 			rawProfile = f
 		}
 	}
-	return &profCollector{maps: map[int][]*profMapping{}, start: time.Now()}
+	return &profCollector{maps: map[int][]*profMapping{}, start: time.Now(), kernel: kernel}
 }
 
 // Write takes a piece of the profile stream.
@@ -140,7 +143,14 @@ func (c *profCollector) record(line string) {
 		c.maps[m.pid] = append(old, m)
 	case f[0] == "S" && len(f) >= 4 && len(f[2]) == 1:
 		s := profSample{pid: int(num(f[1], 10)), kind: f[2][0], nr: num(f[3], 10)}
-		for i, w := range f[4:] {
+		words := f[4:]
+		if k := slices.Index(words, "k"); k >= 0 {
+			for _, w := range words[k+1:] {
+				s.kpcs = append(s.kpcs, num(w, 16))
+			}
+			words = words[:k]
+		}
+		for i, w := range words {
 			pc := num(w, 16)
 			s.pcs = append(s.pcs, pc)
 			look := pc
@@ -256,8 +266,15 @@ func (c *profCollector) profile(hostPath func(string) string) (*profile.Profile,
 		locs[k] = l
 		return l
 	}
+	var kernel *profMapping // the kernel's text, once a sample has kernel frames
 	for _, s := range c.samples {
 		ps := &profile.Sample{Value: []int64{1, c.period}, NumLabel: map[string][]int64{"pid": {int64(s.pid)}}}
+		if len(s.kpcs) > 0 && kernel == nil {
+			kernel = c.kernelMapping()
+		}
+		for i, pc := range s.kpcs {
+			ps.Location = append(ps.Location, loc(locKey{pc: pc, m: kernel}, i > 0))
+		}
 		switch s.kind {
 		case 's':
 			ps.Location = append(ps.Location, loc(locKey{frame: "[kernel] syscall " + sysno.Name(uintptr(s.nr))}, false))
@@ -272,6 +289,25 @@ func (c *profCollector) profile(hostPath func(string) string) (*profile.Profile,
 		p.Sample = append(p.Sample, ps)
 	}
 	return p, p.CheckValid()
+}
+
+// kernelMapping is the kernel's text as a mapping: the kernel runs at the
+// addresses its ELF file is linked at (bias 0). Without the file (or its
+// text), a mapping that covers every kernel address and names no symbols.
+func (c *profCollector) kernelMapping() *profMapping {
+	m := &profMapping{pid: -1, start: 1 << 63, end: ^uint64(0), biased: true, path: c.kernel}
+	if f, err := elf.Open(c.kernel); err == nil {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+				m.start, m.end = p.Vaddr, p.Vaddr+p.Memsz
+			}
+		}
+		f.Close()
+	}
+	if m.path == "" {
+		m.path = "[yolk kernel]"
+	}
+	return m
 }
 
 // symFile is what a host ELF file says about its addresses.

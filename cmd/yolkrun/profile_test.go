@@ -28,30 +28,26 @@ func TestProfileRoundTrip(t *testing.T) {
 	if out, err := exec.Command("gcc", "-O1", "-g", "-fpie", "-pie", "-o", exe, src).CombinedOutput(); err != nil {
 		t.Fatalf("gcc (scripts/setup installs it): %v\n%s", err, out)
 	}
-	f, err := elf.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syms, err := f.Symbols()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := map[string]uint64{}
-	for _, s := range syms {
-		if s.Name == "leaf" || s.Name == "main" {
-			addr[s.Name] = s.Value
-		}
-	}
-	if len(addr) != 2 {
-		t.Fatalf("symbols not found in %s: %v", exe, addr)
-	}
 	const bias = 0x555555554000
-	leaf, caller := bias+addr["leaf"]+1, bias+addr["main"]+5
+	leaf, caller := bias+symbolAddr(t, exe, "leaf")+1, bias+symbolAddr(t, exe, "main")+5
 	lo, hi := min(leaf, caller)&^0xfff, (max(leaf, caller)+0x1000)&^0xfff
-	records := fmt.Sprintf("P 10000000\nE 7 %x %x %x /guest/prog\nS 7 u 0 %x %x\nS 7 s 0 %x %x\nS 7 u 0 %x\nS 7 f 0 123\nD 2\nC 3000 5 7000 1000000\n",
-		lo, hi, bias, leaf, caller, leaf, caller, leaf)
-	c := newProfCollector()
+	// Kernel frames are named from the kernel's file: a Go program built
+	// here stands in (linked where it runs, as the kernel is), its
+	// main.handler the kernel function sampled.
+	kdir := filepath.Join(dir, "kernel")
+	os.Mkdir(kdir, 0o755)
+	os.WriteFile(filepath.Join(kdir, "go.mod"), []byte("module k\n"), 0o644)
+	os.WriteFile(filepath.Join(kdir, "main.go"), []byte("package main\n\n//go:noinline\nfunc handler() int { return 7 }\n\nfunc main() { println(handler()) }\n"), 0o644)
+	self := filepath.Join(dir, "kernel.elf")
+	build := exec.Command("go", "build", "-o", self, ".")
+	build.Dir, build.Env = kdir, append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	kfn := symbolAddr(t, self, "main.handler")
+	records := fmt.Sprintf("P 10000000\nE 7 %x %x %x /guest/prog\nS 7 u 0 %x %x\nS 7 s 0 %x %x\nS 7 u 0 %x\nS 7 f 0 123\nS 7 s 0 %x k %x\nD 2\nC 3000 5 7000 1000000\n",
+		lo, hi, bias, leaf, caller, leaf, caller, leaf, leaf, kfn+4)
+	c := newProfCollector(self)
 	for b := []byte(records); len(b) > 0; { // in pieces, as frames come
 		n := min(len(b), 7)
 		c.Write(b[:n])
@@ -101,6 +97,7 @@ func TestProfileRoundTrip(t *testing.T) {
 		"[kernel] syscall read < leaf < main [1 10000000] pid=[7]",
 		"leaf [1 10000000] pid=[7]",
 		"[kernel] page fault < 0x123 [1 10000000] pid=[7]",
+		"main.handler < [kernel] syscall read < leaf [1 10000000] pid=[7]",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("samples:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -114,7 +111,7 @@ func TestProfileRoundTrip(t *testing.T) {
 }
 
 func TestProfileBadRecords(t *testing.T) {
-	c := newProfCollector()
+	c := newProfCollector("")
 	c.Write([]byte("S 1 u 0 zz\nQ\nM 1 2\n"))
 	if c.bad != 3 {
 		t.Errorf("%d bad records, want 3", c.bad)
@@ -158,4 +155,25 @@ func TestProfileStripped(t *testing.T) {
 	if got, want := sf.name(leaf+2), fmt.Sprintf("stripped+%#x", leaf); got != want {
 		t.Errorf("name %q, want %q", got, want)
 	}
+}
+
+// symbolAddr is the address of function name in the ELF file at path.
+func symbolAddr(t *testing.T, path, name string) uint64 {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	t.Fatalf("%s has no symbol %s", path, name)
+	return 0
 }

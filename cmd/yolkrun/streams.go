@@ -36,7 +36,7 @@ func (s *setup) runStreams() (int, error) {
 			w += "=" + strconv.Itoa(s.o.profileHz)
 		}
 		words = append(words, w)
-		s.prof = newProfCollector()
+		s.prof = newProfCollector(s.o.kernel)
 	}
 	if s.terminal {
 		words = append(words, "tty")
