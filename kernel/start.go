@@ -150,9 +150,16 @@ func initIdle(c int) {
 }
 
 // randomWord returns RDRAND output where the CPU has it, else a TSC-based
-// mix. Used for seeds (AT_RANDOM, getrandom), see sysGetrandom.
+// mix. Used for seeds: the runtime's (sysGetrandom) and the programs'
+// generator's (Machine.Random).
 func randomWord() uint64 {
-	if amd64.HasFeature(true, 30) {
+	if rdrand == 0 {
+		rdrand = 2
+		if amd64.HasFeature(true, 30) { // CPUID.1:ECX.RDRAND
+			rdrand = 1
+		}
+	}
+	if rdrand == 1 {
 		for i := 0; i < 10; i++ {
 			if v, ok := amd64.RDRAND(); ok {
 				return v
@@ -163,6 +170,10 @@ func randomWord() uint64 {
 }
 
 var mixState uint64
+
+// rdrand caches whether the CPU has RDRAND: 0 not asked yet, 1 yes, 2 no
+// (randomWord runs before package initialisation, and on the trap path).
+var rdrand uint8
 
 func splitmix(seed uint64) uint64 {
 	mixState += 0x9e3779b97f4a7c15 ^ seed
