@@ -39,8 +39,11 @@ func TrapFSBase() uint64 { return This().trapFSBase }
 func SetCurrent(c *Context) { This().current = c.addr() }
 
 // Current returns the Context named by SetCurrent.
-func Current() *Context {
-	return (*Context)(unsafe.Pointer(*(*unsafe.Pointer)(unsafe.Pointer(&This().current))))
+func Current() *Context { return This().Current() }
+
+// Current returns the Context named by SetCurrent on CPU c.
+func (c *CPU) Current() *Context {
+	return (*Context)(unsafe.Pointer(*(*unsafe.Pointer)(unsafe.Pointer(&c.current))))
 }
 
 // dispatch is called by trap.s on the trap stack.

@@ -139,12 +139,16 @@ func armTimer(c int, now, at int64) {
 	lapicWrite(lapicInitCnt, uint32(count))
 }
 
+// timerStale reports whether CPU c's timer may need arming (rearmTimer's
+// test, which the fast system calls' return inlines).
+func timerStale(c int) bool { return sched.dirty&(1<<c) != 0 || kcpus[c].timerDeadline == 0 }
+
 // rearmTimer arms the timer for the next event if it is not armed for an
 // earlier one already. Most traps (a system call that neither blocks nor
 // wakes anyone) change nothing the timer depends on and skip the work.
 func rearmTimer(c int) {
 	k := &kcpus[c]
-	if sched.dirty&(1<<c) == 0 && k.timerDeadline != 0 {
+	if !timerStale(c) {
 		return
 	}
 	sched.dirty &^= 1 << c

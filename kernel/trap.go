@@ -10,8 +10,9 @@ import (
 // under the kernel lock (lock.go), but for a TLB shootdown's IPI, which
 // touches nothing shared.
 func trap() {
-	c := cpuIndex()
-	v := amd64.Current().Regs.Vector
+	cpu := amd64.This() // once: under TCG every call and return costs a lookup
+	c := int(cpu.Index)
+	v := cpu.Current().Regs.Vector
 	if v == VecTLB {
 		pollTLB(c)
 		lapicAck()
@@ -28,13 +29,18 @@ func trap() {
 	// A program's system call answered here changes nothing the rest
 	// looks at (no thread wakes or blocks, no signal): straight back.
 	if v == amd64.VecSyscall && t.inUser && fastSyscall(t, &t.user().Regs) {
-		rearmTimer(c)
+		if timerStale(c) {
+			rearmTimer(c)
+		}
 		if !nested {
 			unlockKernel()
 		}
 		return
 	}
-	isIRQ, resched := interrupt(c, v)
+	var isIRQ, resched bool
+	if v >= 32 && v < 256 { // interrupt's vectors, not an exception or a system call
+		isIRQ, resched = interrupt(c, v)
+	}
 	switch {
 	case isIRQ:
 		if v == amd64.VecTimer && t.inUser {

@@ -60,3 +60,6 @@ func Audit(as *AddressSpace) (tables int, frames map[uint64]int) {
 	rec(as.root, 3)
 	return tables, frames
 }
+
+// CopySmall is copySmall, for TestCopySmall.
+var CopySmall = copySmall

@@ -1,6 +1,10 @@
 package mm
 
-import "yolk/amd64"
+import (
+	"encoding/binary"
+
+	"yolk/amd64"
+)
 
 // CopyOutFast writes b to the program's memory at va from the trap
 // handler, as the program's own store would: only when every page of the
@@ -29,13 +33,26 @@ func (as *AddressSpace) pokeFast(va uint64, b []byte) bool {
 		return false
 	}
 	if off := va & pageMask; off+uint64(len(b)) <= amd64.PageSize {
-		// One page: the common case (a timespec), without the loops.
-		e := as.slot(va, false)
+		// One page: the common case (a timespec, a byte), without the
+		// loops, and with a direct map without the calls of slot and
+		// page (under TCG each call and each return is a lookup).
+		var e *uint64
+		if as.direct != 0 {
+			e = slotDirect(as.direct, as.root, va)
+		} else {
+			e = as.slot(va, false)
+		}
 		if e == nil || *e&want != want {
 			return false
 		}
 		*e |= amd64.PTE_A | amd64.PTE_D
-		copy(as.page(*e & amd64.PTE_ADDR)[off:], b)
+		var pg *[amd64.PageSize]byte
+		if as.direct != 0 {
+			pg = (*[amd64.PageSize]byte)(addrPointer(as.direct + *e&amd64.PTE_ADDR))
+		} else {
+			pg = as.page(*e & amd64.PTE_ADDR)
+		}
+		copySmall(pg[off:], b)
 		return true
 	}
 	var es [2]*uint64
@@ -59,4 +76,22 @@ func (as *AddressSpace) pokeFast(va uint64, b []byte) bool {
 		off = 0
 	}
 	return true
+}
+
+// copySmall is copy(dst, src) that stores up to 16 bytes itself, in two
+// overlapping words from 8 bytes up, instead of calling memmove. dst and
+// src do not overlap.
+func copySmall(dst, src []byte) {
+	n := len(src)
+	switch {
+	case n > 16 || len(dst) < n:
+		copy(dst, src)
+	case n >= 8:
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+		binary.LittleEndian.PutUint64(dst[n-8:], binary.LittleEndian.Uint64(src[n-8:]))
+	default:
+		for i := range n {
+			dst[i] = src[i]
+		}
+	}
 }

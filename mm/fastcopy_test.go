@@ -124,3 +124,22 @@ func TestDirectMap(t *testing.T) {
 		t.Errorf("after unmap: %d tables, frames %v", tables, frames)
 	}
 }
+
+// TestCopySmall checks the fast copy's small stores against copy for
+// every length up to past its word limit: exactly the bytes given, none
+// beside them.
+func TestCopySmall(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i + 1)
+		}
+		got := bytes.Repeat([]byte{0xee}, 24)
+		want := bytes.Repeat([]byte{0xee}, 24)
+		mm.CopySmall(got[2:], src)
+		copy(want[2:], src)
+		if !bytes.Equal(got, want) {
+			t.Errorf("copySmall of %d bytes: %x, want %x", n, got, want)
+		}
+	}
+}

@@ -62,8 +62,11 @@ func (t *Thread) withdrawFast() { atomic.StoreUint64(&t.ctx.Fast.N, 0) }
 // is tied to the descriptor table's generation: any change of the table
 // withdraws it all, and the next call here lists again.
 func (t *Thread) noteFastFD(n uint64, f *vfs.File) {
+	if n >= amd64.MaxFastFDs {
+		return
+	}
 	dv, ok := streamOf(f).(*device)
-	if n >= amd64.MaxFastFDs || !ok || dv.rdev != rdevNull && dv.rdev != rdevZero {
+	if !ok || dv.rdev != rdevNull && dv.rdev != rdevZero {
 		return
 	}
 	var k uint8

@@ -236,13 +236,14 @@ func (t *fdTable) file(n uint64) (*vfs.File, error) {
 // fileRef returns descriptor n's file with a reference taken, under the
 // table's lock so that a close cannot release it in between.
 func (t *fdTable) fileRef(n uint64) (*vfs.File, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.Lock() // no defer: every call taking a descriptor comes here
 	if n >= uint64(len(t.fds)) || t.fds[n] == nil {
+		t.mu.Unlock()
 		return nil, unix.EBADF
 	}
 	f := t.fds[n].f
 	f.IncRef()
+	t.mu.Unlock()
 	return f, nil
 }
 

@@ -286,9 +286,10 @@ func (t *Thread) run() {
 
 // memory returns the process's address space and its bookkeeping.
 func (p *Process) memory() *memory {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.mem
+	p.mu.Lock() // no defer: every entry into the program comes here
+	m := p.mem
+	p.mu.Unlock()
+	return m
 }
 
 // finish ends a thread: CLONE_CHILD_CLEARTID, then the process's end when

@@ -36,12 +36,12 @@ func (n *notifier) wait() <-chan struct{} {
 }
 
 func (n *notifier) notify() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.mu.Lock() // no defer: every pipe read and write comes here
 	if n.ch != nil {
 		close(n.ch)
 		n.ch = nil
 	}
+	n.mu.Unlock()
 }
 
 func (c *console) poll() uint32 {
