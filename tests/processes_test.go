@@ -94,9 +94,7 @@ func TestProcessesShell(t *testing.T) {
 	}
 }
 
-// TestProcesses runs examples/processes' checks; each prints what it
-// prints on Linux.
-// devRounds is the first lines of processes devices: the same calls three
+// devRounds is the first lines of fastpath devices: the same calls three
 // times, the first of each going to the syscall shim and the next ones
 // answered in yolk's trap handler.
 var devRounds = func() (s string) {
@@ -107,6 +105,26 @@ var devRounds = func() (s string) {
 	return s
 }()
 
+// TestFastPath runs examples/fastpath's checks of the system calls
+// yolk answers without its syscall shim; each prints what it found,
+// which must be what Linux gives.
+func TestFastPath(t *testing.T) {
+	for _, c := range []struct{ name, out string }{
+		{"fsgsbase", "GS base kept by three threads: yes yes yes\nin a signal handler: the same\n" +
+			"forked child inherits it: yes\nFS base kept: yes\n"},
+		{"devices", devRounds + "read 8192 bytes: 8192 zeros\ninto a read-only page: -1 Bad address\n" +
+			"read-only then writable: -1 Bad address\nunmapped: -1 Bad address\ndup2 of a pipe over it: 2 hi\n" +
+			"closed: -1 Bad file descriptor\nchild: right; parent's still open: 4\nreader thread: after zeros, 1 'Z', then 0\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			expect(t, run(t, "-i", example(t, "fastpath"), "-a", c.name), 0, c.out)
+		})
+	}
+}
+
+// TestProcesses runs examples/processes' checks; each prints what it
+// prints on Linux.
 func TestProcesses(t *testing.T) {
 	dir := processRoot(t)
 	for _, c := range []struct{ name, out string }{
@@ -129,11 +147,6 @@ func TestProcesses(t *testing.T) {
 		{"clock", "monotonic: ordered with the vDSO yes\ninto an unbacked page: 0, year > 2000 yes\n" +
 			"child's copy-on-write page: written, parent's still 7: yes\nread-only page: -1 Bad address\n" +
 			"unmapped: -1 Bad address\nunknown clock: -1 Invalid argument\n"},
-		{"fsgsbase", "GS base kept by three threads: yes yes yes\nin a signal handler: the same\n" +
-			"forked child inherits it: yes\nFS base kept: yes\n"},
-		{"devices", devRounds + "read 8192 bytes: 8192 zeros\ninto a read-only page: -1 Bad address\n" +
-			"read-only then writable: -1 Bad address\nunmapped: -1 Bad address\ndup2 of a pipe over it: 2 hi\n" +
-			"closed: -1 Bad file descriptor\nchild: right; parent's still open: 4\nreader thread: after zeros, 1 'Z', then 0\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
