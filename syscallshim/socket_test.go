@@ -476,3 +476,46 @@ func TestSocketEpollReadyList(t *testing.T) {
 		t.Fatalf("after removing 300 and closing 400's peer: %v, want 400", m)
 	}
 }
+
+// TestSocketChangedMarksBeforeNotice: a socket's readiness change puts
+// its epoll entries on their ready lists before it wakes the waiters, so
+// an epoll_wait woken by it finds the entry. With the watchers' lock
+// held, the notice must not come; once it is released, the notice comes
+// with the entry ready.
+func TestSocketChangedMarksBeforeNotice(t *testing.T) {
+	e := newHdEnv(t, nil)
+	e.want(0, unix.SYS_SOCKETPAIR, unix.AF_UNIX, unix.SOCK_STREAM, 0, hdAt(0x10))
+	fd := uint64(e.m.u32(hdAt(0x10)))
+	epfd := e.ok(unix.SYS_EPOLL_CREATE1, 0)
+	if r := e.epollCtl(epfd, unix.EPOLL_CTL_ADD, fd, unix.EPOLLIN|unix.EPOLLET, 7); r != 0 {
+		t.Fatalf("epoll_ctl: %s", hdShow(r))
+	}
+	so, err := e.th.socketAt(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := e.th.epollAt(epfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.collect(8) // empty the ready list the ADD filled
+	so.wmu.Lock()
+	wake := so.events.wait()
+	done := make(chan struct{})
+	go func() { so.changed(); close(done) }()
+	select {
+	case <-wake:
+		so.wmu.Unlock()
+		t.Fatal("waiters were told before the epoll entries were marked ready")
+	case <-time.After(50 * time.Millisecond):
+	}
+	so.wmu.Unlock()
+	<-wake
+	ep.readyMu.Lock()
+	n := len(ep.ready)
+	ep.readyMu.Unlock()
+	<-done
+	if n != 1 {
+		t.Fatalf("%d entries on the ready list when the notice came, want 1", n)
+	}
+}
