@@ -79,22 +79,29 @@ func TestPITSpansSkipSlowReadings(t *testing.T) {
 	}
 }
 
-func TestHypervisorTSCHz(t *testing.T) {
-	cpuid := func(hv bool, max, khz uint32) func(uint32, uint32) (uint32, uint32, uint32, uint32) {
-		return func(leaf, _ uint32) (uint32, uint32, uint32, uint32) {
-			switch leaf {
-			case 1:
-				if hv {
-					return 0, 0, 1 << 31, 0
-				}
-			case 0x40000000:
-				return max, 0, 0, 0
-			case 0x40000010:
-				return khz, 0, 0, 0
-			}
-			return 0, 0, 0, 0
-		}
+// fakeCPUID answers CPUID as a CPU with the hypervisor bit hv whose
+// hypervisor leaves go up to max, with signature sig (12 bytes) and a TSC
+// rate of khz in leaf 0x40000010.
+func fakeCPUID(hv bool, max uint32, sig string, khz uint32) func(uint32, uint32) (uint32, uint32, uint32, uint32) {
+	word := func(i int) uint32 {
+		return uint32(sig[i]) | uint32(sig[i+1])<<8 | uint32(sig[i+2])<<16 | uint32(sig[i+3])<<24
 	}
+	return func(leaf, _ uint32) (uint32, uint32, uint32, uint32) {
+		switch leaf {
+		case 1:
+			if hv {
+				return 0, 0, 1 << 31, 0
+			}
+		case 0x40000000:
+			return max, word(0), word(4), word(8)
+		case 0x40000010:
+			return khz, 0, 0, 0
+		}
+		return 0, 0, 0, 0
+	}
+}
+
+func TestHypervisorTSCHz(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		hv      bool
@@ -106,29 +113,13 @@ func TestHypervisorTSCHz(t *testing.T) {
 		{"leaf present, rate unknown", true, 0x40000010, 0, 0},
 		{"bare metal", false, 0x40000010, 2_596_000, 0},
 	} {
-		if got := hypervisorTSCHz(cpuid(tc.hv, tc.max, tc.kz)); got != tc.want {
+		if got := hypervisorTSCHz(fakeCPUID(tc.hv, tc.max, "KVMKVMKVM\x00\x00\x00", tc.kz)); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }
 
 func TestUnderTCG(t *testing.T) {
-	cpuid := func(hv bool, sig string) func(uint32, uint32) (uint32, uint32, uint32, uint32) {
-		word := func(i int) uint32 {
-			return uint32(sig[i]) | uint32(sig[i+1])<<8 | uint32(sig[i+2])<<16 | uint32(sig[i+3])<<24
-		}
-		return func(leaf, _ uint32) (uint32, uint32, uint32, uint32) {
-			switch leaf {
-			case 1:
-				if hv {
-					return 0, 0, 1 << 31, 0
-				}
-			case 0x40000000:
-				return 0x40000001, word(0), word(4), word(8)
-			}
-			return 0, 0, 0, 0
-		}
-	}
 	for _, tc := range []struct {
 		hv   bool
 		sig  string
@@ -139,7 +130,7 @@ func TestUnderTCG(t *testing.T) {
 		{true, "Microsoft Hv", false},
 		{false, "TCGTCGTCGTCG", false}, // no hypervisor bit: leaves not to be trusted
 	} {
-		if got := underTCG(cpuid(tc.hv, tc.sig)); got != tc.want {
+		if got := underTCG(fakeCPUID(tc.hv, 0x40000001, tc.sig, 0)); got != tc.want {
 			t.Errorf("hypervisor bit %v, signature %q: %v, want %v", tc.hv, tc.sig, got, tc.want)
 		}
 	}
