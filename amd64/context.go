@@ -167,6 +167,10 @@ type FastCalls struct {
 	// Nr[i] is a system call number whose result is Ret[i].
 	Nr  [MaxFastCalls]uint64
 	Ret [MaxFastCalls]uint64
+	// Mask has bit n set for every Nr[i] = n (all below 256): the
+	// entry looks through Nr only for those, and sends every other
+	// call on at once.
+	Mask [4]uint64
 	// Clock, when set with N, lets the kernel's trap handler answer
 	// clock_gettime for the clocks it keeps itself, storing the result
 	// where a store would not fault (the kernel decides which; the

@@ -162,6 +162,10 @@ fromKernelSys:
 	MOVQ	(Context_Fast+FastCalls_N)(AX), DX
 	CMPQ	DX, $const_MaxFastCalls
 	JHI	notFast
+	CMPQ	BX, $255
+	JHI	notFast
+	BTQ	BX, (Context_Fast+FastCalls_Mask)(AX) // bit BX of Mask's 256
+	JCC	notFast
 fastLoop:
 	DECQ	DX
 	JLT	notFast

@@ -34,6 +34,14 @@ var fastCallNrs = [amd64.MaxFastCalls]uint64{
 	unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID,
 }
 
+// fastCallMask is FastCalls.Mask for fastCallNrs.
+var fastCallMask = func() (m [4]uint64) {
+	for _, nr := range fastCallNrs {
+		m[nr/64] |= 1 << (nr % 64)
+	}
+	return m
+}()
+
 // publishFast lists the fast calls' answers in the thread's Context
 // unless they are listed already, or every call must come to the shim
 // (tracing, debug output).
@@ -43,6 +51,7 @@ func (t *Thread) publishFast() {
 		return
 	}
 	atomic.StoreUint64(&f.N, uint64(len(fastCallNrs)))
+	f.Mask = fastCallMask
 	for i, nr := range fastCallNrs {
 		f.Nr[i] = nr
 		f.Ret[i] = t.dispatch(nr, Args{})
