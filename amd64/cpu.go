@@ -89,6 +89,10 @@ func ReadCR3() uint64
 // WriteCR3 sets CR3, flushing non-global TLB entries.
 func WriteCR3(val uint64)
 
+// WriteCR8 sets the task priority: interrupts whose vector's upper four
+// bits are at most val stay pending in the local APIC.
+func WriteCR8(val uint64)
+
 // ReadCR4 returns CR4.
 func ReadCR4() uint64
 

@@ -89,6 +89,14 @@ TEXT ·WriteCR3(SB),NOSPLIT,$0-8
 	MOVQ	AX, CR3
 	RET
 
+// func WriteCR8(val uint64)
+// CR8 is the local APIC's task priority (TPR bits 7:4), Intel SDM Vol. 3A
+// 10.8.6.1.
+TEXT ·WriteCR8(SB),NOSPLIT,$0-8
+	MOVQ	val+0(FP), AX
+	MOVQ	AX, CR8
+	RET
+
 // func ReadCR4() uint64
 TEXT ·ReadCR4(SB),NOSPLIT,$0-8
 	MOVQ	CR4, AX

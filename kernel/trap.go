@@ -13,29 +13,39 @@ func trap() {
 	cpu := amd64.This() // once: under TCG every call and return costs a lookup
 	c := int(cpu.Index)
 	v := cpu.Current().Regs.Vector
-	if v == VecTLB {
+	switch v {
+	case VecTLB:
 		pollTLB(c)
 		lapicAck()
 		return
+	case VecWake:
+		kcpus[c].poked.Store(false)
+		lapicAck()
+	case VecUnpark:
+		lapicAck()
+		if kcpus[c].parked == 0 {
+			return // this CPU stopped waiting before the IPI came
+		}
+	}
+	if kcpus[c].parked != 0 {
+		// The CPU halted for the kernel lock (park): back to the trap
+		// it put aside, whatever woke it.
+		v = unpark(c)
 	}
 	nested := heldBy(c)
 	if !nested {
-		lockKernel(c)
+		if v == amd64.VecSyscall && unlockedSyscall(c) {
+			return
+		}
+		for !tryLockKernel(c) {
+			if park(c, v) {
+				return
+			}
+		}
 	}
 	t := sched.Current(c)
 	if v < uint64(len(trapCounts)) {
 		trapCounts[v]++
-	}
-	// A program's system call answered here changes nothing the rest
-	// looks at (no thread wakes or blocks, no signal): straight back.
-	if v == amd64.VecSyscall && t.inUser && fastSyscall(t, &t.user().Regs) {
-		if timerStale(c) {
-			rearmTimer(c)
-		}
-		if !nested {
-			unlockKernel()
-		}
-		return
 	}
 	var isIRQ, resched bool
 	if v >= 32 && v < 256 { // interrupt's vectors, not an exception or a system call
@@ -82,8 +92,8 @@ func pokeIdle(c int) {
 	}
 	for d := range n {
 		if d != c && sched.Cur(d) < sched.first() {
-			if !kcpus[d].poked {
-				kcpus[d].poked = true
+			if !kcpus[d].poked.Load() {
+				kcpus[d].poked.Store(true)
 				sendIPI(uint32(amd64.CPUByIndex(d).APICID), VecWake)
 			}
 			return
@@ -99,8 +109,7 @@ func interrupt(c int, v uint64) (isIRQ, resched bool) {
 		lapicAck()
 		return true, tick(c)
 	case v == VecWake:
-		kcpus[c].poked = false
-		lapicAck()
+		// Acknowledged in trap.
 	case v == VecConsole:
 		consoleInterrupt()
 	case v >= VecDevice && v < VecDevice+maxDeviceIRQs:
@@ -340,5 +349,8 @@ func TrapCounts() (syscalls, pageFaults, ticks uint64, idleNs int64) {
 	for c := range sched.first() {
 		idleNs += sched.T[c].RunNs
 	}
-	return trapCounts[amd64.VecSyscall] + amd64.FastSyscalls(), trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], idleNs
+	for c := range kcpus {
+		syscalls += kcpus[c].unlockedCalls
+	}
+	return syscalls + trapCounts[amd64.VecSyscall] + amd64.FastSyscalls(), trapCounts[amd64.VecPageFault], trapCounts[amd64.VecTimer], idleNs
 }
