@@ -149,8 +149,16 @@ type Context struct {
 	// (the system calls and faults Go code handles): the running time of
 	// the kernel thread in between, when the same thread enters again
 	// and did not sleep meanwhile (a call that waits counts nothing).
-	// It also keeps the size a multiple of 16.
 	SysNs int64
+	// Affinity is the set of CPUs (bit c for CPU c) a program Context
+	// may run on in user mode, 0 for any (sched_setaffinity): the
+	// kernel's scheduler runs a thread in user mode with it only on
+	// those. Written atomically.
+	Affinity uint64
+	// LastCPU is 1 + the CPU that last resumed a program Context in
+	// user mode, 0 before any did (getcpu). With Affinity it keeps the size a
+	// multiple of 16.
+	LastCPU uint64
 }
 
 // FastCalls are system calls whose result the SYSCALL entry (trap.s)

@@ -9,6 +9,7 @@ const (
 	MSR_FS_BASE        = 0xc0000100
 	MSR_GS_BASE        = 0xc0000101
 	MSR_KERNEL_GS_BASE = 0xc0000102
+	MSR_TSC_AUX        = 0xc0000103
 	MSR_APIC_BASE      = 0x1b
 	MSR_TSC_DEADLINE   = 0x6e0
 
@@ -142,6 +143,26 @@ func HasFeature(ecx bool, bit uint) bool {
 		return c&(1<<bit) != 0
 	}
 	return d&(1<<bit) != 0
+}
+
+// HasRDTSCP reports whether the CPU has RDTSCP (CPUID 0x80000001 EDX
+// bit 27), which reads IA32_TSC_AUX with the TSC.
+func HasRDTSCP() bool {
+	if max, _, _, _ := CPUID(0x80000000, 0); max < 0x80000001 {
+		return false
+	}
+	_, _, _, d := CPUID(0x80000001, 0)
+	return d&(1<<27) != 0
+}
+
+// HasRDPID reports whether the CPU has RDPID (CPUID 7 ECX bit 22), which
+// reads IA32_TSC_AUX alone.
+func HasRDPID() bool {
+	if max, _, _, _ := CPUID(0, 0); max < 7 {
+		return false
+	}
+	_, _, c, _ := CPUID(7, 0)
+	return c&(1<<22) != 0
 }
 
 // IdleLoop enables interrupts and halts until one arrives, forever. It

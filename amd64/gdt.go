@@ -94,6 +94,12 @@ func InitCPU() {
 	WriteMSR(MSR_STAR, uint64(0x18)<<48|uint64(KernelCS)<<32)
 	WriteMSR(MSR_LSTAR, syscallEntryPC())
 	WriteMSR(MSR_FMASK, RFLAGS_IF|RFLAGS_TF|RFLAGS_DF|RFLAGS_AC|RFLAGS_NT)
+	if HasRDTSCP() || HasRDPID() {
+		// The CPU's number (NUMA node 0 in bits 12 and up), which
+		// programs read with RDPID or RDTSCP (the vDSO's getcpu), as
+		// Linux sets it.
+		WriteMSR(MSR_TSC_AUX, uint64(c.Index))
+	}
 	c.online = true
 }
 

@@ -1,6 +1,9 @@
 package amd64
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // Extended processor state for programs (Intel SDM Vol. 1 ch. 13, AMD
 // APM Vol. 2 11.5). Programs get every user state component the CPU
@@ -249,6 +252,8 @@ func (c *Context) CopyFrom(src *Context) {
 	c.FaultAddr = src.FaultAddr
 	c.Fast = FastCalls{}
 	c.FXUnsaved = src.FXUnsaved
+	c.Affinity = atomic.LoadUint64(&src.Affinity) // a new thread's mask is its parent's
+	c.LastCPU = src.LastCPU
 	if dst, s := c.XState(), src.XState(); dst != nil && s != nil {
 		copy(dst, s)
 	} else if dst != nil {
@@ -259,10 +264,11 @@ func (c *Context) CopyFrom(src *Context) {
 }
 
 // Reset clears c to a new program's state (zero registers, InitFPU),
-// keeping its XSAVE area and its CPU time (execve keeps the process's).
+// keeping its XSAVE area, its CPU time and its CPU affinity (execve
+// keeps the process's).
 func (c *Context) Reset() {
 	c.UnloadFPU() // before FPULive is cleared with the rest
-	area, user, sys := c.XArea, c.UserNs, c.SysNs
-	*c = Context{XArea: area, UserNs: user, SysNs: sys}
+	area, user, sys, aff := c.XArea, c.UserNs, c.SysNs, atomic.LoadUint64(&c.Affinity)
+	*c = Context{XArea: area, UserNs: user, SysNs: sys, Affinity: aff}
 	c.InitFPU()
 }

@@ -176,3 +176,11 @@ func MemInfo() (total, free uint64) {
 
 // NumCPUs is how many CPUs run programs (CPUsOnline).
 func (Machine) NumCPUs() int { return CPUsOnline() }
+
+// CPUTimes is CPU c's time in programs, the kernel and idle (ns), for
+// /proc/stat.
+func (Machine) CPUTimes(c int) (user, system, idle int64) { return CPUTimes(c) }
+
+// CPUCounts is /proc/stat's context switches, interrupts and running
+// threads.
+func (Machine) CPUCounts() (switches, interrupts uint64, running int) { return CPUCounts() }

@@ -75,8 +75,17 @@ type Thread struct {
 	leftRun int64
 	// oncpu is 1 + the CPU running the thread, 0 when none is: no other
 	// CPU may pick it then (its state is saved by the one running it).
-	oncpu uint8
-	_     [7]byte // keeps the size a multiple of 16
+	// affinity is the CPUs the thread may run on while inUser (its
+	// program Context's Affinity when it entered; 0: any).
+	affinity uint64
+	oncpu    uint8
+	_        [15]byte // keeps the size a multiple of 16
+}
+
+// allowed reports whether thread t may run on CPU c: a thread running a
+// program only on the CPUs of the program thread's affinity mask.
+func (t *Thread) allowed(c int) bool {
+	return !t.inUser || t.affinity == 0 || t.affinity&(1<<c) != 0
 }
 
 // The trap path FXSAVEs into Thread.Context, which needs 16-byte
@@ -213,8 +222,8 @@ func (s *Scheduler) Wake(i int, ret uint64) {
 }
 
 // Pick chooses the next thread for CPU c: the first runnable thread
-// after its current one that no CPU runs, then its current one, then
-// its idle thread.
+// after its current one that no CPU runs and may run on c, then its
+// current one (if it still may), then its idle thread.
 func (s *Scheduler) Pick(c int) int {
 	first, cur := s.first(), s.cur[c]
 	top := max(s.top, first)
@@ -222,23 +231,23 @@ func (s *Scheduler) Pick(c int) int {
 		from := max(cur-first, -1)
 		for k := 1; k <= n; k++ {
 			i := first + (from+k)%n
-			if i != cur && s.T[i].State == Runnable && s.T[i].oncpu == 0 {
+			if t := &s.T[i]; i != cur && t.State == Runnable && t.oncpu == 0 && t.allowed(c) {
 				return i
 			}
 		}
 	}
-	if cur >= first && s.T[cur].State == Runnable {
+	if t := &s.T[cur]; cur >= first && t.State == Runnable && t.allowed(c) {
 		return cur
 	}
 	return c
 }
 
-// othersRunnable reports whether a thread that CPU c does not run and
-// no other CPU runs either could run.
+// othersRunnable reports whether a thread that CPU c does not run, no
+// other CPU runs either and may run on c could run.
 func (s *Scheduler) othersRunnable(c int) bool {
 	cur := s.cur[c]
 	for i := s.first(); i < s.top; i++ {
-		if i != cur && s.T[i].State == Runnable && s.T[i].oncpu == 0 {
+		if t := &s.T[i]; i != cur && t.State == Runnable && t.oncpu == 0 && t.allowed(c) {
 			return true
 		}
 	}

@@ -372,18 +372,69 @@ func TestPickSeveralCPUs(t *testing.T) {
 	}
 }
 
+// TestPickAffinity: a thread running a program runs only on the CPUs of
+// its affinity mask: other CPUs neither pick it nor count it as waiting
+// for them, and a CPU whose current thread's mask no longer holds it
+// lets it go; a thread in the kernel (not inUser) runs anywhere.
+func TestPickAffinity(t *testing.T) {
+	s := tableSched()
+	s.SetCPUs(3)
+	for c := range 3 {
+		s.Run(c, c)
+	}
+	a, _ := s.Spawn()
+	s.Wake(a, 0)
+	s.T[a].inUser, s.T[a].affinity = true, 1<<2
+	for c := range 2 {
+		if i := s.Pick(c); i != c {
+			t.Errorf("CPU %d picked %d, want its idle slot: %d may run only on CPU 2", c, i, a)
+		}
+		if s.othersRunnable(c) {
+			t.Errorf("othersRunnable(%d) with only a thread bound to CPU 2", c)
+		}
+	}
+	if !s.othersRunnable(2) || s.Pick(2) != a {
+		t.Fatalf("CPU 2 does not pick the thread bound to it")
+	}
+	s.Run(2, a)
+	// Its mask moves it to CPU 0: CPU 2 lets it go, CPU 0 takes it.
+	s.T[a].affinity = 1 << 0
+	if i := s.Pick(2); i != 2 {
+		t.Errorf("CPU 2 keeps %d, whose mask is CPU 0 only (picked %d)", a, i)
+	}
+	s.Run(2, 2)
+	if i := s.Pick(0); i != a {
+		t.Errorf("CPU 0 picked %d, want %d", i, a)
+	}
+	// Out of the program (in a system call) it runs anywhere.
+	s.T[a].inUser = false
+	if i := s.Pick(1); i != a {
+		t.Errorf("CPU 1 picked %d, want %d back in the kernel", i, a)
+	}
+	// No mask: any CPU.
+	s.T[a].inUser, s.T[a].affinity = true, 0
+	if !s.othersRunnable(1) {
+		t.Errorf("a thread without a mask does not wait for CPU 1")
+	}
+}
+
 // TestSchedulerConcurrent runs the scheduler from several goroutines
 // standing for CPUs, each taking the kernel lock as the trap handler
 // does, picking, running, blocking and waking threads: no thread is ever
-// picked by two CPUs at once. Run with -race, it also checks that the
+// picked by two CPUs at once, nor on a CPU outside its affinity mask.
+// Run with -race, it also checks that the
 // lock orders every access.
 func TestSchedulerConcurrent(t *testing.T) {
 	const ncpu, nthreads, rounds = 4, 6, 3000
 	s := tableSched()
 	s.SetCPUs(ncpu)
-	for range nthreads {
+	for k := range nthreads {
 		i, _ := s.Spawn()
 		s.Wake(i, 0)
+		if k%2 == 1 {
+			// In a program bound to two CPUs: picked only there.
+			s.T[i].inUser, s.T[i].affinity = true, 3<<(k%ncpu)&(1<<ncpu-1)|1
+		}
 	}
 	for c := range ncpu {
 		s.Run(c, c)
@@ -414,9 +465,9 @@ func TestSchedulerConcurrent(t *testing.T) {
 				s.Run(c, i)
 				if i >= ncpu {
 					running[i]++
-					if running[i] != 1 || s.T[i].State != Runnable {
+					if running[i] != 1 || s.T[i].State != Runnable || !s.T[i].allowed(c) {
 						unlockKernel()
-						done <- "a thread runs on two CPUs, or a blocked one runs"
+						done <- "a thread runs on two CPUs, a blocked one runs, or one runs outside its mask"
 						return
 					}
 				}

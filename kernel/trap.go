@@ -37,6 +37,7 @@ func trap() {
 		if v == amd64.VecSyscall && unlockedSyscall(c) {
 			return
 		}
+		cpuAccount(c, nanotime(), acctSystem)
 		for !tryLockKernel(c) {
 			if park(c, v) {
 				return
@@ -67,8 +68,13 @@ func trap() {
 		t.user().Regs.Vector = VecKick
 		leaveUser(t, 0)
 	}
-	// An interrupt taken while idle may have woken a thread.
+	// An interrupt taken while idle may have woken a thread; a thread
+	// that entered its program here may have to run elsewhere.
 	idle := sched.Cur(c) < sched.first()
+	if !t.allowed(c) {
+		sched.changed() // busy CPUs it may run on arm their slice's end
+		resched = true
+	}
 	if resched || t.State != Runnable || idle && sched.othersRunnable(c) {
 		switchTo(c, sched.Pick(c))
 	}
@@ -79,6 +85,7 @@ func trap() {
 	flushKernelPending(c)
 	pokeIdle(c)
 	if !nested {
+		cpuAccount(c, nanotime(), resumeMode(c))
 		unlockKernel()
 	}
 }
@@ -91,7 +98,7 @@ func pokeIdle(c int) {
 		return
 	}
 	for d := range n {
-		if d != c && sched.Cur(d) < sched.first() {
+		if d != c && sched.Cur(d) < sched.first() && sched.othersRunnable(d) {
 			if !kcpus[d].poked.Load() {
 				kcpus[d].poked.Store(true)
 				sendIPI(uint32(amd64.CPUByIndex(d).APICID), VecWake)
@@ -199,12 +206,16 @@ func switchTo(c, i int) {
 	now := nanotime()
 	cur := sched.Current(c)
 	cur.RunNs += now - cur.sliceStart
+	if sched.Cur(c) != i {
+		cpuAccts[c].switches.Add(1)
+	}
 	sched.Run(c, i)
 	next := &sched.T[i]
 	next.sliceStart = now
 	if next.inUser {
 		loadCR3(c, next.cr3)
 		fpuHere(c, next.user())
+		next.user().LastCPU = uint64(c + 1)
 	}
 	amd64.SetCurrent(next.context())
 }

@@ -10,12 +10,14 @@ import (
 // runtime has no vDSO: every nanotime and walltime is a clock_gettime
 // system call (165,000 of them in a run of examples/gofiles over 300
 // files on a host directory, nine in ten of all its traps), and a
-// program's clock_gettime is answered in the trap handler too
-// (fastSyscall). Neither reads or changes anything the lock guards: the
-// clocks are the TSC and constants, the CPU's current thread is changed
-// only by the CPU itself, the kernel's page tables never free a table
-// (a lookup sees an entry or its absence, never a freed table), and a
-// program's space is guarded by mm's own fast-path word. With several
+// program's clock_gettime, and reads and writes of /dev/zero and
+// /dev/null, are answered in the trap handler too (fastSyscall). None
+// reads or changes anything the lock guards: the clocks are the TSC and
+// constants, the CPU's current thread is changed only by the CPU
+// itself, the kernel's page tables never free a table (a lookup sees an
+// entry or its absence, never a freed table), a program's space is
+// guarded by mm's own fast-path word, and its descriptor table's
+// generation is read atomically. With several
 // CPUs taking the lock for each of them made the CPUs queue behind
 // each other for calls that share nothing.
 

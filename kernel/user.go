@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -128,6 +129,7 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	}
 	t.Regs.RAX = 0 // EnterUser's system call returns 0
 	t.userRun = t.cpuNs()
+	t.affinity = atomic.LoadUint64(&u.Affinity)
 	if t.leftCtx == ctxAddr {
 		u.SysNs += t.userRun - t.leftRun
 	}
@@ -144,6 +146,7 @@ func enterUser(t *Thread, ctxAddr, asAddr uint64) uint64 {
 	c := cpuIndex()
 	loadCR3(c, t.cr3)
 	fpuHere(c, u)
+	u.LastCPU = uint64(c + 1)
 	amd64.SetCurrent(u)
 	return 0
 }

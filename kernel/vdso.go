@@ -4,6 +4,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"yolk/amd64"
 	"yolk/mm"
 	"yolk/vdso"
 )
@@ -44,6 +45,12 @@ func vdsoBackings() (image, vvar mm.Backing) {
 		// kernel writes it.
 		v.mu.Lock()
 		v.vvar = (*vdso.VVar)(unsafe.Pointer(userPhys{}.Page(p)))
+		switch { // every CPU's IA32_TSC_AUX is its number (amd64.InitCPU)
+		case amd64.HasRDPID():
+			v.vvar.SetGetCPU(vdso.GetCPURDPID)
+		case amd64.HasRDTSCP():
+			v.vvar.SetGetCPU(vdso.GetCPURDTSCP)
+		}
 		v.image, v.data = img, data
 		v.mu.Unlock()
 		updateVvar()

@@ -53,7 +53,8 @@ func (s *System) newNamespace(root *initrd.FS, memBytes uint64) (*vfs.VFS, error
 	mounts = append(mounts,
 		mount{"/dev", newDevFS()},
 		mount{"/dev/shm", tmpfs.New(tmpfs.Options{MaxBytes: limit})},
-		mount{"/proc", &procFS{sys: s, dev: vfs.NewDev()}})
+		mount{"/proc", &procFS{sys: s, dev: vfs.NewDev()}},
+		mount{"/sys", newSysFS(s)})
 	for _, m := range mounts {
 		if err := v.Mkdirat(c, v.Root(), m.path, 0o755); err != nil && err != unix.EEXIST {
 			return nil, err

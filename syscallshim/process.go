@@ -70,6 +70,7 @@ type System struct {
 	procs    map[int32]*Process // live and zombie processes, by PID
 	threads  map[int32]*Thread  // live threads, by TID
 	lastID   int32              // PIDs and TIDs share one number space, as on Linux
+	forks    int64              // threads and processes made (/proc/stat's processes)
 	starting int                // IDs handed out whose thread is not registered yet
 	init     *Process
 
@@ -114,6 +115,7 @@ func (s *System) newIDLocked() (int32, bool) {
 		return 0, false
 	}
 	s.starting++ // until newThread registers it
+	s.forks++
 	for {
 		s.lastID++
 		if s.lastID >= maxPID {

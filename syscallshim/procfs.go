@@ -38,6 +38,7 @@ var (
 			return []byte("Linux version " + unameRelease + " (yolk) " + unameVersion + "\n")
 		},
 		"loadavg":     procLoadavg,
+		"stat":        procStatGen,
 		"yolk/frames": procYolkFrames,
 		// /proc/sys: what programs read about the kernel's settings.
 		"sys/kernel/ostype":         procText("Linux"),
@@ -84,16 +85,40 @@ var (
 	}
 )
 
-// procFS is /proc.
+// procFS is /proc, or with sys set /sys (machine files only: sysFiles).
 type procFS struct {
 	sys *System
 	dev uint64
+	// files are /sys's files (nil for /proc, whose are procFiles and
+	// the process directories).
+	files map[string]procGen
 }
 
-func (fs *procFS) Name() string    { return "proc" }
+// newSysFS returns a /sys for the CPUs of s's machine.
+func newSysFS(s *System) *procFS {
+	return &procFS{sys: s, dev: vfs.NewDev(), files: sysFiles(numCPUs(s.m))}
+}
+
+func (fs *procFS) Name() string {
+	if fs.files != nil {
+		return "sysfs"
+	}
+	return "proc"
+}
 func (fs *procFS) Root() vfs.Inode { return &procNode{fs: fs, kind: procRoot} }
 func (fs *procFS) Statfs() vfs.Statfs {
+	if fs.files != nil {
+		return vfs.Statfs{Type: unix.SYSFS_MAGIC, Bsize: 4096, Namelen: 255}
+	}
 	return vfs.Statfs{Type: unix.PROC_SUPER_MAGIC, Bsize: 4096, Namelen: 255}
+}
+
+// machineFiles are the files of the root and its subdirectories.
+func (fs *procFS) machineFiles() map[string]procGen {
+	if fs.files != nil {
+		return fs.files
+	}
+	return procFiles
 }
 
 type procKind int
@@ -172,6 +197,9 @@ func (n *procNode) Lookup(name string) (vfs.Inode, error) {
 		if c := n.fileOrDir(name); c != nil {
 			return c, nil
 		}
+		if n.fs.files != nil {
+			break // /sys
+		}
 		if p := n.fs.sys.liveProcess(name); p != nil {
 			return &procNode{fs: n.fs, kind: procPIDDir, p: p}, nil
 		}
@@ -231,7 +259,7 @@ func (n *procNode) Revalidate(name string, child vfs.Inode) bool {
 func (n *procNode) Open(flags int) (vfs.FileImpl, error) {
 	switch n.kind {
 	case procFile:
-		gen := procFiles[n.name]
+		gen := n.fs.machineFiles()[n.name]
 		if n.p != nil {
 			gen = procPIDFiles[n.name]
 		}
@@ -281,8 +309,11 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 	var names []string
 	switch d.n.kind {
 	case procRoot:
-		names = procChildren("")
+		names = procChildren(d.n.fs.machineFiles(), "")
 		sort.Strings(names)
+		if d.n.fs.files != nil {
+			break // /sys
+		}
 		for _, pid := range d.n.fs.sys.livePIDs() {
 			names = append(names, strconv.Itoa(int(pid)))
 		}
@@ -308,7 +339,7 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 			names = append(names, strconv.Itoa(fd))
 		}
 	case procSubDir:
-		names = procChildren(d.n.name + "/")
+		names = procChildren(d.n.fs.machineFiles(), d.n.name+"/")
 		sort.Strings(names)
 	}
 	for i, name := range names {
@@ -332,10 +363,11 @@ func (d *procDir) ReadDir(pos int64, emit func(vfs.Dirent) bool) error {
 // fileOrDir returns the machine file at path (relative to /proc), or the
 // directory holding some, or nil.
 func (n *procNode) fileOrDir(path string) *procNode {
-	if _, ok := procFiles[path]; ok {
+	files := n.fs.machineFiles()
+	if _, ok := files[path]; ok {
 		return &procNode{fs: n.fs, kind: procFile, name: path}
 	}
-	for k := range procFiles {
+	for k := range files {
 		if strings.HasPrefix(k, path+"/") {
 			return &procNode{fs: n.fs, kind: procSubDir, name: path}
 		}
@@ -343,11 +375,12 @@ func (n *procNode) fileOrDir(path string) *procNode {
 	return nil
 }
 
-// procChildren lists the names directly under prefix ("" or "dir/").
-func procChildren(prefix string) []string {
+// procChildren lists the names of files directly under prefix ("" or
+// "dir/").
+func procChildren(files map[string]procGen, prefix string) []string {
 	seen := map[string]bool{}
 	var names []string
-	for k := range procFiles {
+	for k := range files {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
 			continue

@@ -2,6 +2,7 @@ package syscallshim
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -226,6 +227,13 @@ func sysSchedGetscheduler(t *Thread, a Args) (uint64, error) { return 0, nil } /
 
 func sysSchedGetparam(t *Thread, a Args) (uint64, error) { return 0, t.put32(a[1], 0) }
 
+// sysSchedSetaffinity implements sched_setaffinity(2): the thread (0:
+// the caller, else any thread by its TID) runs its program only on the
+// mask's CPUs from its next entry into user mode on; one running on
+// another CPU is kicked out of user mode at once to move. Bits past the
+// machine's CPUs are dropped, as Linux keeps only the online ones; a
+// mask with none of them is EINVAL. A mask shorter than 8 bytes is
+// EINVAL here (Linux takes a shorter one, zero-extended).
 func sysSchedSetaffinity(t *Thread, a Args) (uint64, error) {
 	if a[1] < 8 {
 		return 0, unix.EINVAL
@@ -234,10 +242,43 @@ func sysSchedSetaffinity(t *Thread, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if m&cpuMask(t.p.m) == 0 {
+	target, err := t.affinityTarget(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	all := cpuMask(t.p.m)
+	if m&all == 0 {
 		return 0, unix.EINVAL // none of the machine's CPUs
 	}
+	if m&all == all {
+		m = 0 // any
+	}
+	atomic.StoreUint64(&target.ctx.Affinity, m&all)
+	if target != t {
+		if k, ok := t.p.m.(kicker); ok {
+			k.Kick(target.ctx)
+		}
+	}
 	return 0, nil
+}
+
+// affinityTarget returns the thread sched_[gs]etaffinity name: the
+// caller for 0, else the thread with that TID (ESRCH if none).
+func (t *Thread) affinityTarget(tid int32) (*Thread, error) {
+	if tid == 0 || tid == t.tid {
+		return t, nil
+	}
+	if tid < 0 {
+		return nil, unix.ESRCH
+	}
+	s := t.p.sys
+	s.mu.Lock()
+	target, ok := s.threads[tid]
+	s.mu.Unlock()
+	if !ok {
+		return nil, unix.ESRCH
+	}
+	return target, nil
 }
 
 func sysGetpriority(t *Thread, a Args) (uint64, error) { return 20, nil } // 20 - nice 0

@@ -496,6 +496,8 @@ func sysMount(t *Thread, a Args) (uint64, error) {
 		fs = t.p.sys.newTmpfs()
 	case "proc":
 		fs = &procFS{sys: t.p.sys, dev: vfs.NewDev()}
+	case "sysfs":
+		fs = newSysFS(t.p.sys)
 	case "devtmpfs":
 		fs = newDevFS()
 	case "9p":

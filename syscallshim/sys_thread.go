@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -185,7 +186,15 @@ func sysSchedGetaffinity(t *Thread, a Args) (uint64, error) {
 	if a[1] < 8 || a[1]%8 != 0 {
 		return 0, unix.EINVAL
 	}
-	return 8, t.put64(a[2], cpuMask(t.p.m))
+	target, err := t.affinityTarget(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	m := atomic.LoadUint64(&target.ctx.Affinity)
+	if m == 0 {
+		m = cpuMask(t.p.m)
+	}
+	return 8, t.put64(a[2], m)
 }
 
 // cpuCounter is implemented by machines that say how many CPUs they
@@ -208,10 +217,15 @@ func cpuMask(m Machine) uint64 {
 	return ^uint64(0)
 }
 
-// sysGetcpu implements getcpu(2): CPU 0, NUMA node 0.
+// sysGetcpu implements getcpu(2): the CPU that last ran the thread's
+// program (where it was when it made this call), NUMA node 0.
 func sysGetcpu(t *Thread, a Args) (uint64, error) {
 	if a[0] != 0 {
-		if err := t.put32(a[0], 0); err != nil {
+		cpu := uint32(0)
+		if c := t.ctx.LastCPU; c != 0 {
+			cpu = uint32(c - 1)
+		}
+		if err := t.put32(a[0], cpu); err != nil {
 			return 0, err
 		}
 	}

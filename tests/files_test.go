@@ -247,7 +247,7 @@ func TestFilesHostRoot(t *testing.T) {
 	os.Symlink("busybox", filepath.Join(host, "bin/sh"))
 	writeTree(t, host, map[string]string{"data.txt": "from the host\n", "tmp/sub/f.txt": "in the host's /tmp\n"})
 	r := run(t, "-R", host, "/bin/sh", "-c", "cat /data.txt; echo changed > /data.txt; cat /data.txt; ls /; cat /tmp/sub/f.txt; echo new > /tmp/new; cat /tmp/new")
-	expect(t, r, 0, "from the host\nchanged\nbin\ndata.txt\ndev\netc\nproc\ntmp\nin the host's /tmp\nnew\n")
+	expect(t, r, 0, "from the host\nchanged\nbin\ndata.txt\ndev\netc\nproc\nsys\ntmp\nin the host's /tmp\nnew\n")
 	if _, err := os.Stat(filepath.Join(host, "tmp/new")); err == nil {
 		t.Error("the guest's /tmp/new reached the host")
 	}

@@ -367,7 +367,7 @@ func TestBusybox(t *testing.T) {
 		// compare the set of names.
 		{"ls-root", "ls /", func(t *testing.T, out string) {
 			// The initrd's directories and the kernel's mount points.
-			if got, want := words(out), []string{"bin", "data", "dev", "etc", "proc", "tmp"}; !slices.Equal(got, want) {
+			if got, want := words(out), []string{"bin", "data", "dev", "etc", "proc", "sys", "tmp"}; !slices.Equal(got, want) {
 				t.Errorf("ls / listed %q, want %q", got, want)
 			}
 		}},
@@ -474,12 +474,12 @@ func TestExampleFiles(t *testing.T) {
 				"stat /etc/dir/mid.txt: size=10 regular=yes dir=no\n" +
 				"stat /etc/dir/sub: size=0 regular=no dir=yes\n" +
 				"stat /missing: error ENOENT\n" +
-				"stat /: size=120 regular=no dir=yes\n"},
+				"stat /: size=140 regular=no dir=yes\n"},
 		{"big", "/var/big.txt /",
 			"--- /var/big.txt (6000 bytes)\n" + big.String() + "--- end\n" +
-				"dir /: 6 entries\nentry dev\nentry etc\nentry files\nentry proc\nentry tmp\nentry var\n" +
+				"dir /: 7 entries\nentry dev\nentry etc\nentry files\nentry proc\nentry sys\nentry tmp\nentry var\n" +
 				"stat /var/big.txt: size=6000 regular=yes dir=no\n" +
-				"stat /: size=120 regular=no dir=yes\n"},
+				"stat /: size=140 regular=no dir=yes\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSMPBoot: with several virtual CPUs the kernel finds them in the
@@ -94,5 +95,110 @@ func TestSMPPrograms(t *testing.T) {
 			t.Parallel()
 			expect(t, run(t, append([]string{"--smp", "2", "-i", example(t, c.name)}, c.args...)...), 0, c.out)
 		})
+	}
+}
+
+// TestSMPAffinity: examples/affinity pins one thread to each CPU with
+// sched_setaffinity and checks, 200 times each while it works and
+// yields, that sched_getcpu (the vDSO's getcpu: RDPID or RDTSCP reading
+// the CPU's IA32_TSC_AUX) and the getcpu system call name that CPU;
+// glibc's get_nprocs (/sys/devices/system/cpu/online), sysconf and
+// sched_getaffinity agree on the count, and a mask with no CPU of the
+// machine is EINVAL.
+func TestSMPAffinity(t *testing.T) {
+	for _, n := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			want := fmt.Sprintf("affinity: %d CPUs online (get_nprocs), sysconf %d, %d in the mask\n", n, n, n)
+			for c := range n {
+				want += fmt.Sprintf("affinity: thread pinned to CPU %d: setaffinity 0, sched_getcpu right 200 of 200, getcpu right 200 of 200\n", c)
+			}
+			want += fmt.Sprintf("affinity: main thread on CPU %d: yes, mask read back: yes\n", n-1)
+			want += fmt.Sprintf("affinity: mask of CPU %d only: -1 Invalid argument\naffinity: all passed\n", n)
+			expect(t, run(t, "--smp", fmt.Sprint(n), example(t, "affinity")), 0, want)
+		})
+	}
+}
+
+var (
+	procStatCPU = regexp.MustCompile(`^(cpu[0-9]*) +([0-9]+) ([0-9]+) ([0-9]+) ([0-9]+) 0 0 0 0 0 0$`)
+	procStatKey = regexp.MustCompile(`^(intr|ctxt|btime|processes|procs_running|procs_blocked) ([0-9]+)`)
+)
+
+// procStat parses /proc/stat's text: each cpu line's user, nice, system
+// and idle, and the counters.
+func procStat(t *testing.T, text string) (cpus map[string][4]int64, keys map[string]int64, names []string) {
+	t.Helper()
+	cpus, keys = map[string][4]int64{}, map[string]int64{}
+	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+		if m := procStatCPU.FindStringSubmatch(l); m != nil {
+			var v [4]int64
+			for i := range v {
+				v[i], _ = strconv.ParseInt(m[2+i], 10, 64)
+			}
+			cpus[m[1]] = v
+			names = append(names, m[1])
+		} else if m := procStatKey.FindStringSubmatch(l); m != nil {
+			keys[m[1]], _ = strconv.ParseInt(m[2], 10, 64)
+			names = append(names, m[1])
+		} else if strings.HasPrefix(l, "softirq ") {
+			names = append(names, "softirq")
+		} else {
+			t.Errorf("/proc/stat line %q is not Linux's", l)
+		}
+	}
+	return cpus, keys, names
+}
+
+// TestSMPCPUFiles: what busybox and Linux's own files say of the CPUs:
+// nproc, /sys/devices/system/cpu, taskset, top and /proc/stat, whose
+// per-CPU times come from the kernel's accounting (a shell loop on one
+// CPU adds user time, the other CPUs idle meanwhile).
+func TestSMPCPUFiles(t *testing.T) {
+	const script = `nproc; taskset -c 1 nproc
+cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible /sys/devices/system/cpu/present /sys/devices/system/cpu/cpu1/online
+ls /sys/devices/system/cpu
+taskset -c 1 sh -c 'taskset -p $$' | sed 's/pid [0-9]*/pid N/'
+taskset -c 7 true 2>/dev/null; echo "taskset -c 7: $?"
+top -bn1 | grep -c '^CPU: *[0-9]*% usr *[0-9]*% sys *[0-9]*% nic *[0-9]*% idle'
+echo ---; cat /proc/stat; echo ---
+taskset -c 1 sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'
+echo ---; cat /proc/stat`
+	r := run(t, "--smp", "3", "/bin/busybox", "sh", "-c", script)
+	parts := strings.Split(r.out, "---\n")
+	if r.status != 0 || len(parts) != 4 {
+		t.Fatalf("status %d, output:\n%s", r.status, r.out)
+	}
+	want := "3\n1\n0-2\n0-2\n0-2\n1\ncpu0\ncpu1\ncpu2\nkernel_max\noffline\nonline\npossible\npresent\n" +
+		"pid N's current affinity mask: 2\ntaskset -c 7: 1\n1\n"
+	if got := progOut(parts[0]); got != want {
+		t.Errorf("CPU files and tools said\n%s\nwant\n%s", got, want)
+	}
+	before, keys, names := procStat(t, parts[1])
+	after, keys2, _ := procStat(t, parts[3])
+	if got := strings.Join(names, " "); got != "cpu cpu0 cpu1 cpu2 intr ctxt btime processes procs_running procs_blocked softirq" {
+		t.Errorf("/proc/stat has %s", got)
+	}
+	for _, s := range []map[string][4]int64{before, after} {
+		for i := range 4 {
+			if sum := s["cpu0"][i] + s["cpu1"][i] + s["cpu2"][i]; s["cpu"][i] < sum || s["cpu"][i] > sum+2 {
+				t.Errorf("/proc/stat: column %d: cpu %d, the CPUs' sum %d", i, s["cpu"][i], sum)
+			}
+		}
+	}
+	// The loop ran on CPU 1 (a second or more under TCG): its user time
+	// grew, and CPU 2 was idle meanwhile.
+	if d := after["cpu1"][0] - before["cpu1"][0]; d < 20 {
+		t.Errorf("cpu1 user time grew by %d ticks over the loop, want at least 20", d)
+	}
+	loop := after["cpu1"][0] + after["cpu1"][2] - before["cpu1"][0] - before["cpu1"][2]
+	if d := after["cpu2"][3] - before["cpu2"][3]; d < loop/2 {
+		t.Errorf("cpu2 idled %d ticks while cpu1 ran %d", d, loop)
+	}
+	if keys2["ctxt"] <= keys["ctxt"] || keys2["intr"] < keys["intr"] || keys2["processes"] <= keys["processes"] || keys["procs_running"] < 1 {
+		t.Errorf("/proc/stat counters before %v, after %v", keys, keys2)
+	}
+	if d := keys["btime"] - time.Now().Unix(); d < -3600 || d > 60 {
+		t.Errorf("btime %d is %d s from now", keys["btime"], d)
 	}
 }

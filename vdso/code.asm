@@ -3,8 +3,10 @@
 # itself; the code must need no relocation (gen.go refuses one).
 #
 # gen.go defines with --defsym:
-#   VV_SEQ, VV_TSC_BASE, VV_NS_BASE, VV_MULT, VV_SHIFT, VV_WALL_OFFSET
+#   VV_SEQ, VV_TSC_BASE, VV_NS_BASE, VV_MULT, VV_SHIFT, VV_WALL_OFFSET,
+#   VV_GETCPU
 #       the offsets of vdso.VVar's fields;
+#   GETCPU_RDTSCP, GETCPU_RDPID  the values of VV_GETCPU;
 #   TEXT_TO_VVAR  the vvar page's address minus this .text's (negative:
 #       the page is mapped just below the image).
 #
@@ -15,6 +17,7 @@
 
 SYS_clock_gettime = 228
 SYS_clock_getres = 229
+SYS_getcpu = 309
 NS_PER_SEC = 1000000000
 
 # Clocks answered here (the others trap, as CPU-time clocks must):
@@ -140,18 +143,35 @@ __vdso_time:
 1:	ret
 	.size	__vdso_time, . - __vdso_time
 
-# int __vdso_getcpu(unsigned *cpu, unsigned *node, void *cache): one CPU,
-# one node.
+# int __vdso_getcpu(unsigned *cpu, unsigned *node, void *cache): the CPU
+# from IA32_TSC_AUX (CPU number, node << 12, as Linux sets it) through
+# RDPID or RDTSCP, as the vvar page says the CPU has them, else the
+# system call.
 	.globl	__vdso_getcpu
 	.type	__vdso_getcpu, @function
 __vdso_getcpu:
-	testq	%rdi, %rdi
+	leaq	text_start+TEXT_TO_VVAR(%rip), %r9
+	movl	VV_GETCPU(%r9), %eax
+	cmpl	$GETCPU_RDPID, %eax
+	je	3f
+	cmpl	$GETCPU_RDTSCP, %eax
+	jne	9f
+	rdtscp				# TSC_AUX in %ecx (%edx:%eax the TSC)
+	jmp	4f
+3:	rdpid	%rcx
+4:	testq	%rdi, %rdi
 	jz	1f
-	movl	$0, (%rdi)
+	movl	%ecx, %eax
+	andl	$0xfff, %eax
+	movl	%eax, (%rdi)
 1:	testq	%rsi, %rsi
 	jz	2f
-	movl	$0, (%rsi)
+	shrl	$12, %ecx
+	movl	%ecx, (%rsi)
 2:	xorl	%eax, %eax
+	ret
+9:	movl	$SYS_getcpu, %eax
+	syscall
 	ret
 	.size	__vdso_getcpu, . - __vdso_getcpu
 

@@ -256,6 +256,9 @@ func assemble(textOff int64) ([]byte, map[string]elf.Symbol) {
 		{"VV_MULT", int64(unsafe.Offsetof(v.Mult))},
 		{"VV_SHIFT", int64(unsafe.Offsetof(v.Shift))},
 		{"VV_WALL_OFFSET", int64(unsafe.Offsetof(v.WallOffset))},
+		{"VV_GETCPU", int64(unsafe.Offsetof(v.GetCPU))},
+		{"GETCPU_RDTSCP", vdso.GetCPURDTSCP},
+		{"GETCPU_RDPID", vdso.GetCPURDPID},
 		{"TEXT_TO_VVAR", -vdso.VVarSize - textOff},
 	}
 	obj := filepath.Join(dir, "code.o")

@@ -47,7 +47,24 @@ type VVar struct {
 	Shift      uint32 // at most 63
 	_          uint32
 	WallOffset int64 // CLOCK_REALTIME - CLOCK_MONOTONIC, ns
+	// GetCPU says how __vdso_getcpu finds the CPU it runs on: GetCPUSyscall
+	// (the getcpu system call), GetCPURDPID or GetCPURDTSCP (IA32_TSC_AUX,
+	// which the kernel sets to the CPU's number on every CPU, as Linux
+	// does, node 0 in bits 12 and up). Set once (SetGetCPU), outside the
+	// sequence lock.
+	GetCPU uint32
+	_      uint32
 }
+
+// How __vdso_getcpu finds the CPU (VVar.GetCPU).
+const (
+	GetCPUSyscall = 0
+	GetCPURDTSCP  = 1
+	GetCPURDPID   = 2
+)
+
+// SetGetCPU publishes how __vdso_getcpu finds the CPU.
+func (v *VVar) SetGetCPU(how uint32) { atomic.StoreUint32(&v.GetCPU, how) }
 
 // Params are the clock parameters a VVar publishes.
 type Params struct {
