@@ -103,7 +103,7 @@ var SupportTable = map[uintptr]Support{
 	unix.SYS_MREMAP:   {Full, "moves page-table entries, never copies"},
 	unix.SYS_MADVISE:  {Full, "DONTNEED/FREE discard; other advice accepted without effect"},
 
-	unix.SYS_ARCH_PRCTL:        {Partial, "ARCH_SET_FS, ARCH_GET_FS; GS and CET (0x3001): EINVAL"},
+	unix.SYS_ARCH_PRCTL:        {Partial, "ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS; ARCH_SET_GS where the CPU has FSGSBASE (else EINVAL); CET (0x3001): EINVAL"},
 	unix.SYS_SET_TID_ADDRESS:   {Full, ""},
 	unix.SYS_SET_ROBUST_LIST:   {Partial, "recorded; the list is not walked at thread death"},
 	unix.SYS_GET_ROBUST_LIST:   {Full, ""},

@@ -29,6 +29,20 @@ func sysArchPrctl(t *Thread, a Args) (uint64, error) {
 		return 0, nil
 	case abi.ARCH_GET_FS:
 		return 0, t.put64(a[1], t.ctx.FSBase)
+	case abi.ARCH_SET_GS:
+		// The trap path loads a thread's GS base on every return to
+		// ring 3 only where the CPU has FSGSBASE (amd64.FSGSBase).
+		if !amd64.FSGSBase() {
+			t.logOnce("arch_prctl-gs", "arch_prctl(ARCH_SET_GS) needs a CPU with FSGSBASE: EINVAL")
+			return 0, unix.EINVAL
+		}
+		if !amd64.Canonical(a[1]) || a[1] >= 1<<47 {
+			return 0, unix.EPERM
+		}
+		t.ctx.GSBase = a[1]
+		return 0, nil
+	case abi.ARCH_GET_GS:
+		return 0, t.put64(a[1], t.ctx.GSBase)
 	}
 	return 0, unix.EINVAL
 }

@@ -111,7 +111,7 @@ var devRounds = func() (s string) {
 func TestFastPath(t *testing.T) {
 	for _, c := range []struct{ name, out string }{
 		{"fsgsbase", "GS base kept by three threads: yes yes yes\nin a signal handler: the same\n" +
-			"forked child inherits it: yes\nFS base kept: yes\n"},
+			"forked child inherits it: yes\nFS base kept: yes\narch_prctl ARCH_SET_GS: 0, GS base then it, ARCH_GET_GS it\n"},
 		{"devices", devRounds + "read 8192 bytes: 8192 zeros\ninto a read-only page: -1 Bad address\n" +
 			"read-only then writable: -1 Bad address\nunmapped: -1 Bad address\ndup2 of a pipe over it: 2 hi\n" +
 			"closed: -1 Bad file descriptor\nchild: right; parent's still open: 4\nreader thread: after zeros, 1 'Z', then 0\n"},

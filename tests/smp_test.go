@@ -89,7 +89,7 @@ func TestSMPPrograms(t *testing.T) {
 		{"avx", []string{"-a", "threads"}, "thread 0: every lane right\nthread 1: every lane right\nthread 2: every lane right\nthread 3: every lane right\n"},
 		{"avx", []string{"-a", "syscalls"}, "thread 0: YMM, x87 and MXCSR intact\nthread 1: YMM, x87 and MXCSR intact\nthread 2: YMM, x87 and MXCSR intact\n"},
 		{"fastpath", []string{"-a", "fsgsbase"}, "GS base kept by three threads: yes yes yes\nin a signal handler: the same\n" +
-			"forked child inherits it: yes\nFS base kept: yes\n"},
+			"forked child inherits it: yes\nFS base kept: yes\narch_prctl ARCH_SET_GS: 0, GS base then it, ARCH_GET_GS it\n"},
 	} {
 		t.Run(c.name+strings.Join(c.args, ""), func(t *testing.T) {
 			t.Parallel()

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -207,6 +208,17 @@ static int fsgsbaseChecks(void) {
 	asm volatile("movq %%fs:0, %0" : "=r"(word));
 	asm volatile("wrfsbase %0" : : "r"(tp) : "memory");
 	printf("FS base kept: %s\n", fs == (long)fsArea && word == 444 ? "yes" : "no");
+
+	// arch_prctl sets and reports GS base as WRGSBASE and RDGSBASE do.
+	static long gsArea[1] = {555};
+	long old = rdgs(), got = 0;
+	long set = syscall(SYS_arch_prctl, ARCH_SET_GS, (long)gsArea);
+	rawSyscall(SYS_getppid, 0, 0, 0);
+	long seen = rdgs();
+	syscall(SYS_arch_prctl, ARCH_GET_GS, (long)&got);
+	syscall(SYS_arch_prctl, ARCH_SET_GS, old);
+	printf("arch_prctl ARCH_SET_GS: %ld, GS base then %s, ARCH_GET_GS %s\n", set,
+	       seen == (long)gsArea ? "it" : "another", got == (long)gsArea ? "it" : "another");
 	return 0;
 }
 
