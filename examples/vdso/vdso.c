@@ -64,8 +64,11 @@ int main(int argc, char **argv) {
 	struct timespec res;
 	CHECK(clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0, "clock_getres");
 	unsigned cpu = 99, node = 99;
-	CHECK(syscall(SYS_getcpu, &cpu, &node, NULL) == 0 && cpu == 0, "getcpu: cpu %u", cpu);
-	CHECK(sched_getcpu() == 0, "sched_getcpu %d", sched_getcpu());
+	/* The CPU running the thread: one of the machine's, node 0. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	CHECK(syscall(SYS_getcpu, &cpu, &node, NULL) == 0 && cpu < ncpu && node == 0, "getcpu: cpu %u node %u of %ld CPUs", cpu, node, ncpu);
+	int here = sched_getcpu();
+	CHECK(here >= 0 && here < ncpu, "sched_getcpu %d of %ld CPUs", here, ncpu);
 	struct timespec cpu0;
 	CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0) == 0, "CPU-time clock (the fallback)");
 	CHECK(clock_gettime(12345, &cpu0) == -1, "an unknown clock succeeds");
