@@ -17,16 +17,13 @@ import (
 
 // sysArchPrctl implements arch_prctl(2): the FS base (the thread pointer
 // of every x86-64 C library) is per thread and loaded on each entry into
-// the program. GS is not supported (EINVAL), nor CET (0x3001, EINVAL as on
-// kernels without shadow stacks, which glibc accepts).
+// the program; so is the GS base where the CPU has FSGSBASE (else
+// ARCH_SET_GS is EINVAL). CET (0x3001) is EINVAL as on kernels without
+// shadow stacks, which glibc accepts.
 func sysArchPrctl(t *Thread, a Args) (uint64, error) {
 	switch a[0] {
 	case abi.ARCH_SET_FS:
-		if !amd64.Canonical(a[1]) || a[1] >= 1<<47 {
-			return 0, unix.EPERM
-		}
-		t.ctx.FSBase = a[1]
-		return 0, nil
+		return 0, setBase(&t.ctx.FSBase, a[1])
 	case abi.ARCH_GET_FS:
 		return 0, t.put64(a[1], t.ctx.FSBase)
 	case abi.ARCH_SET_GS:
@@ -36,15 +33,21 @@ func sysArchPrctl(t *Thread, a Args) (uint64, error) {
 			t.logOnce("arch_prctl-gs", "arch_prctl(ARCH_SET_GS) needs a CPU with FSGSBASE: EINVAL")
 			return 0, unix.EINVAL
 		}
-		if !amd64.Canonical(a[1]) || a[1] >= 1<<47 {
-			return 0, unix.EPERM
-		}
-		t.ctx.GSBase = a[1]
-		return 0, nil
+		return 0, setBase(&t.ctx.GSBase, a[1])
 	case abi.ARCH_GET_GS:
 		return 0, t.put64(a[1], t.ctx.GSBase)
 	}
 	return 0, unix.EINVAL
+}
+
+// setBase sets an FS or GS base: a canonical address in the program's
+// half, else EPERM, as Linux answers.
+func setBase(base *uint64, v uint64) error {
+	if !amd64.Canonical(v) || v >= 1<<47 {
+		return unix.EPERM
+	}
+	*base = v
+	return nil
 }
 
 func sysSetTidAddress(t *Thread, a Args) (uint64, error) {
